@@ -1,0 +1,65 @@
+// SDK clients, built once per Region and reused across invocations (cold-start cost paid once).
+// Endpoints come from the SDK's own AWS_ENDPOINT_URL* variables, which is how the local sandbox is reached.
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Pluggable } from '@smithy/types';
+
+export interface ClientOptions {
+  maxAttempts?: number;
+  /** Extra middleware, e.g. the backfill's client-side rate limiter. */
+  plugins?: Pluggable<any, any>[];
+}
+
+/**
+ * EC2 answers IncorrectInstanceState while an instance is still pending (REFERENCE §1).
+ * Marking it retryable lets the SDK's own retry strategy back off and try again.
+ */
+const retryIncorrectState: Pluggable<any, any> = {
+  applyToStack(stack) {
+    stack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (err) {
+          if (err && typeof err === 'object' && (err as { name?: string }).name === 'IncorrectInstanceState') {
+            (err as { $retryable?: object }).$retryable = {};
+          }
+          throw err;
+        }
+      },
+      // Inside the retry middleware (finalizeRequest, high), outside the deserializer.
+      { step: 'finalizeRequest', priority: 'low', name: 'imdsGuardRetryIncorrectInstanceState' },
+    );
+  },
+};
+
+const cache = new Map<string, unknown>();
+
+function cached<T>(key: string, make: () => T): T {
+  if (!cache.has(key)) cache.set(key, make());
+  return cache.get(key) as T;
+}
+
+export function ec2Client(region: string, opts: ClientOptions = {}): EC2Client {
+  return cached(`ec2:${region}:${opts.plugins?.length ?? 0}`, () => {
+    // Adaptive mode adds client-side rate limiting on top of backoff: the right thing for EC2's token buckets.
+    const c = new EC2Client({ region, retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 });
+    c.middlewareStack.use(retryIncorrectState);
+    for (const p of opts.plugins ?? []) c.middlewareStack.use(p);
+    return c;
+  });
+}
+
+export function snsClient(region: string, opts: ClientOptions = {}): SNSClient {
+  return cached(`sns:${region}`, () => new SNSClient({ region, retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 }));
+}
+
+/** The Region of an ARN, e.g. an SNS topic in another Region than the event. */
+export function regionOfArn(arn: string): string {
+  return arn.split(':')[3] ?? process.env.AWS_REGION ?? 'us-east-1';
+}
+
+/** Tests point the same process at fresh endpoints; forget the cached clients. */
+export function resetClients(): void {
+  cache.clear();
+}

@@ -1,0 +1,111 @@
+// AuditRecord: one per resource decision. Versioned, because owners' tooling parses it.
+import type { Trigger } from './cloudtrail.js';
+import type { MetadataOptions } from './metadata-options.js';
+
+export const AUDIT_SCHEMA = 'imds-guard.audit/v1' as const;
+
+export type ResourceType = 'instance' | 'launch-template' | 'nodegroup' | 'account-defaults';
+
+export type Outcome =
+  | 'remediated'
+  | 'would-remediate'
+  | 'compliant'
+  | 'exempt'
+  | 'out-of-scope'
+  | 'gone'
+  | 'failed'
+  /** Not changed by design (EKS-created template, node group awaiting rollout): owners must act. */
+  | 'reported';
+
+export type Severity = 'info' | 'low' | 'medium' | 'high';
+
+export interface AuditResource {
+  type: ResourceType;
+  id: string;
+  arn: string;
+  region: string;
+  account: string;
+  cluster?: string;
+  nodegroup?: string;
+  owner: string;
+  name?: string;
+}
+
+export interface AuditRecord {
+  schema: typeof AUDIT_SCHEMA;
+  /** Stable for a (trigger, resource) pair, so a duplicate delivery can be recognised downstream. */
+  id: string;
+  time: string;
+  mode: 'enforce' | 'dry-run';
+  trigger: Trigger;
+  resource: AuditResource;
+  before?: MetadataOptions;
+  after?: MetadataOptions;
+  desired?: MetadataOptions;
+  outcome: Outcome;
+  severity: Severity;
+  violations: string[];
+  reason?: string;
+  error?: { name: string; message: string };
+  requestId?: string;
+  /** Extra facts for the owner: identity readiness, rollout commands, created template versions. */
+  details?: Record<string, unknown>;
+  notes?: string[];
+}
+
+const SEVERITY: Record<Outcome, Severity> = {
+  failed: 'high',
+  'would-remediate': 'medium',
+  reported: 'medium',
+  remediated: 'low',
+  exempt: 'low',
+  gone: 'info',
+  compliant: 'info',
+  'out-of-scope': 'info',
+};
+
+/** Outcomes ordered from most to least urgent, for summaries and message attributes. */
+export const OUTCOME_ORDER: Outcome[] = ['failed', 'reported', 'would-remediate', 'remediated', 'exempt', 'gone', 'compliant', 'out-of-scope'];
+
+export function severityOf(outcome: Outcome): Severity {
+  return SEVERITY[outcome];
+}
+
+export function arnFor(type: ResourceType, region: string, account: string, id: string, cluster?: string): string {
+  switch (type) {
+    case 'instance':
+      return `arn:aws:ec2:${region}:${account}:instance/${id}`;
+    case 'launch-template':
+      return `arn:aws:ec2:${region}:${account}:launch-template/${id}`;
+    case 'nodegroup':
+      return `arn:aws:eks:${region}:${account}:nodegroup/${cluster ?? 'unknown'}/${id}`;
+    case 'account-defaults':
+      return `arn:aws:ec2:${region}:${account}:instance-metadata-defaults`;
+  }
+}
+
+export type RecordInput = Omit<AuditRecord, 'schema' | 'id' | 'time' | 'severity' | 'violations'> & {
+  violations?: string[];
+  time?: string;
+};
+
+export function buildRecord(input: RecordInput): AuditRecord {
+  return {
+    schema: AUDIT_SCHEMA,
+    id: `${input.trigger.eventId}:${input.resource.id}`,
+    time: input.time ?? new Date().toISOString(),
+    severity: severityOf(input.outcome),
+    violations: input.violations ?? [],
+    ...input,
+  };
+}
+
+export function worstOutcome(records: AuditRecord[]): Outcome {
+  return OUTCOME_ORDER.find((o) => records.some((r) => r.outcome === o)) ?? 'compliant';
+}
+
+export function countByOutcome(records: AuditRecord[]): Partial<Record<Outcome, number>> {
+  const out: Partial<Record<Outcome, number>> = {};
+  for (const r of records) out[r.outcome] = (out[r.outcome] ?? 0) + 1;
+  return out;
+}

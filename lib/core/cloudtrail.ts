@@ -1,0 +1,157 @@
+// Parsing of "AWS API Call via CloudTrail" events as EventBridge delivers them. Pure.
+// CloudTrail shapes are partly unconfirmed (REFERENCE §5), so the schemas are strict about what
+// we rely on (IDs, names, region, account) and lenient about everything else.
+import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
+import { z } from 'zod';
+
+const SessionIssuer = z.looseObject({ type: z.string().optional(), arn: z.string().optional(), userName: z.string().optional() });
+
+export const UserIdentitySchema = z.looseObject({
+  type: z.string().optional(),
+  arn: z.string().optional(),
+  principalId: z.string().optional(),
+  invokedBy: z.string().optional(),
+  sessionContext: z.looseObject({ sessionIssuer: SessionIssuer.optional() }).optional(),
+});
+
+export const CloudTrailDetailSchema = z.looseObject({
+  eventSource: z.string().optional(),
+  eventName: z.string().min(1),
+  eventID: z.string().min(1),
+  eventTime: z.string().min(1),
+  awsRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'not an AWS Region'),
+  recipientAccountId: z.string().regex(/^\d{12}$/, 'not a 12-digit account ID'),
+  userIdentity: UserIdentitySchema,
+  sourceIPAddress: z.string().optional(),
+  errorCode: z.string().optional(),
+  errorMessage: z.string().optional(),
+  requestParameters: z.unknown().optional(),
+  responseElements: z.unknown().optional(),
+});
+
+export const CloudTrailEventSchema = EventBridgeSchema.extend({
+  source: z.enum(['aws.ec2', 'aws.eks']),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
+  // Hand-written test events often omit these; they carry nothing we use.
+  version: z.string().default('0'),
+  resources: z.array(z.string()).default([]),
+  time: z.string(),
+  detail: CloudTrailDetailSchema,
+});
+
+export type CloudTrailDetail = z.infer<typeof CloudTrailDetailSchema>;
+export type CloudTrailEvent = z.infer<typeof CloudTrailEventSchema>;
+
+/** What caused a decision. Shared by event handlers and backfill runs. */
+export interface Trigger {
+  source: 'cloudtrail' | 'backfill' | 'cli';
+  eventName: string;
+  eventId: string;
+  eventTime: string;
+  actor: string;
+  sourceIp?: string;
+  region: string;
+  account: string;
+}
+
+export type Ignored = { kind: 'ignored'; reason: 'failed-call' | 'self-caused' | 'no-resources' | 'unsupported-event'; message: string; trigger: Trigger };
+export type Invalid = { kind: 'invalid'; message: string; issues: string[] };
+
+export type Envelope = { kind: 'ok'; detail: CloudTrailDetail; trigger: Trigger } | Invalid;
+
+function actorOf(d: CloudTrailDetail): string {
+  const u = d.userIdentity;
+  return u.arn ?? u.sessionContext?.sessionIssuer?.arn ?? u.invokedBy ?? u.principalId ?? u.type ?? 'unknown';
+}
+
+/** Validate the envelope; never throws. */
+export function parseEnvelope(raw: unknown): Envelope {
+  const parsed = CloudTrailEventSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
+    return { kind: 'invalid', message: 'not a valid "AWS API Call via CloudTrail" event', issues };
+  }
+  const d = parsed.data.detail;
+  return {
+    kind: 'ok',
+    detail: d,
+    trigger: {
+      source: 'cloudtrail',
+      eventName: d.eventName,
+      eventId: d.eventID,
+      eventTime: d.eventTime,
+      actor: actorOf(d),
+      ...(d.sourceIPAddress ? { sourceIp: d.sourceIPAddress } : {}),
+      region: d.awsRegion,
+      account: d.recipientAccountId,
+    },
+  };
+}
+
+/**
+ * The loop guard: imds-guard's own calls (ModifyInstanceMetadataOptions, CreateLaunchTemplateVersion...)
+ * produce CloudTrail events too. Matches the role name in the session issuer or the assumed-role ARN.
+ */
+export function isSelfCaused(d: CloudTrailDetail, selfRoleNames: string[]): boolean {
+  if (selfRoleNames.length === 0) return false;
+  const issuer = d.userIdentity.sessionContext?.sessionIssuer;
+  const arn = d.userIdentity.arn ?? '';
+  return selfRoleNames.some(
+    (name) =>
+      issuer?.userName === name ||
+      // Role ARNs may carry a path: arn:aws:iam::1:role/path/name.
+      (issuer?.arn ?? '').endsWith(`/${name}`) ||
+      arn.includes(`:assumed-role/${name}/`),
+  );
+}
+
+/** Common reasons to do nothing, in the order they are checked. */
+export function ignoreReason(env: { detail: CloudTrailDetail; trigger: Trigger }, selfRoleNames: string[]): Ignored | undefined {
+  const { detail: d, trigger } = env;
+  if (d.errorCode) {
+    return { kind: 'ignored', reason: 'failed-call', message: `${d.eventName} failed with ${d.errorCode}; nothing was created`, trigger };
+  }
+  if (isSelfCaused(d, selfRoleNames)) {
+    return { kind: 'ignored', reason: 'self-caused', message: `${d.eventName} was made by imds-guard itself (${trigger.actor})`, trigger };
+  }
+  return undefined;
+}
+
+// --- small helpers for CloudTrail's XML-ish JSON -----------------------------------------
+
+/** CloudTrail renders one-element lists as a bare object; `{items:[...]}` wrappers are common too. */
+export function asList(v: unknown): unknown[] {
+  if (v === undefined || v === null) return [];
+  if (Array.isArray(v)) return v;
+  if (typeof v === 'object' && 'items' in (v as object)) return asList((v as { items: unknown }).items);
+  if (typeof v === 'object' && 'item' in (v as object)) return asList((v as { item: unknown }).item);
+  return [v];
+}
+
+export function obj(v: unknown): Record<string, unknown> | undefined {
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** Case-insensitive property lookup: CloudTrail mixes `launchTemplateId` and `LaunchTemplateId`. */
+export function prop(o: unknown, ...names: string[]): unknown {
+  const r = obj(o);
+  if (!r) return undefined;
+  for (const n of names) {
+    if (r[n] !== undefined) return r[n];
+    const hit = Object.keys(r).find((k) => k.toLowerCase() === n.toLowerCase());
+    if (hit) return r[hit];
+  }
+  return undefined;
+}
+
+/** Every distinct value matching a pattern anywhere in a JSON tree (defensive ID collection). */
+export function collectIds(tree: unknown, pattern: RegExp, out = new Set<string>()): string[] {
+  if (typeof tree === 'string') {
+    if (pattern.test(tree)) out.add(tree);
+  } else if (Array.isArray(tree)) {
+    for (const v of tree) collectIds(v, pattern, out);
+  } else if (tree && typeof tree === 'object') {
+    for (const v of Object.values(tree)) collectIds(v, pattern, out);
+  }
+  return [...out];
+}

@@ -1,0 +1,145 @@
+// Turns audit records into SNS messages: one per trigger and owner, a body per protocol. Pure.
+import { countByOutcome, severityOf, worstOutcome, type AuditRecord } from './audit.js';
+import type { MetadataOptions } from './metadata-options.js';
+
+export interface OwnerMessage {
+  subject: string;
+  /** JSON with one body per protocol, for Publish with MessageStructure "json". */
+  message: string;
+  attributes: Record<string, string>;
+  owner: string;
+  records: AuditRecord[];
+}
+
+/** SNS caps a message at 256 KiB; audit JSON is sent per protocol, so keep groups small. */
+export const MAX_RECORDS_PER_MESSAGE = 40;
+
+export function formatOptions(o: MetadataOptions | undefined): string {
+  if (!o) return 'unknown';
+  if (o.httpEndpoint === 'disabled') return 'IMDS disabled';
+  return `tokens=${o.httpTokens ?? '?'} hop=${o.hopLimit ?? '?'}`;
+}
+
+export function groupByTriggerAndOwner(records: AuditRecord[]): AuditRecord[][] {
+  const groups = new Map<string, AuditRecord[]>();
+  for (const r of records) {
+    const key = `${r.trigger.eventId}\u0000${r.resource.owner}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].flatMap((g) => {
+    const chunks: AuditRecord[][] = [];
+    for (let i = 0; i < g.length; i += MAX_RECORDS_PER_MESSAGE) chunks.push(g.slice(i, i + MAX_RECORDS_PER_MESSAGE));
+    return chunks;
+  });
+}
+
+function uniq(values: (string | undefined)[]): string {
+  return [...new Set(values.filter((v): v is string => !!v))].join(',') || 'none';
+}
+
+function summaryLine(records: AuditRecord[]): string {
+  const counts = countByOutcome(records);
+  return Object.entries(counts)
+    .map(([o, n]) => `${n} ${o}`)
+    .join(', ');
+}
+
+function resourceLine(r: AuditRecord): string {
+  const where = [r.resource.cluster && `cluster ${r.resource.cluster}`, r.resource.nodegroup && `node group ${r.resource.nodegroup}`]
+    .filter(Boolean)
+    .join(', ');
+  const change = r.before || r.after ? `${formatOptions(r.before)} -> ${formatOptions(r.after ?? r.desired)}` : '';
+  const why = r.error ? `error ${r.error.name}: ${r.error.message}` : r.reason ?? '';
+  return [`${r.outcome.toUpperCase()} ${r.resource.type} ${r.resource.id}`, where && `(${where})`, change, why && `- ${why}`]
+    .filter(Boolean)
+    .join(' ');
+}
+
+function emailBody(records: AuditRecord[], owner: string): string {
+  const t = records[0]!.trigger;
+  const lines = [
+    `imds-guard ${records[0]!.mode === 'dry-run' ? '(dry run) ' : ''}report for ${owner}`,
+    '',
+    `Trigger: ${t.eventName} (${t.eventId}) at ${t.eventTime}`,
+    `Actor:   ${t.actor}${t.sourceIp ? ` from ${t.sourceIp}` : ''}`,
+    `Account: ${t.account}  Region: ${t.region}`,
+    `Outcome: ${summaryLine(records)}`,
+    '',
+    ...records.map(resourceLine),
+    ...records.flatMap((r) => (r.notes ?? []).map((n) => `  note (${r.resource.id}): ${n}`)),
+    '',
+    'Policy: HttpTokens=required (IMDSv2) and HttpPutResponseHopLimit at most the configured maximum.',
+    'To undo a change: imds-guard revert --audit <file.jsonl> (the "before" options are in the JSON record).',
+  ];
+  return lines.join('\n');
+}
+
+/** Amazon Q Developer in chat applications custom format (REFERENCE §7). Anything else is dropped. */
+export function chatbotBody(records: AuditRecord[], owner: string) {
+  const t = records[0]!.trigger;
+  const outcome = worstOutcome(records);
+  const dry = records[0]!.mode === 'dry-run';
+  return {
+    version: '1.0' as const,
+    source: 'custom' as const,
+    id: `${t.eventId}:${owner}`,
+    content: {
+      textType: 'client-markdown' as const,
+      title: `${outcome === 'failed' ? ':x:' : ':shield:'} imds-guard${dry ? ' (dry run)' : ''}: ${summaryLine(records)}`,
+      description: [
+        `*${t.eventName}* by \`${t.actor}\` at ${t.eventTime} in ${t.account}/${t.region}`,
+        ...records.slice(0, 10).map((r) => `• ${resourceLine(r)}`),
+        records.length > 10 ? `…and ${records.length - 10} more` : '',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+      nextSteps: [
+        ...(outcome === 'failed' ? ['Check the failed resources and the imds-guard logs'] : []),
+        ...(records.some((r) => r.outcome === 'would-remediate') ? ['Run imds-guard enforce to apply'] : []),
+        'Revert a change with imds-guard revert --audit <file.jsonl>',
+      ],
+      keywords: [outcome, owner, ...new Set(records.map((r) => r.resource.cluster).filter((c): c is string => !!c))],
+    },
+    metadata: {
+      threadId: `imds-guard-${t.eventId}`,
+      summary: `imds-guard ${outcome}: ${summaryLine(records)}`,
+      additionalContext: { owner, eventId: t.eventId, account: t.account, region: t.region },
+    },
+  };
+}
+
+export function renderOwnerMessage(records: AuditRecord[]): OwnerMessage {
+  const first = records[0]!;
+  const owner = first.resource.owner;
+  const outcome = worstOutcome(records);
+  const audit = JSON.stringify({
+    schema: 'imds-guard.message/v1',
+    owner,
+    trigger: first.trigger,
+    counts: countByOutcome(records),
+    records,
+  });
+  const subject = `imds-guard ${outcome}: ${first.trigger.eventName} ${summaryLine(records)}`.replace(/[^\x20-\x7e]/g, '').slice(0, 99);
+  return {
+    owner,
+    records,
+    subject,
+    message: JSON.stringify({
+      default: audit,
+      sqs: audit,
+      lambda: audit,
+      email: emailBody(records, owner),
+      https: JSON.stringify(chatbotBody(records, owner)),
+    }),
+    attributes: {
+      outcome,
+      severity: severityOf(outcome),
+      owner,
+      cluster: uniq(records.map((r) => r.resource.cluster)),
+      account: first.trigger.account,
+      region: first.trigger.region,
+      resourceType: uniq(records.map((r) => r.resource.type)),
+      eventName: first.trigger.eventName,
+    },
+  };
+}

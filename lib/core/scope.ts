@@ -1,0 +1,68 @@
+// Which resources imds-guard acts on. Pure: decided from tags and config only.
+import type { Tags } from './tags.js';
+
+export type Launcher = 'managed-nodegroup' | 'karpenter' | 'auto-mode' | 'self-managed' | 'none';
+
+export interface NodeIdentity {
+  eks: boolean;
+  launcher: Launcher;
+  cluster?: string;
+  nodegroup?: string;
+}
+
+const CLUSTER_TAG = /^kubernetes\.io\/cluster\/(.+)$/;
+
+/** Recognise every EKS launcher in REFERENCE §3 from the tags it stamps on nodes. */
+export function identifyNode(tags: Tags): NodeIdentity {
+  const k8sCluster = Object.entries(tags)
+    .map(([k, v]) => ({ m: CLUSTER_TAG.exec(k), v }))
+    .find(({ m, v }) => m && (v === 'owned' || v === 'shared'))?.m?.[1];
+
+  if (tags['eks:nodegroup-name'] || (tags['eks:cluster-name'] && tags['aws:autoscaling:groupName'])) {
+    return { eks: true, launcher: 'managed-nodegroup', cluster: tags['eks:cluster-name'] ?? k8sCluster, nodegroup: tags['eks:nodegroup-name'] };
+  }
+  if (tags['karpenter.sh/nodepool'] || tags['karpenter.k8s.aws/ec2nodeclass']) {
+    return { eks: true, launcher: 'karpenter', cluster: tags['eks:eks-cluster-name'] ?? k8sCluster, nodegroup: tags['karpenter.sh/nodepool'] };
+  }
+  if (tags['eks:eks-cluster-name']) return { eks: true, launcher: 'auto-mode', cluster: tags['eks:eks-cluster-name'] };
+  const eksctl = tags['alpha.eksctl.io/cluster-name'];
+  if (k8sCluster || eksctl) {
+    return { eks: true, launcher: 'self-managed', cluster: k8sCluster ?? eksctl, nodegroup: tags['alpha.eksctl.io/nodegroup-name'] };
+  }
+  if (tags['eks:cluster-name']) return { eks: true, launcher: 'self-managed', cluster: tags['eks:cluster-name'] };
+  return { eks: false, launcher: 'none' };
+}
+
+export interface ScopeConfig {
+  scope: 'eks' | 'all';
+  exemptTagKey: string;
+  exemptTagValue: string;
+  exemptClusters: string[];
+}
+
+export type ScopeDecision =
+  | { action: 'enforce'; node: NodeIdentity }
+  | { action: 'exempt'; node: NodeIdentity; reason: string }
+  | { action: 'out-of-scope'; node: NodeIdentity; reason: string };
+
+export function decideScope(tags: Tags, cfg: ScopeConfig): ScopeDecision {
+  const node = identifyNode(tags);
+  if (cfg.scope === 'eks' && !node.eks) return { action: 'out-of-scope', node, reason: 'not an EKS node (scope=eks)' };
+  const tagValue = tags[cfg.exemptTagKey];
+  if (tagValue !== undefined && tagValue.toLowerCase() === cfg.exemptTagValue.toLowerCase()) {
+    return { action: 'exempt', node, reason: `tag ${cfg.exemptTagKey}=${tagValue}` };
+  }
+  if (node.cluster && cfg.exemptClusters.includes(node.cluster)) {
+    return { action: 'exempt', node, reason: `cluster ${node.cluster} is in EXEMPT_CLUSTERS` };
+  }
+  return { action: 'enforce', node };
+}
+
+/** The owner who hears about a resource: the first configured tag that is set, or the default. */
+export function resolveOwner(tags: Tags, keys: string[], fallback: string): string {
+  for (const k of keys) {
+    const v = tags[k]?.trim();
+    if (v) return v;
+  }
+  return fallback;
+}

@@ -1,0 +1,63 @@
+// Wires the instance module's verbs together. Shared by the event handler and the backfill.
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import pLimit from 'p-limit';
+import type { AuditRecord } from '../core/audit.js';
+import type { Trigger } from '../core/cloudtrail.js';
+import type { InstanceTarget } from '../core/instance-events.js';
+import { applyRemediation, type Policy } from '../core/metadata-options.js';
+import { identifyNode } from '../core/scope.js';
+import * as instance from '../resources/instance.js';
+
+export interface InstanceRun {
+  ec2: EC2Client;
+  mode: 'enforce' | 'dry-run';
+  settings: instance.InstanceSettings;
+  concurrency: number;
+  /** Per-cluster policy: the identity gate may hold the hop limit, and adds notes for owners. */
+  policyFor: (cluster: string | undefined) => Promise<{ policy: Policy; notes: string[]; details?: Record<string, unknown> }>;
+  /** Called after each instance is decided: progress bars, metrics. */
+  onRecord?: (r: AuditRecord) => void;
+}
+
+export async function enforceInstances(targets: InstanceTarget[], trigger: Trigger, run: InstanceRun): Promise<AuditRecord[]> {
+  const records: AuditRecord[] = [];
+  const emit = (r: AuditRecord) => {
+    records.push(r);
+    run.onRecord?.(r);
+  };
+  const base = { trigger, mode: run.mode };
+
+  let found: instance.FindResult;
+  try {
+    found = await instance.find(run.ec2, targets);
+  } catch (err) {
+    // Describe failed even after the SDK's retries: every target still ends in a record.
+    const e = err as Error;
+    for (const t of targets) emit(instance.describe(t, run.settings, { ...base, outcome: 'failed', error: { name: e.name, message: e.message }, reason: 'could not describe the instance' }));
+    return records;
+  }
+  for (const t of found.gone) emit(instance.describe(t, run.settings, { ...base, outcome: 'gone', reason: 'instance not found (terminated)' }));
+
+  const limit = pLimit(run.concurrency);
+  await Promise.all(
+    found.known.map((i) =>
+      limit(async () => {
+        const gate = await run.policyFor(identifyNode(i.tags).cluster);
+        const decision = instance.evaluate(i, gate.policy, run.settings);
+        const facts = { ...base, node: decision.node, before: i.metadataOptions, notes: gate.notes, ...(gate.details ? { details: gate.details } : {}) };
+        if (decision.action === 'skip') {
+          emit(instance.describe(i, run.settings, { ...facts, outcome: decision.outcome, reason: decision.reason, notes: [] }));
+          return;
+        }
+        const desired = applyRemediation(i.metadataOptions, decision.remediation);
+        if (run.mode === 'dry-run') {
+          emit(instance.describe(i, run.settings, { ...facts, outcome: 'would-remediate', desired, after: desired, violations: decision.violations, reason: 'dry run: no change made' }));
+          return;
+        }
+        const res = await instance.remediate(run.ec2, i, decision.remediation);
+        emit(instance.describe(i, run.settings, { ...facts, desired, violations: decision.violations, ...res, ...(res.outcome === 'remediated' ? { after: res.after } : {}) }));
+      }),
+    ),
+  );
+  return records;
+}

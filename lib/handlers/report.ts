@@ -1,0 +1,22 @@
+// The end of every run: log each record, publish the ones owners must hear about.
+import type { SNSClient } from '@aws-sdk/client-sns';
+import { publishMessages, type Published } from '../aws/sns.js';
+import { countByOutcome, type AuditRecord, type Outcome } from '../core/audit.js';
+import { groupByTriggerAndOwner, renderOwnerMessage } from '../core/message.js';
+import { logger, recordAudit } from '../observability.js';
+
+export interface Report {
+  counts: Partial<Record<Outcome, number>>;
+  published: Published[];
+}
+
+export async function report(records: AuditRecord[], sns: SNSClient, topicArn: string, publishOutcomes: Outcome[]): Promise<Report> {
+  for (const r of records) recordAudit(r);
+  const toPublish = records.filter((r) => publishOutcomes.includes(r.outcome));
+  const messages = groupByTriggerAndOwner(toPublish).map(renderOwnerMessage);
+  // A publish failure throws: the invocation fails and EventBridge/Lambda retry, then the DLQ keeps it.
+  const published = await publishMessages(sns, topicArn, messages);
+  const counts = countByOutcome(records);
+  logger.info('run complete', { counts, published: published.length });
+  return { counts, published };
+}
