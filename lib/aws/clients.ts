@@ -1,6 +1,8 @@
 // SDK clients, built once per Region and reused across invocations (cold-start cost paid once).
 // Endpoints come from the SDK's own AWS_ENDPOINT_URL* variables, which is how the local sandbox is reached.
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { Pluggable } from '@smithy/types';
 
@@ -52,6 +54,15 @@ export function ec2Client(region: string, opts: ClientOptions = {}): EC2Client {
 
 export function snsClient(region: string, opts: ClientOptions = {}): SNSClient {
   return cached(`sns:${region}`, () => new SNSClient({ region, retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 }));
+}
+
+export function eksClient(region: string, opts: ClientOptions = {}): EKSClient {
+  return cached(`eks:${region}`, () => new EKSClient({ region, retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 }));
+}
+
+/** IAM is global; its endpoint lives in us-east-1 (the sandbox serves it on the same URL). */
+export function iamClient(opts: ClientOptions = {}): IAMClient {
+  return cached('iam', () => new IAMClient({ region: 'us-east-1', retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 }));
 }
 
 /** The Region of an ARN, e.g. an SNS topic in another Region than the event. */

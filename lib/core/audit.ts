@@ -109,3 +109,25 @@ export function countByOutcome(records: AuditRecord[]): Partial<Record<Outcome, 
   for (const r of records) out[r.outcome] = (out[r.outcome] ?? 0) + 1;
   return out;
 }
+
+/** What a resource module knows about one decision; `recordFor` turns it into an AuditRecord. */
+export interface AuditFacts {
+  trigger: Trigger;
+  mode: 'enforce' | 'dry-run';
+  outcome: Outcome;
+  before?: MetadataOptions;
+  after?: MetadataOptions;
+  desired?: MetadataOptions;
+  violations?: string[];
+  reason?: string;
+  error?: { name: string; message: string };
+  requestId?: string;
+  notes?: string[];
+  details?: Record<string, unknown>;
+}
+
+export function recordFor(resource: AuditResource, f: AuditFacts): AuditRecord {
+  // Drop unset optional fields so records stay small and compare cleanly.
+  const set = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0 && v !== f.violations)));
+  return buildRecord({ ...(set as unknown as AuditFacts), resource });
+}

@@ -1,8 +1,7 @@
 // The instance resource kind: find, evaluate, remediate, describe in the audit.
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { describeInstances, modifyMetadataOptions } from '../aws/ec2-instances.js';
-import { arnFor, buildRecord, type AuditRecord, type Outcome } from '../core/audit.js';
-import type { Trigger } from '../core/cloudtrail.js';
+import { arnFor, recordFor, type AuditFacts, type AuditRecord, type Outcome } from '../core/audit.js';
 import type { InstanceTarget } from '../core/instance-events.js';
 import {
   applyRemediation,
@@ -63,50 +62,27 @@ export function evaluate(i: KnownInstance, policy: Policy, s: ScopeConfig): Deci
   return { action: 'remediate', node: scope.node, remediation: planRemediation(i.metadataOptions, policy), violations: describeViolations(ev.violations) };
 }
 
-export interface AuditFacts {
-  trigger: Trigger;
-  mode: 'enforce' | 'dry-run';
-  outcome: Outcome;
-  before?: MetadataOptions;
-  after?: MetadataOptions;
-  desired?: MetadataOptions;
+export interface InstanceFacts extends AuditFacts {
   node?: NodeIdentity;
-  violations?: string[];
-  reason?: string;
-  error?: { name: string; message: string };
-  requestId?: string;
-  notes?: string[];
-  details?: Record<string, unknown>;
 }
 
 /** describe (pure): the audit record for one instance. */
-export function describe(i: InstanceTarget & { tags?: Tags }, s: InstanceSettings, f: AuditFacts): AuditRecord {
+export function describe(i: InstanceTarget & { tags?: Tags }, s: InstanceSettings, { node, ...f }: InstanceFacts): AuditRecord {
   const tags = i.tags ?? {};
-  return buildRecord({
-    trigger: f.trigger,
-    mode: f.mode,
-    resource: {
+  return recordFor(
+    {
       type: 'instance',
       id: i.instanceId,
       arn: arnFor('instance', i.region, i.account, i.instanceId),
       region: i.region,
       account: i.account,
-      ...(f.node?.cluster ? { cluster: f.node.cluster } : {}),
-      ...(f.node?.nodegroup ? { nodegroup: f.node.nodegroup } : {}),
+      ...(node?.cluster ? { cluster: node.cluster } : {}),
+      ...(node?.nodegroup ? { nodegroup: node.nodegroup } : {}),
       owner: resolveOwner(tags, s.ownerTagKeys, s.defaultOwner),
       ...(tags.Name ? { name: tags.Name } : {}),
     },
-    outcome: f.outcome,
-    ...(f.before ? { before: f.before } : {}),
-    ...(f.after ? { after: f.after } : {}),
-    ...(f.desired ? { desired: f.desired } : {}),
-    ...(f.violations ? { violations: f.violations } : {}),
-    ...(f.reason ? { reason: f.reason } : {}),
-    ...(f.error ? { error: f.error } : {}),
-    ...(f.requestId ? { requestId: f.requestId } : {}),
-    ...(f.notes?.length ? { notes: f.notes } : {}),
-    ...(f.details ? { details: f.details } : {}),
-  });
+    f,
+  );
 }
 
 export type RemediateResult =

@@ -1,0 +1,15 @@
+// Lambda: SNS audit topic -> Slack incoming webhooks, one per owner (default webhook as fallback).
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, SNSEvent } from 'aws-lambda';
+import { makeNotifySlackHandler } from '../lib/handlers/notify-slack.js';
+import { logger, metrics } from '../lib/observability.js';
+import { loadSlackConfig } from '../lib/slack/config.js';
+
+// Cold start: an invalid configuration fails here, naming the variable.
+const run = makeNotifySlackHandler(loadSlackConfig());
+
+export const handler = middy((event: SNSEvent, context: Context) => run(event, context))
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));

@@ -1,0 +1,44 @@
+// The shape every event-driven Lambda shares: parse -> (skip | enforce) -> report.
+import { ec2Client, eksClient, iamClient, regionOfArn, snsClient } from '../aws/clients.js';
+import { requireTopic, type Config } from '../config.js';
+import type { AuditRecord } from '../core/audit.js';
+import type { Ignored, Invalid, Trigger } from '../core/cloudtrail.js';
+import { policyProvider, type PolicyFor } from '../enforce/identity.js';
+import type { InstanceSettings } from '../resources/instance.js';
+import { skip, type Skipped } from './parsed.js';
+import { report, type Report } from './report.js';
+import { basePolicy, settingsFrom } from './settings.js';
+
+export type HandlerResult = Skipped | ({ status: 'done' } & Report);
+
+/** Everything a run needs for one Region, built from config and cached clients. */
+export interface RegionContext {
+  config: Config;
+  region: string;
+  settings: InstanceSettings;
+  clients: { ec2: ReturnType<typeof ec2Client>; eks: ReturnType<typeof eksClient>; iam: ReturnType<typeof iamClient> };
+  policyFor: PolicyFor;
+}
+
+export function regionContext(config: Config, region: string): RegionContext {
+  const opts = { maxAttempts: config.MAX_ATTEMPTS };
+  const clients = { ec2: ec2Client(region, opts), eks: eksClient(region, opts), iam: iamClient(opts) };
+  return { config, region, settings: settingsFrom(config), clients, policyFor: policyProvider(basePolicy(config), config.IDENTITY_GATE, () => clients) };
+}
+
+type Parsed<T> = { kind: 'targets'; trigger: Trigger; targets: T[] } | Ignored | Invalid;
+
+export function makeEventHandler<T>(
+  config: Config,
+  parse: (event: unknown, selfRoleNames: string[]) => Parsed<T>,
+  enforce: (targets: T[], trigger: Trigger, ctx: RegionContext) => Promise<AuditRecord[]>,
+) {
+  const topicArn = requireTopic(config);
+  const sns = () => snsClient(regionOfArn(topicArn), { maxAttempts: config.MAX_ATTEMPTS });
+  return async (event: unknown): Promise<HandlerResult> => {
+    const parsed = parse(event, config.SELF_ROLE_NAMES);
+    if (parsed.kind !== 'targets') return skip(parsed);
+    const records = await enforce(parsed.targets, parsed.trigger, regionContext(config, parsed.trigger.region));
+    return { status: 'done', ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES)) };
+  };
+}

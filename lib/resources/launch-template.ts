@@ -1,0 +1,113 @@
+// The launch template resource kind: find, evaluate, remediate, describe in the audit.
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { createFixedVersion, describeTemplate, describeVersions, setDefaultVersion } from '../aws/ec2-templates.js';
+import { arnFor, recordFor, type AuditFacts, type AuditRecord, type Outcome } from '../core/audit.js';
+import {
+  isEksManaged,
+  judgeVersions,
+  launchesEksNodes,
+  planTemplateFixes,
+  type TemplateFix,
+  type TemplateInfo,
+  type TemplateVersion,
+  type VersionVerdict,
+} from '../core/launch-template.js';
+import type { Policy } from '../core/metadata-options.js';
+import { resolveOwner, type ScopeConfig } from '../core/scope.js';
+import type { Tags } from '../core/tags.js';
+import type { InstanceSettings } from './instance.js';
+
+export interface FoundTemplate {
+  template: TemplateInfo;
+  versions: TemplateVersion[];
+  region: string;
+  account: string;
+}
+
+/** find: the template and its default, latest and affected versions. */
+export async function find(ec2: EC2Client, ref: { id?: string; name?: string; region: string; account: string; version?: number }): Promise<FoundTemplate | undefined> {
+  const template = await describeTemplate(ec2, ref);
+  if (!template) return undefined;
+  const wanted = [template.defaultVersion, template.latestVersion, ...(ref.version ? [ref.version] : [])];
+  return { template, versions: await describeVersions(ec2, template.id, wanted), region: ref.region, account: ref.account };
+}
+
+export type TemplateDecision =
+  | { action: 'skip'; outcome: Extract<Outcome, 'out-of-scope' | 'exempt' | 'compliant'>; reason: string; verdicts: VersionVerdict[]; cluster?: string }
+  | { action: 'report'; reason: string; verdicts: VersionVerdict[]; cluster?: string; recommendation: string }
+  | { action: 'fix'; fixes: TemplateFix[]; verdicts: VersionVerdict[]; cluster?: string };
+
+/** evaluate (pure). `usedBy` lists node groups known to reference the template. */
+export function evaluate(f: FoundTemplate, policy: Policy, s: ScopeConfig, usedBy: { cluster: string; nodegroup: string }[] = [], affected?: number): TemplateDecision {
+  const { template } = f;
+  const verdicts = judgeVersions(template, f.versions, policy, affected);
+  const eks = launchesEksNodes(template, f.versions);
+  const cluster = eks.cluster ?? usedBy[0]?.cluster;
+  const base = { verdicts, ...(cluster ? { cluster } : {}) };
+  if (s.scope === 'eks' && !eks.eks && usedBy.length === 0) return { action: 'skip', outcome: 'out-of-scope', reason: 'not used by EKS nodes (scope=eks)', ...base };
+  const exemptValue = template.tags[s.exemptTagKey];
+  if (exemptValue !== undefined && exemptValue.toLowerCase() === s.exemptTagValue.toLowerCase()) {
+    return { action: 'skip', outcome: 'exempt', reason: `tag ${s.exemptTagKey}=${exemptValue}`, ...base };
+  }
+  if (cluster && s.exemptClusters.includes(cluster)) return { action: 'skip', outcome: 'exempt', reason: `cluster ${cluster} is in EXEMPT_CLUSTERS`, ...base };
+  const bad = verdicts.filter((v) => v.violations.length > 0);
+  if (bad.length === 0) return { action: 'skip', outcome: 'compliant', reason: 'default and latest versions meet the policy', ...base };
+  if (isEksManaged(template)) {
+    return {
+      action: 'report',
+      reason: 'EKS-created launch template: changing it would put the node group into Ec2LaunchTemplateVersionMismatch, so imds-guard leaves it and fixes its instances instead',
+      recommendation: 'Create the node group with a custom launch template that sets HttpTokens=required and HttpPutResponseHopLimit=1 (a node group cannot switch templates: create a new node group and move workloads)',
+      ...base,
+    };
+  }
+  const fixes = planTemplateFixes(verdicts, policy);
+  if (fixes.length === 0) {
+    return { action: 'report', reason: `only version(s) ${bad.map((b) => b.version).join(', ')} are out of policy; neither default nor latest`, recommendation: 'Move anything pinned to those versions to a compliant one', ...base };
+  }
+  return { action: 'fix', fixes, ...base };
+}
+
+export interface FixResult {
+  sourceVersion: number;
+  newVersion?: number;
+  madeDefault: boolean;
+  requestId?: string;
+  error?: { name: string; message: string };
+}
+
+/** remediate: one new version per fix; the default moves only if the bad version was the default. */
+export async function remediate(ec2: EC2Client, t: TemplateInfo, fixes: TemplateFix[]): Promise<FixResult[]> {
+  const results: FixResult[] = [];
+  for (const fix of fixes) {
+    try {
+      const created = await createFixedVersion(ec2, t.id, fix.sourceVersion, fix.metadataOptions, fix.description);
+      if (fix.makeDefault) await setDefaultVersion(ec2, t.id, created.version);
+      results.push({ sourceVersion: fix.sourceVersion, newVersion: created.version, madeDefault: fix.makeDefault, ...(created.requestId ? { requestId: created.requestId } : {}) });
+    } catch (err) {
+      const e = err as Error;
+      results.push({ sourceVersion: fix.sourceVersion, madeDefault: false, error: { name: e.name, message: e.message } });
+    }
+  }
+  return results;
+}
+
+export function ownerTags(f: Pick<FoundTemplate, 'template' | 'versions'>): Tags {
+  return Object.assign({}, ...f.versions.map((v) => v.instanceTags), f.template.tags);
+}
+
+/** describe (pure): the audit record for one template. */
+export function describe(ref: { id: string; name?: string; region: string; account: string; tags?: Tags }, s: InstanceSettings, { cluster, ...f }: AuditFacts & { cluster?: string }): AuditRecord {
+  return recordFor(
+    {
+      type: 'launch-template',
+      id: ref.id,
+      arn: arnFor('launch-template', ref.region, ref.account, ref.id),
+      region: ref.region,
+      account: ref.account,
+      ...(cluster ? { cluster } : {}),
+      owner: resolveOwner(ref.tags ?? {}, s.ownerTagKeys, s.defaultOwner),
+      ...(ref.name ? { name: ref.name } : {}),
+    },
+    f,
+  );
+}

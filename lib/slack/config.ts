@@ -1,0 +1,81 @@
+// notify-slack configuration, read once at cold start. Values are *references* to secrets, never URLs.
+import { z } from 'zod';
+import { ConfigError } from '../config.js';
+
+/** Where a webhook URL is stored. `ref` is what the operator wrote: safe to log, unlike the URL. */
+export interface WebhookRef {
+  kind: 'secret' | 'ssm';
+  name: string;
+  ref: string;
+}
+
+export interface SlackConfig {
+  defaultWebhook?: WebhookRef;
+  ownerWebhooks: Record<string, WebhookRef>;
+  cacheSeconds: number;
+  maxAttempts: number;
+}
+
+/** `secretsmanager:<name|arn>`, `ssm:<name|arn>`, or a bare Secrets Manager / SSM parameter ARN. */
+export function parseWebhookRef(raw: string): WebhookRef | undefined {
+  const ref = raw.trim();
+  const prefixed = /^(secretsmanager|ssm):(.+)$/.exec(ref);
+  if (prefixed) return { kind: prefixed[1] === 'ssm' ? 'ssm' : 'secret', name: prefixed[2]!.trim(), ref };
+  if (/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+$/.test(ref)) return { kind: 'secret', name: ref, ref };
+  if (/^arn:aws[\w-]*:ssm:[\w-]+:\d{12}:parameter\/.+$/.test(ref)) return { kind: 'ssm', name: ref, ref };
+  return undefined;
+}
+
+// The messages never echo the value: a URL pasted here by mistake must not reach the logs.
+const Ref = z.string().transform((s, ctx) => {
+  const r = parseWebhookRef(s);
+  if (r) return r;
+  ctx.addIssue({
+    code: 'custom',
+    message: /^https?:\/\//i.test(s.trim())
+      ? 'must reference a secret or SSM parameter that holds the webhook URL, not the URL itself'
+      : 'must be secretsmanager:<name>, ssm:<name>, or a Secrets Manager secret / SSM parameter ARN',
+  });
+  return z.NEVER;
+});
+
+const OwnerMap = z
+  .string()
+  .transform((s, ctx) => {
+    try {
+      return JSON.parse(s) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object mapping owner to a parameter reference, e.g. {"payments":"ssm:/imds-guard/slack/payments"}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string().min(1), Ref));
+
+export const SlackConfigSchema = z
+  .object({
+    SLACK_WEBHOOK_PARAMETER: Ref.optional(),
+    SLACK_OWNER_WEBHOOKS: OwnerMap.optional(),
+    SLACK_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
+    SLACK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+  })
+  .refine((c) => c.SLACK_WEBHOOK_PARAMETER || Object.keys(c.SLACK_OWNER_WEBHOOKS ?? {}).length > 0, {
+    path: ['SLACK_WEBHOOK_PARAMETER'],
+    message: 'required unless SLACK_OWNER_WEBHOOKS names at least one owner',
+  });
+
+/** Parse from an env map; throws a ConfigError naming each bad variable (and owner key). */
+export function loadSlackConfig(env: Record<string, string | undefined> = process.env): SlackConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('SLACK_') && v !== undefined && v !== ''));
+  const parsed = SlackConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+    throw new ConfigError(`Invalid imds-guard Slack configuration: ${problems.join('; ')}`);
+  }
+  const c = parsed.data;
+  return {
+    ...(c.SLACK_WEBHOOK_PARAMETER ? { defaultWebhook: c.SLACK_WEBHOOK_PARAMETER } : {}),
+    ownerWebhooks: c.SLACK_OWNER_WEBHOOKS ?? {},
+    cacheSeconds: c.SLACK_CACHE_SECONDS,
+    maxAttempts: c.SLACK_MAX_ATTEMPTS,
+  };
+}
