@@ -1,32 +1,34 @@
-import { z } from 'zod';
+// zod/mini: the same validation as classic zod, tree-shakable (classic zod adds ~440 KB to every bundle).
+import * as z from 'zod/mini';
 
 // Config is read once, at cold start. A bad value fails fast with the variable's name,
 // instead of surfacing later as a wrong remediation.
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean));
+const csv = z.pipe(
+  z.string(),
+  z.transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean)),
+);
+const bool = z.pipe(z.enum(['true', 'false', '1', '0']), z.transform((v) => v === 'true' || v === '1'));
+const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 
-const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+export const OUTCOMES = ['remediated', 'would-remediate', 'compliant', 'exempt', 'out-of-scope', 'gone', 'failed', 'reported'] as const;
 
 export const ConfigSchema = z.object({
-  MODE: z.enum(['enforce', 'dry-run']).default('enforce'),
-  SCOPE: z.enum(['eks', 'all']).default('eks'),
-  MAX_HOP_LIMIT: z.coerce.number().int().min(1).max(64).default(1),
-  EXEMPT_TAG_KEY: z.string().min(1).default('imds-guard:exempt'),
-  EXEMPT_TAG_VALUE: z.string().min(1).default('true'),
-  EXEMPT_CLUSTERS: csv.default([]),
+  MODE: z._default(z.enum(['enforce', 'dry-run']), 'enforce'),
+  SCOPE: z._default(z.enum(['eks', 'all']), 'eks'),
+  MAX_HOP_LIMIT: z._default(int(1, 64), 1),
+  EXEMPT_TAG_KEY: z._default(z.string().check(z.minLength(1)), 'imds-guard:exempt'),
+  EXEMPT_TAG_VALUE: z._default(z.string().check(z.minLength(1)), 'true'),
+  EXEMPT_CLUSTERS: z._default(csv, []),
   // Role names imds-guard runs as: events they cause are ignored (loop guard).
-  SELF_ROLE_NAMES: csv.default([]),
-  TOPIC_ARN: z.string().regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w.-]+$/, 'must be an SNS topic ARN').optional(),
-  PUBLISH_OUTCOMES: csv
-    .pipe(z.array(z.enum(['remediated', 'would-remediate', 'compliant', 'exempt', 'out-of-scope', 'gone', 'failed', 'reported'])))
-    .default(['remediated', 'would-remediate', 'exempt', 'gone', 'failed', 'reported']),
-  OWNER_TAG_KEYS: csv.default(['owner', 'Owner', 'team']),
-  DEFAULT_OWNER: z.string().min(1).default('unowned'),
-  CONCURRENCY: z.coerce.number().int().min(1).max(100).default(10),
-  MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
-  IDENTITY_GATE: z.enum(['warn', 'hold', 'off']).default('warn'),
-  ROLLOUT: bool.default(false),
+  SELF_ROLE_NAMES: z._default(csv, []),
+  TOPIC_ARN: z.optional(z.string().check(z.regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w.-]+$/, 'must be an SNS topic ARN'))),
+  PUBLISH_OUTCOMES: z._default(z.pipe(csv, z.array(z.enum(OUTCOMES))), ['remediated', 'would-remediate', 'exempt', 'gone', 'failed', 'reported']),
+  OWNER_TAG_KEYS: z._default(csv, ['owner', 'Owner', 'team']),
+  DEFAULT_OWNER: z._default(z.string().check(z.minLength(1)), 'unowned'),
+  CONCURRENCY: z._default(int(1, 100), 10),
+  MAX_ATTEMPTS: z._default(int(1, 20), 6),
+  IDENTITY_GATE: z._default(z.enum(['warn', 'hold', 'off']), 'warn'),
+  ROLLOUT: z._default(bool, false),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

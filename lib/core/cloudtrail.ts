@@ -1,41 +1,46 @@
 // Parsing of "AWS API Call via CloudTrail" events as EventBridge delivers them. Pure.
 // CloudTrail shapes are partly unconfirmed (REFERENCE §5), so the schemas are strict about what
 // we rely on (IDs, names, region, account) and lenient about everything else.
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+// zod/mini keeps the bundle small (classic zod and the Powertools parser schemas add ~440 KB).
+import * as z from 'zod/mini';
 
-const SessionIssuer = z.looseObject({ type: z.string().optional(), arn: z.string().optional(), userName: z.string().optional() });
+const SessionIssuer = z.looseObject({ type: z.optional(z.string()), arn: z.optional(z.string()), userName: z.optional(z.string()) });
 
 export const UserIdentitySchema = z.looseObject({
-  type: z.string().optional(),
-  arn: z.string().optional(),
-  principalId: z.string().optional(),
-  invokedBy: z.string().optional(),
-  sessionContext: z.looseObject({ sessionIssuer: SessionIssuer.optional() }).optional(),
+  type: z.optional(z.string()),
+  arn: z.optional(z.string()),
+  principalId: z.optional(z.string()),
+  invokedBy: z.optional(z.string()),
+  sessionContext: z.optional(z.looseObject({ sessionIssuer: z.optional(SessionIssuer) })),
 });
+
+const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const CloudTrailDetailSchema = z.looseObject({
-  eventSource: z.string().optional(),
-  eventName: z.string().min(1),
-  eventID: z.string().min(1),
-  eventTime: z.string().min(1),
-  awsRegion: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'not an AWS Region'),
-  recipientAccountId: z.string().regex(/^\d{12}$/, 'not a 12-digit account ID'),
+  eventSource: z.optional(z.string()),
+  eventName: nonEmpty(),
+  eventID: nonEmpty(),
+  eventTime: nonEmpty(),
+  awsRegion: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'not an AWS Region')),
+  recipientAccountId: z.string().check(z.regex(/^\d{12}$/, 'not a 12-digit account ID')),
   userIdentity: UserIdentitySchema,
-  sourceIPAddress: z.string().optional(),
-  errorCode: z.string().optional(),
-  errorMessage: z.string().optional(),
-  requestParameters: z.unknown().optional(),
-  responseElements: z.unknown().optional(),
+  sourceIPAddress: z.optional(z.string()),
+  errorCode: z.optional(z.string()),
+  errorMessage: z.optional(z.string()),
+  requestParameters: z.optional(z.unknown()),
+  responseElements: z.optional(z.unknown()),
 });
 
-export const CloudTrailEventSchema = EventBridgeSchema.extend({
+/** The EventBridge envelope (as in Powertools' EventBridgeSchema) with a CloudTrail detail. */
+export const CloudTrailEventSchema = z.looseObject({
+  version: z._default(z.string(), '0'),
+  id: z.string(),
   source: z.enum(['aws.ec2', 'aws.eks']),
-  'detail-type': z.literal('AWS API Call via CloudTrail'),
-  // Hand-written test events often omit these; they carry nothing we use.
-  version: z.string().default('0'),
-  resources: z.array(z.string()).default([]),
+  account: z.string(),
   time: z.string(),
+  region: z.string(),
+  resources: z._default(z.array(z.string()), []),
+  'detail-type': z.literal('AWS API Call via CloudTrail'),
   detail: CloudTrailDetailSchema,
 });
 

@@ -79,6 +79,13 @@ function slackDate(iso: string): string {
   return Number.isNaN(t) ? esc(iso, 64) : `<!date^${Math.floor(t / 1000)}^{date_short_pretty} {time_secs}|${esc(iso, 64)}>`;
 }
 
+/** before → after; without an `after`, what the policy wanted and that it was not applied. */
+function changeLine(r: AuditRecord): string {
+  if (r.after) return `${code(formatOptions(r.before))} → ${code(formatOptions(r.after))}`;
+  if (r.desired) return `${code(formatOptions(r.before))} → ${code(formatOptions(r.desired))} _(${r.mode === 'dry-run' ? 'dry run: ' : ''}not applied)_`;
+  return r.before ? `${code(formatOptions(r.before))} (unchanged)` : '';
+}
+
 function resourceSection(r: AuditRecord): SlackBlock {
   const { type, id, region, cluster, nodegroup, name } = r.resource;
   const linked = !okRegion(region)
@@ -91,14 +98,14 @@ function resourceSection(r: AuditRecord): SlackBlock {
           ? link(consoleLinks.nodegroup(region, cluster, nodegroup ?? id), id)
           : code(id);
   const ng = nodegroup && type !== 'nodegroup' ? (cluster && okRegion(region) ? link(consoleLinks.nodegroup(region, cluster, nodegroup), nodegroup) : code(nodegroup)) : '';
-  const target = r.after ?? r.desired;
   const lines = [
     `${EMOJI[r.outcome]} *${r.outcome}* · ${type} ${linked}${name ? ` _${esc(name, 100)}_` : ''}`,
     [cluster && `cluster ${code(cluster, 100)}`, ng && `node group ${ng}`].filter(Boolean).join(' · '),
-    r.before || target ? `${code(formatOptions(r.before))} → ${code(formatOptions(target))}${r.outcome === 'would-remediate' ? ' _(dry run: not applied)_' : ''}` : '',
+    changeLine(r),
     r.error ? `*Error* ${code(r.error.name, 100)}: ${esc(r.error.message, 500)}${r.requestId ? ` (request ${code(r.requestId, 80)})` : ''}` : '',
     r.reason ? `*Reason:* ${esc(r.reason, 500)}` : '',
-    r.violations.length && r.outcome !== 'remediated' ? `*Violations:* ${esc(r.violations.join('; '), 300)}` : '',
+    // before → after already says what was wrong; violations only when there is no change to show.
+    r.violations.length && !(r.before || r.after || r.desired) ? `*Violations:* ${esc(r.violations.join('; '), 300)}` : '',
     ...(r.notes ?? []).slice(0, 3).map((n) => `_Note:_ ${esc(n, 300)}`),
   ];
   return { type: 'section', text: { type: 'mrkdwn', text: clip(lines.filter(Boolean).join('\n'), SLACK_LIMITS.sectionChars) } };
@@ -158,10 +165,10 @@ export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.r
 /** Notification text: the title, the trigger, then as many resource IDs as fit. */
 function fallbackText(title: string, records: AuditRecord[]): string {
   const t = records[0]!.trigger;
-  let text = escapeSlack(clip(`${title} — ${t.eventName} by ${t.actor} at ${t.eventTime}`, 1000));
+  let text = clip(escapeSlack(`${title} — ${t.eventName} by ${t.actor} at ${t.eventTime}`), 1000);
   for (const [i, r] of records.entries()) {
     const more = `\n…and ${records.length - i} more resources (${countsLine(records.slice(i))})`;
-    const line = `\n• ${r.outcome} ${r.resource.type} ${escapeSlack(clip(r.resource.id, 100))}`;
+    const line = `\n• ${r.outcome} ${r.resource.type} ${clip(escapeSlack(r.resource.id), 100)}`;
     if (text.length + line.length + more.length > SLACK_LIMITS.textChars) return text + more;
     text += line;
   }

@@ -1,0 +1,25 @@
+// esbuild plugin: let tree shaking reach the SDK's generated schema modules.
+// Since SDK v3.7xx each client keeps every shape of its service in schemas/schemas_0.js. The shapes
+// use computed keys such as `{ [_xN]: _iI }`; esbuild cannot prove a computed key is side-effect free,
+// so it keeps every statement and client-ec2 alone adds ~540 KB. The keys are module-level string
+// constants, so they are replaced by their literal values, which makes each unused shape removable.
+'use strict';
+const { readFile } = require('node:fs/promises');
+
+const CONST = /^const (_[A-Za-z0-9_]+) = ("(?:[^"\\]|\\.)*");$/gm;
+
+const pureSchemas = {
+  name: 'pure-sdk-schemas',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/](submodules[\\/][^\\/]+[\\/])?schemas[\\/]schemas_\d+\.js$/ }, async (args) => {
+      let code = await readFile(args.path, 'utf8');
+      const values = new Map([...code.matchAll(CONST)].map((m) => [m[1], m[2]]));
+      code = code.replace(/\[(_[A-Za-z0-9_]+)\]:/g, (whole, name) => (values.has(name) ? `${values.get(name)}:` : whole));
+      return { contents: code, loader: 'js' };
+    });
+  },
+};
+
+// serverless-esbuild `require`s this file and takes its exports as the plugin list.
+module.exports = [pureSchemas];
+module.exports.pureSchemas = pureSchemas;
