@@ -35,6 +35,11 @@ export function makeEventHandler<T>(
 ) {
   const topicArn = requireTopic(config);
   const sns = () => snsClient(regionOfArn(topicArn), { maxAttempts: config.MAX_ATTEMPTS });
+  // Build the home Region's clients during init, which Lambda runs before the first event arrives.
+  if (process.env.AWS_REGION) {
+    regionContext(config, process.env.AWS_REGION);
+    sns();
+  }
   return async (event: unknown): Promise<HandlerResult> => {
     const parsed = parse(event, config.SELF_ROLE_NAMES);
     if (parsed.kind !== 'targets') return skip(parsed);
