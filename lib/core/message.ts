@@ -48,7 +48,13 @@ function resourceLine(r: AuditRecord): string {
   const where = [r.resource.cluster && `cluster ${r.resource.cluster}`, r.resource.nodegroup && `node group ${r.resource.nodegroup}`]
     .filter(Boolean)
     .join(', ');
-  const change = r.before || r.after ? `${formatOptions(r.before)} -> ${formatOptions(r.after ?? r.desired)}` : '';
+  const change = r.after
+    ? `${formatOptions(r.before)} -> ${formatOptions(r.after)}`
+    : r.desired
+      ? `${formatOptions(r.before)} (desired: ${formatOptions(r.desired)})`
+      : r.before
+        ? `(${formatOptions(r.before)})`
+        : '';
   const why = r.error ? `error ${r.error.name}: ${r.error.message}` : r.reason ?? '';
   return [`${r.outcome.toUpperCase()} ${r.resource.type} ${r.resource.id}`, where && `(${where})`, change, why && `- ${why}`]
     .filter(Boolean)

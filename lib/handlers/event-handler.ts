@@ -5,6 +5,8 @@ import type { AuditRecord } from '../core/audit.js';
 import type { Ignored, Invalid, Trigger } from '../core/cloudtrail.js';
 import { policyProvider, type PolicyFor } from '../enforce/identity.js';
 import type { InstanceSettings } from '../resources/instance.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { metrics } from '../observability.js';
 import { skip, type Skipped } from './parsed.js';
 import { report, type Report } from './report.js';
 import { basePolicy, settingsFrom } from './settings.js';
@@ -43,6 +45,7 @@ export function makeEventHandler<T>(
   return async (event: unknown): Promise<HandlerResult> => {
     const parsed = parse(event, config.SELF_ROLE_NAMES);
     if (parsed.kind !== 'targets') return skip(parsed);
+    metrics.addMetric('processedEvents', MetricUnit.Count, 1);
     const records = await enforce(parsed.targets, parsed.trigger, regionContext(config, parsed.trigger.region));
     return { status: 'done', ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES)) };
   };

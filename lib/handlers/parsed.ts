@@ -12,6 +12,7 @@ export function skip(parsed: Ignored | Invalid): Skipped {
     metrics.addMetric('rejectedEvents', MetricUnit.Count, 1);
     return { status: 'invalid', message: parsed.message, issues: parsed.issues };
   }
+  metrics.addMetric('ignoredEvents', MetricUnit.Count, 1);
   logger.info('ignored event', { ignored: { reason: parsed.reason, message: parsed.message, eventId: parsed.trigger.eventId, eventName: parsed.trigger.eventName } });
   return { status: 'ignored', reason: parsed.reason, message: parsed.message };
 }

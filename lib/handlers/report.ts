@@ -7,6 +7,8 @@ import { logger, recordAudit } from '../observability.js';
 
 export interface Report {
   counts: Partial<Record<Outcome, number>>;
+  /** One line per resource, compliant and out-of-scope ones included (those are logged, not published). */
+  decisions: { type: string; id: string; outcome: Outcome; owner: string; reason?: string }[];
   published: Published[];
 }
 
@@ -18,5 +20,6 @@ export async function report(records: AuditRecord[], sns: SNSClient, topicArn: s
   const published = await publishMessages(sns, topicArn, messages);
   const counts = countByOutcome(records);
   logger.info('run complete', { counts, published: published.length });
-  return { counts, published };
+  const decisions = records.map((r) => ({ type: r.resource.type, id: r.resource.id, outcome: r.outcome, owner: r.resource.owner, ...(r.reason ? { reason: r.reason } : {}) }));
+  return { counts, decisions, published };
 }

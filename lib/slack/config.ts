@@ -1,5 +1,6 @@
 // notify-slack configuration, read once at cold start. Values are *references* to secrets, never URLs.
-import { z } from 'zod';
+// zod/mini, like lib/config.ts: classic zod adds ~440 KB to the bundle.
+import * as z from 'zod/mini';
 import { ConfigError } from '../config.js';
 
 /** Where a webhook URL is stored. `ref` is what the operator wrote: safe to log, unlike the URL. */
@@ -27,41 +28,49 @@ export function parseWebhookRef(raw: string): WebhookRef | undefined {
 }
 
 // The messages never echo the value: a URL pasted here by mistake must not reach the logs.
-const Ref = z.string().transform((s, ctx) => {
-  const r = parseWebhookRef(s);
-  if (r) return r;
-  ctx.addIssue({
-    code: 'custom',
-    message: /^https?:\/\//i.test(s.trim())
-      ? 'must reference a secret or SSM parameter that holds the webhook URL, not the URL itself'
-      : 'must be secretsmanager:<name>, ssm:<name>, or a Secrets Manager secret / SSM parameter ARN',
-  });
-  return z.NEVER;
-});
+const Ref = z.pipe(
+  z.string(),
+  z.transform((s: string, ctx) => {
+    const r = parseWebhookRef(s);
+    if (r) return r;
+    ctx.issues.push({
+      code: 'custom',
+      input: undefined,
+      message: /^https?:\/\//i.test(s.trim())
+        ? 'must reference a secret or SSM parameter that holds the webhook URL, not the URL itself'
+        : 'must be secretsmanager:<name>, ssm:<name>, or a Secrets Manager secret / SSM parameter ARN',
+    });
+    return z.NEVER;
+  }),
+);
 
-const OwnerMap = z
-  .string()
-  .transform((s, ctx) => {
+const Json = z.pipe(
+  z.string(),
+  z.transform((s: string, ctx) => {
     try {
       return JSON.parse(s) as unknown;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object mapping owner to a parameter reference, e.g. {"payments":"ssm:/imds-guard/slack/payments"}' });
+      ctx.issues.push({ code: 'custom', input: undefined, message: 'must be a JSON object mapping owner to a parameter reference, e.g. {"payments":"ssm:/imds-guard/slack/payments"}' });
       return z.NEVER;
     }
-  })
-  .pipe(z.record(z.string().min(1), Ref));
+  }),
+);
+
+const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 
 export const SlackConfigSchema = z
   .object({
-    SLACK_WEBHOOK_PARAMETER: Ref.optional(),
-    SLACK_OWNER_WEBHOOKS: OwnerMap.optional(),
-    SLACK_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
-    SLACK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),
+    SLACK_WEBHOOK_PARAMETER: z.optional(Ref),
+    SLACK_OWNER_WEBHOOKS: z.optional(z.pipe(Json, z.record(z.string().check(z.minLength(1)), Ref))),
+    SLACK_CACHE_SECONDS: z._default(int(0, 86_400), 300),
+    SLACK_MAX_ATTEMPTS: z._default(int(1, 10), 4),
   })
-  .refine((c) => c.SLACK_WEBHOOK_PARAMETER || Object.keys(c.SLACK_OWNER_WEBHOOKS ?? {}).length > 0, {
-    path: ['SLACK_WEBHOOK_PARAMETER'],
-    message: 'required unless SLACK_OWNER_WEBHOOKS names at least one owner',
-  });
+  .check(
+    z.refine((c) => !!c.SLACK_WEBHOOK_PARAMETER || Object.keys(c.SLACK_OWNER_WEBHOOKS ?? {}).length > 0, {
+      path: ['SLACK_WEBHOOK_PARAMETER'],
+      message: 'required unless SLACK_OWNER_WEBHOOKS names at least one owner',
+    }),
+  );
 
 /** Parse from an env map; throws a ConfigError naming each bad variable (and owner key). */
 export function loadSlackConfig(env: Record<string, string | undefined> = process.env): SlackConfig {

@@ -1,22 +1,26 @@
 // What notify-slack accepts from SNS: the `lambda` body of an imds-guard message. Pure, never throws.
-import { z } from 'zod';
+// zod/mini, like lib/core: classic zod adds ~440 KB to the bundle.
+import * as z from 'zod/mini';
 import type { AuditRecord } from '../core/audit.js';
 
+const Toggle = z.optional(z.enum(['enabled', 'disabled']));
 const Options = z.looseObject({
-  httpTokens: z.enum(['optional', 'required']).optional(),
-  hopLimit: z.number().optional(),
-  httpEndpoint: z.enum(['enabled', 'disabled']).optional(),
-  instanceMetadataTags: z.enum(['enabled', 'disabled']).optional(),
-  httpProtocolIpv6: z.enum(['enabled', 'disabled']).optional(),
+  httpTokens: z.optional(z.enum(['optional', 'required'])),
+  hopLimit: z.optional(z.number()),
+  httpEndpoint: Toggle,
+  instanceMetadataTags: Toggle,
+  httpProtocolIpv6: Toggle,
 });
+const nonEmpty = () => z.string().check(z.minLength(1));
+const opt = () => z.optional(z.string());
 
 const Trigger = z.looseObject({
   source: z.enum(['cloudtrail', 'backfill', 'cli']),
   eventName: z.string(),
-  eventId: z.string().min(1),
+  eventId: nonEmpty(),
   eventTime: z.string(),
   actor: z.string(),
-  sourceIp: z.string().optional(),
+  sourceIp: opt(),
   region: z.string(),
   account: z.string(),
 });
@@ -30,35 +34,36 @@ export const AuditRecordSchema = z.looseObject({
   trigger: Trigger,
   resource: z.looseObject({
     type: z.enum(['instance', 'launch-template', 'nodegroup', 'account-defaults']),
-    id: z.string().min(1),
+    id: nonEmpty(),
     arn: z.string(),
     region: z.string(),
     account: z.string(),
-    cluster: z.string().optional(),
-    nodegroup: z.string().optional(),
-    owner: z.string().min(1),
-    name: z.string().optional(),
+    cluster: opt(),
+    nodegroup: opt(),
+    owner: nonEmpty(),
+    name: opt(),
   }),
-  before: Options.optional(),
-  after: Options.optional(),
-  desired: Options.optional(),
+  before: z.optional(Options),
+  after: z.optional(Options),
+  desired: z.optional(Options),
   outcome: z.enum(['remediated', 'would-remediate', 'compliant', 'exempt', 'out-of-scope', 'gone', 'failed', 'reported']),
   severity: z.enum(['info', 'low', 'medium', 'high']),
-  violations: z.array(z.string()).default([]),
-  reason: z.string().optional(),
-  error: z.looseObject({ name: z.string(), message: z.string() }).optional(),
-  requestId: z.string().optional(),
-  details: z.record(z.string(), z.unknown()).optional(),
-  notes: z.array(z.string()).optional(),
+  violations: z._default(z.array(z.string()), []),
+  reason: opt(),
+  error: z.optional(z.looseObject({ name: z.string(), message: z.string() })),
+  requestId: opt(),
+  details: z.optional(z.record(z.string(), z.unknown())),
+  notes: z.optional(z.array(z.string())),
 });
 
 export const AuditMessageSchema = z.looseObject({
   schema: z.literal('imds-guard.message/v1'),
-  owner: z.string().min(1),
-  records: z.array(AuditRecordSchema).min(1),
+  owner: nonEmpty(),
+  records: z.array(AuditRecordSchema).check(z.minLength(1)),
 });
 
-const Input = z.union([AuditMessageSchema, z.array(AuditRecordSchema).min(1)]);
+// Picked by shape rather than z.union, whose error would collapse to a bare "Invalid input".
+const RecordArray = z.array(AuditRecordSchema).check(z.minLength(1));
 
 export interface OwnerBatch {
   owner: string;
@@ -84,7 +89,7 @@ export function parseSnsMessage(message: string, ownerAttribute?: string): Parse
     const inner = typeof wrapped.lambda === 'string' ? wrapped.lambda : typeof wrapped.default === 'string' ? wrapped.default : undefined;
     if (inner !== undefined) return parseSnsMessage(inner, ownerAttribute);
   }
-  const parsed = Input.safeParse(raw);
+  const parsed = Array.isArray(raw) ? RecordArray.safeParse(raw) : AuditMessageSchema.safeParse(raw);
   if (!parsed.success) {
     return { kind: 'invalid', message: 'not an imds-guard audit message', issues: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`) };
   }

@@ -51,7 +51,7 @@ let logged: Record<string, any>[] = [];
 beforeEach(() => {
   for (const m of mocks) m.reset();
   // Every call "succeeds" with an empty answer: valid events run their course without a network.
-  for (const m of mocks) m.onAnyCommand().resolves({ $metadata: {} } as never);
+  for (const m of mocks as ReturnType<typeof mockClient>[]) m.onAnyCommand().resolves({ $metadata: {} } as never);
 });
 afterEach(() => {
   vi.restoreAllMocks();
@@ -86,7 +86,7 @@ describe.each(HANDLERS)('%s under fuzzing', (name) => {
           expect(mocks.reduce((n, m) => n + m.calls().length, 0)).toBe(0);
           const lines = logged.filter((l) => l.rejection || l.ignored);
           expect(lines).toHaveLength(1);
-          expect(lines[0].rejection?.reason ?? lines[0].ignored?.reason).toBeTruthy();
+          expect(lines[0]!.rejection?.reason ?? lines[0]!.ignored?.reason).toBeTruthy();
         }
       }),
       { numRuns: RUNS, seed: Number(process.env.FUZZ_SEED ?? 20261125) },

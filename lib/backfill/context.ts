@@ -1,0 +1,64 @@
+// What a backfill run needs per Region: the same RegionContext the event handlers use, with the
+// client-side rate limiter plugged into EC2, plus the run's identity (who, which account, run id).
+import { randomBytes } from 'node:crypto';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { ec2Client, eksClient, iamClient } from '../aws/clients.js';
+import type { RateLimiter } from '../aws/rate-limit.js';
+import type { Config } from '../config.js';
+import type { Trigger } from '../core/cloudtrail.js';
+import { nodegroupIndex, type UsedBy } from '../enforce/nodegroup-index.js';
+import { policyProvider } from '../enforce/identity.js';
+import type { RegionContext } from '../handlers/event-handler.js';
+import { basePolicy, settingsFrom } from '../handlers/settings.js';
+
+/** One backfill run: every record it writes carries this trigger (with the Region filled in). */
+export interface RunInfo {
+  runId: string;
+  account: string;
+  /** The caller's ARN (sts GetCallerIdentity). */
+  actor: string;
+  startedAt: string;
+  source: 'backfill' | 'cli';
+  /** `Scan`, `Enforce`, `Backfill`, `Revert`, `AccountDefaults`. */
+  eventName: string;
+}
+
+export function newRunId(now = new Date()): string {
+  return `imds-guard-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+export function triggerFor(run: RunInfo, region: string): Trigger {
+  return { source: run.source, eventName: run.eventName, eventId: run.runId, eventTime: run.startedAt, actor: run.actor, region, account: run.account };
+}
+
+export interface Caller {
+  account: string;
+  arn: string;
+}
+
+/** Who is calling: fails fast (two attempts) so a missing credential is reported at once. */
+export async function callerIdentity(region: string, sts: STSClient = new STSClient({ region, maxAttempts: 2 })): Promise<Caller> {
+  const out = await sts.send(new GetCallerIdentityCommand({}));
+  if (!out.Account || !out.Arn) throw Object.assign(new Error('GetCallerIdentity returned no account'), { name: 'NoCallerIdentity' });
+  return { account: out.Account, arn: out.Arn };
+}
+
+/** A Region's clients and policy, the rate limiter on EC2, and the node group index for templates. */
+export interface BackfillContext extends RegionContext {
+  usedBy: UsedBy;
+  limiter?: RateLimiter;
+}
+
+export function backfillContext(config: Config, region: string, limiter?: RateLimiter): BackfillContext {
+  const opts = { maxAttempts: config.MAX_ATTEMPTS, ...(limiter ? { plugins: [limiter.plugin(region)] } : {}) };
+  const clients = { ec2: ec2Client(region, opts), eks: eksClient(region, opts), iam: iamClient(opts) };
+  return {
+    config,
+    region,
+    settings: settingsFrom(config),
+    clients,
+    policyFor: policyProvider(basePolicy(config), config.IDENTITY_GATE, () => clients),
+    usedBy: nodegroupIndex(clients.eks),
+    ...(limiter ? { limiter } : {}),
+  };
+}

@@ -1,0 +1,67 @@
+// EC2 (EC2 Query protocol): operation table and the small operations.
+import * as ec2 from '@aws-sdk/client-ec2';
+import type { CreateTagsRequest, DeleteTagsRequest, DescribeRegionsRequest } from '@aws-sdk/client-ec2';
+import { AwsError } from '../errors.js';
+import { EC2_XMLNS } from '../protocol/xml.js';
+import type { Ctx } from '../runtime.js';
+import type { Tags } from '../state.js';
+import { applyFilters } from './ec2-filters.js';
+import { instanceHandlers } from './ec2-instances.js';
+import { checkUserTagKeys } from './ec2-tags.js';
+import { findTemplate, templateHandlers } from './ec2-templates.js';
+import type { QueryService } from './types.js';
+
+function tagsOf(ctx: Ctx, id: string): Tags {
+  if (id.startsWith('i-')) {
+    const inst = ctx.rs.instances.get(id);
+    if (!inst) throw new AwsError('InvalidInstanceID.NotFound', `The instance ID '${id}' does not exist`);
+    return inst.tags;
+  }
+  if (id.startsWith('lt-')) return findTemplate(ctx.rs, id).tags;
+  throw new AwsError('InvalidID', `The ID '${id}' is not valid`);
+}
+
+const misc = {
+  DescribeRegions(ctx: Ctx, input: DescribeRegionsRequest) {
+    const all = ctx.rt.state.regionNames;
+    for (const r of input.RegionNames ?? []) {
+      if (!all.includes(r)) throw new AwsError('InvalidParameterValue', `Invalid region: ${r}`);
+    }
+    const names = input.RegionNames?.length ? input.RegionNames : all;
+    const regions = names.map((RegionName) => ({ RegionName, Endpoint: `ec2.${RegionName}.amazonaws.com`, OptInStatus: 'opt-in-not-required' }));
+    return {
+      Regions: applyFilters(regions, input.Filters, {
+        'region-name': (r) => [r.RegionName],
+        endpoint: (r) => [r.Endpoint],
+        'opt-in-status': (r) => [r.OptInStatus],
+      }, () => ({})),
+    };
+  },
+
+  CreateTags(ctx: Ctx, input: CreateTagsRequest) {
+    checkUserTagKeys(input.Tags ?? []);
+    const targets = (input.Resources ?? []).map((id) => tagsOf(ctx, id));
+    for (const tags of targets) for (const t of input.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
+    return {};
+  },
+
+  DeleteTags(ctx: Ctx, input: DeleteTagsRequest) {
+    checkUserTagKeys(input.Tags ?? []);
+    const targets = (input.Resources ?? []).map((id) => tagsOf(ctx, id));
+    for (const tags of targets) {
+      for (const t of input.Tags ?? []) if (t.Key && (t.Value === undefined || tags[t.Key] === t.Value)) delete tags[t.Key];
+    }
+    return {};
+  },
+};
+
+export const ec2Service: QueryService = {
+  service: 'ec2',
+  protocol: 'ec2',
+  xmlns: EC2_XMLNS,
+  module: ec2 as unknown as Record<string, unknown>,
+  handlers: { ...instanceHandlers, ...templateHandlers, ...misc },
+  throttled: true,
+  throttleError: { code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' },
+  serverError: { code: 'InternalError', status: 500, message: 'An internal error has occurred' },
+};

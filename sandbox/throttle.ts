@@ -1,0 +1,103 @@
+// EC2 request throttling: token buckets per (account, Region, API), sized
+// from REFERENCE §2. Only EC2 actions are throttled.
+
+export type BucketClass =
+  | 'ModifyInstanceMetadataOptions'
+  | 'CreateLaunchTemplateVersion'
+  | 'ModifyLaunchTemplate'
+  | 'ModifyInstanceMetadataDefaults'
+  | 'non-mutating'
+  | 'unfiltered-non-mutating'
+  | 'mutating';
+
+export const BUCKETS: Record<BucketClass, { capacity: number; refill: number }> = {
+  ModifyInstanceMetadataOptions: { capacity: 100, refill: 5 },
+  CreateLaunchTemplateVersion: { capacity: 100, refill: 5 },
+  ModifyLaunchTemplate: { capacity: 100, refill: 5 },
+  ModifyInstanceMetadataDefaults: { capacity: 2, refill: 2 },
+  'non-mutating': { capacity: 100, refill: 20 },
+  'unfiltered-non-mutating': { capacity: 50, refill: 10 },
+  mutating: { capacity: 50, refill: 5 },
+};
+
+export interface ThrottleOptions {
+  /** Default true. */
+  enabled?: boolean;
+  /** Multiplies every refill rate (20 → a 5,000-instance backfill takes ~50 s instead of ~1,000 s). */
+  timeScale?: number;
+  /** Bucket capacity override: one number for all classes, or per class. */
+  capacity?: number | Partial<Record<BucketClass, number>>;
+  /** Refill-per-second override per class (before timeScale). */
+  refill?: Partial<Record<BucketClass, number>>;
+}
+
+const OWN = new Set(['ModifyInstanceMetadataOptions', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate', 'ModifyInstanceMetadataDefaults']);
+
+/** Which bucket class an EC2 action falls in; `input` decides filtered/paginated. */
+export function classify(action: string, input: Record<string, unknown> = {}): BucketClass {
+  if (OWN.has(action)) return action as BucketClass;
+  if (/^(Describe|Get|List)/.test(action)) {
+    const narrowed = ['Filters', 'MaxResults', 'NextToken', 'InstanceIds'].some((k) => {
+      const v = input[k];
+      return Array.isArray(v) ? v.length > 0 : v !== undefined;
+    });
+    return action === 'DescribeInstances' && !narrowed ? 'unfiltered-non-mutating' : 'non-mutating';
+  }
+  return 'mutating';
+}
+
+export function bucketParams(cls: BucketClass, opts: ThrottleOptions = {}): { capacity: number; refill: number } {
+  const base = BUCKETS[cls];
+  const cap = typeof opts.capacity === 'number' ? opts.capacity : (opts.capacity?.[cls] ?? base.capacity);
+  const refill = (opts.refill?.[cls] ?? base.refill) * (opts.timeScale ?? 1);
+  return { capacity: cap, refill };
+}
+
+/** Theoretical minimum wall time for `calls` calls of one API starting from a full bucket. */
+export function minSeconds(action: string, calls: number, opts: ThrottleOptions = {}, input?: Record<string, unknown>): number {
+  const { capacity, refill } = bucketParams(classify(action, input ?? { Filters: [{}] }), opts);
+  return Math.max(0, calls - capacity) / refill;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+export class Throttler {
+  private buckets = new Map<string, Bucket>();
+
+  constructor(
+    private opts: ThrottleOptions = {},
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  configure(opts: ThrottleOptions): void {
+    this.opts = opts;
+    this.buckets.clear();
+  }
+
+  options(): ThrottleOptions {
+    return this.opts;
+  }
+
+  /** Takes one token; false means throttled. */
+  take(region: string, action: string, input: Record<string, unknown>): boolean {
+    if (this.opts.enabled === false) return true;
+    const cls = classify(action, input);
+    const { capacity, refill } = bucketParams(cls, this.opts);
+    const key = `${region}|${action}|${cls}`;
+    const now = this.now();
+    const b = this.buckets.get(key) ?? { tokens: capacity, at: now };
+    b.tokens = Math.min(capacity, b.tokens + ((now - b.at) / 1000) * refill);
+    b.at = now;
+    this.buckets.set(key, b);
+    if (b.tokens < 1) return false;
+    b.tokens -= 1;
+    return true;
+  }
+
+  reset(): void {
+    this.buckets.clear();
+  }
+}

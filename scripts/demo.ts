@@ -1,0 +1,100 @@
+// `npm start`: imds-guard end to end on the local AWS sandbox. No account, no credentials, no network.
+// Seeds the demo estate through public APIs, delivers CloudTrail events to the real handlers as
+// Lambda would, then shows what changed, what owners would hear, and a one-line summary.
+import { DescribeInstancesCommand, EC2Client, ModifyInstanceMetadataOptionsCommand, type Instance } from '@aws-sdk/client-ec2';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import * as ct from '../sandbox/cloudtrail.js';
+import { seedDemo } from '../sandbox/scenarios/demo.js';
+import { startSandbox } from '../sandbox/server.js';
+import type { AuditRecord } from '../lib/core/audit.js';
+import { formatOptions } from '../lib/core/message.js';
+import { invoke } from './lib/local-lambda.js';
+import { printMessages, table } from './lib/show.js';
+
+const started = Date.now();
+const sandbox = await startSandbox({ port: 0, quiet: true, throttle: { enabled: false } });
+const region = 'eu-west-1';
+Object.assign(process.env, sandbox.env(), {
+  AWS_REGION: region,
+  POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  SELF_ROLE_NAMES: 'imds-guard-local',
+  DEFAULT_OWNER: 'platform-team',
+});
+
+try {
+  const demo = await seedDemo({ endpoint: sandbox.url, region });
+  const w = { region, account: demo.accountId };
+  const topic = await new SNSClient({ region }).send(new CreateTopicCommand({ Name: 'imds-guard-audit' }));
+  process.env.TOPIC_ARN = topic.TopicArn;
+  const ec2 = new EC2Client({ region });
+  const describe = async (ids: string[]) =>
+    (await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }))).Reservations!.flatMap((r) => r.Instances ?? []);
+
+  const ng = demo.nodegroups;
+  const all = [...ng.paymentsDefault.instanceIds, ...ng.analyticsCustom.instanceIds, ...demo.karpenterInstanceIds, demo.selfManaged.optionalHop1, demo.selfManaged.requiredHop2, demo.bastionInstanceId, demo.exemptInstanceId];
+  const before = new Map((await describe(all)).map((i) => [i.InstanceId!, i]));
+  const pick = (ids: string[]) => ids.map((id) => before.get(id)!).filter(Boolean) as Instance[];
+
+  // The CloudTrail events this estate produced, delivered as EventBridge would.
+  const records: AuditRecord[] = [];
+  const outcomes = new Map<string, string>();
+  const deliver = async (fn: string, event: unknown) => {
+    const res = await invoke(fn, event);
+    for (const d of res.decisions ?? []) outcomes.set(d.id, d.outcome);
+    if (res.status !== 'done') console.log(`  ${fn}: ${res.status} (${res.reason ?? res.message})`);
+  };
+  console.log('\nDelivering CloudTrail events to the handlers...');
+  await deliver('enforce-instances', ct.runInstances(pick(ng.paymentsDefault.instanceIds), 'autoscaling', w));
+  await deliver('enforce-instances', ct.runInstances(pick(ng.analyticsCustom.instanceIds), 'autoscaling', w));
+  await deliver('enforce-instances', ct.runInstances(pick([demo.selfManaged.optionalHop1, demo.selfManaged.requiredHop2, demo.bastionInstanceId, demo.exemptInstanceId]), 'user', w));
+  await deliver('enforce-instances', ct.createFleet(demo.karpenterInstanceIds, w));
+  await deliver('enforce-launch-templates', ct.createLaunchTemplate(ng.analyticsCustom.launchTemplateId, ng.analyticsCustom.launchTemplateName, w));
+  await deliver('enforce-nodegroups', ct.createNodegroup(ng.analyticsCustom.clusterName, ng.analyticsCustom.nodegroupName, w, { id: ng.analyticsCustom.launchTemplateId, version: '1' }));
+  await deliver('enforce-nodegroups', ct.createNodegroup(ng.paymentsDefault.clusterName, ng.paymentsDefault.nodegroupName, w));
+  // Drift: someone switches a fixed node back to IMDSv1; imds-guard puts it right again.
+  const drifted = demo.selfManaged.optionalHop1;
+  await ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: drifted, HttpTokens: 'optional' }));
+  await deliver('enforce-instances', ct.modifyMetadataOptions(drifted, w));
+  console.log('  a user reverted', drifted, 'to HttpTokens=optional: drift event delivered');
+
+  for (const m of sandbox.messages()) {
+    const body = JSON.parse(m.bodies.default ?? m.message);
+    records.push(...(body.records ?? []));
+  }
+
+  const after = new Map((await describe(all)).map((i) => [i.InstanceId!, i]));
+  // Latest decision per resource, as the owner sees it.
+  const latest = new Map<string, AuditRecord>();
+  for (const r of records) latest.set(r.resource.id, r);
+  const name = (i: Instance | undefined) => i?.Tags?.find((t) => t.Key === 'Name')?.Value ?? i?.Tags?.find((t) => t.Key === 'eks:nodegroup-name')?.Value ?? i?.Tags?.find((t) => t.Key === 'karpenter.sh/nodepool')?.Value ?? '';
+  const opts = (i: Instance | undefined) => formatOptions({ httpTokens: i?.MetadataOptions?.HttpTokens as 'optional', hopLimit: i?.MetadataOptions?.HttpPutResponseHopLimit });
+
+  console.log('\nInstances: before -> after (read back from the sandbox)');
+  table(
+    ['instance', 'what', 'owner', 'before', 'after', 'outcome'],
+    all.map((id) => {
+      const r = latest.get(id);
+      return [id, name(before.get(id)), r?.resource.owner ?? '(not published)', opts(before.get(id)), opts(after.get(id)), outcomes.get(id) ?? '-'];
+    }),
+  );
+  console.log('\nLaunch templates and node groups');
+  table(
+    ['resource', 'type', 'owner', 'before', 'after', 'outcome', 'why'],
+    records
+      .filter((r) => r.resource.type !== 'instance')
+      .map((r) => [r.resource.name ?? r.resource.id, r.resource.type, r.resource.owner, formatOptions(r.before), r.after ? formatOptions(r.after) : '-', r.outcome, (r.reason ?? '').slice(0, 90)]),
+  );
+
+  printMessages(sandbox.messages());
+
+  const fixed = all.filter((id) => after.get(id)?.MetadataOptions?.HttpTokens === 'required' && (after.get(id)?.MetadataOptions?.HttpPutResponseHopLimit ?? 9) <= 1).length;
+  const untouched = [demo.bastionInstanceId, demo.exemptInstanceId].filter((id) => opts(before.get(id)) === opts(after.get(id))).length;
+  console.log(
+    `\nSummary: ${fixed}/${all.length} instances compliant after enforcement; ${untouched}/2 exempt and non-EKS instances left untouched; ` +
+      `${sandbox.messages().length} owner messages; ${records.filter((r) => r.outcome === 'failed').length} failures; ${((Date.now() - started) / 1000).toFixed(1)} s.`,
+  );
+} finally {
+  await sandbox.close();
+}
