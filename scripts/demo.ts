@@ -87,7 +87,7 @@ try {
       .map((r) => [r.resource.name ?? r.resource.id, r.resource.type, r.resource.owner, formatOptions(r.before), r.after ? formatOptions(r.after) : '-', r.outcome, (r.reason ?? '').slice(0, 90)]),
   );
 
-  printMessages(sandbox.messages());
+  printMessages(sandbox.messages(), process.argv.includes('--email') ? 'email' : 'slack');
 
   const fixed = all.filter((id) => after.get(id)?.MetadataOptions?.HttpTokens === 'required' && (after.get(id)?.MetadataOptions?.HttpPutResponseHopLimit ?? 9) <= 1).length;
   const untouched = [demo.bastionInstanceId, demo.exemptInstanceId].filter((id) => opts(before.get(id)) === opts(after.get(id))).length;

@@ -9,7 +9,8 @@ type Mod = typeof import('../../functions/enforce-instances.js');
 const ec2 = mockClient(EC2Client);
 const sns = mockClient(SNSClient);
 
-const env = { TOPIC_ARN: TOPIC, SELF_ROLE_NAMES: 'imds-guard-enforce-instances', MAX_ATTEMPTS: '3' };
+// The identity gate has its own tests; these stay on EC2 and SNS.
+const env = { TOPIC_ARN: TOPIC, SELF_ROLE_NAMES: 'imds-guard-enforce-instances', MAX_ATTEMPTS: '3', IDENTITY_GATE: 'off' };
 
 function nodeItem(n: number, owner: string, tokens = 'optional', hop = 2) {
   return {
