@@ -1,0 +1,67 @@
+// End-to-end harness: the real handlers, over HTTP, against the local sandbox or, when
+// IMDS_GUARD_E2E_ENDPOINT is set, another AWS-compatible endpoint (LocalStack, say). Seeding uses only
+// public APIs; assertions that only the sandbox can make (captured SNS messages, call counts) are skipped.
+import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { it } from 'vitest';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server.js';
+import { lambdaContext, loadFunction } from '../helpers/lambda.js';
+
+export const EXTERNAL = process.env.IMDS_GUARD_E2E_ENDPOINT;
+/** A test that needs the sandbox's own introspection. */
+export const sandboxIt = EXTERNAL ? it.skip : it;
+
+export interface Target {
+  endpoint: string;
+  region: string;
+  sandbox?: Sandbox;
+  topicArn: string;
+  ec2: EC2Client;
+  close(): Promise<void>;
+}
+
+export async function startTarget(opts: SandboxOptions = {}): Promise<Target> {
+  const region = process.env.AWS_REGION ?? 'eu-west-1';
+  const sandbox = EXTERNAL ? undefined : await startSandbox({ quiet: true, throttle: { enabled: false }, ...opts });
+  const endpoint = EXTERNAL ?? sandbox!.url;
+  const cfg = { region, endpoint };
+  const topic = await new SNSClient(cfg).send(new CreateTopicCommand({ Name: `imds-guard-e2e-${Date.now()}` }));
+  return { endpoint, region, ...(sandbox ? { sandbox } : {}), topicArn: topic.TopicArn!, ec2: new EC2Client(cfg), close: async () => sandbox?.close() };
+}
+
+type Handler = (event: unknown, context: unknown) => Promise<any>;
+
+/** A function module loaded cold with its env pointed at the target, as Lambda would run it. */
+export async function lambdaFor(t: Target, fn: string, env: Record<string, string> = {}): Promise<(event: unknown) => Promise<any>> {
+  const mod = await loadFunction<{ handler: Handler }>(`../../functions/${fn}.js`, {
+    AWS_ENDPOINT_URL: t.endpoint,
+    AWS_REGION: t.region,
+    TOPIC_ARN: t.topicArn,
+    SELF_ROLE_NAMES: 'imds-guard-e2e',
+    MAX_ATTEMPTS: '8',
+    ...env,
+  });
+  return (event) => mod.handler(event, lambdaContext(fn));
+}
+
+export async function describe(t: Target, ids: string[]): Promise<Map<string, Instance>> {
+  const out = await t.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+  return new Map(out.Reservations!.flatMap((r) => r.Instances ?? []).map((i) => [i.InstanceId!, i]));
+}
+
+export function options(i: Instance | undefined): [string | undefined, number | undefined] {
+  return [i?.MetadataOptions?.HttpTokens, i?.MetadataOptions?.HttpPutResponseHopLimit];
+}
+
+/** Sandbox calls per operation since the last snapshot. */
+export function callCounter(t: Target) {
+  let base: Record<string, number> = { ...(t.sandbox?.stats().calls ?? {}) };
+  return {
+    since(): Record<string, number> {
+      const now = t.sandbox?.stats().calls ?? {};
+      const diff = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (base[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+      base = { ...now };
+      return diff;
+    },
+  };
+}
