@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Handlers read config once at cold start; isolate modules per file.
     isolate: true,
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
