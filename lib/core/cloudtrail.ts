@@ -122,6 +122,26 @@ export function ignoreReason(env: { detail: CloudTrailDetail; trigger: Trigger }
   return undefined;
 }
 
+/**
+ * The prologue every handler shares: a valid envelope, not a failed or self-caused call, and one of
+ * the event names this handler subscribes to. Returns the early answer, or the detail to work on.
+ */
+export function acceptEvent(
+  raw: unknown,
+  selfRoleNames: string[],
+  handles: readonly string[],
+  handler: string,
+): Ignored | Invalid | { kind: 'ok'; detail: CloudTrailDetail; trigger: Trigger } {
+  const env = parseEnvelope(raw);
+  if (env.kind === 'invalid') return env;
+  const ignored = ignoreReason(env, selfRoleNames);
+  if (ignored) return ignored;
+  if (!handles.includes(env.detail.eventName)) {
+    return { kind: 'ignored', reason: 'unsupported-event', message: `${handler} does not handle ${env.detail.eventName}`, trigger: env.trigger };
+  }
+  return env;
+}
+
 // --- small helpers for CloudTrail's XML-ish JSON -----------------------------------------
 
 /** CloudTrail renders one-element lists as a bare object; `{items:[...]}` wrappers are common too. */

@@ -1,5 +1,5 @@
 // CloudTrail events that yield instance targets: RunInstances, CreateFleet, ModifyInstanceMetadataOptions.
-import { asList, ignoreReason, parseEnvelope, prop, collectIds, type Ignored, type Invalid, type Trigger } from './cloudtrail.js';
+import { acceptEvent, asList, prop, collectIds, type Ignored, type Invalid, type Trigger } from './cloudtrail.js';
 import { isComplete, toMetadataOptions, type MetadataOptions } from './metadata-options.js';
 import { toTags, type Tags } from './tags.js';
 
@@ -48,10 +48,8 @@ function fromModifyMetadataOptions(req: unknown, res: unknown): Found[] {
 
 /** Parse an event into instance targets, or say why there is nothing to do. Never throws. */
 export function parseInstanceEvent(raw: unknown, selfRoleNames: string[]): InstanceEventResult {
-  const env = parseEnvelope(raw);
-  if (env.kind === 'invalid') return env;
-  const ignored = ignoreReason(env, selfRoleNames);
-  if (ignored) return ignored;
+  const env = acceptEvent(raw, selfRoleNames, INSTANCE_EVENTS, 'enforce-instances');
+  if (env.kind !== 'ok') return env;
   const { detail: d, trigger } = env;
   let found: Found[];
   switch (d.eventName) {
@@ -62,11 +60,8 @@ export function parseInstanceEvent(raw: unknown, selfRoleNames: string[]): Insta
       // The response shape is unconfirmed (REFERENCE §5): collect every instance ID and describe them.
       found = collectIds(d.responseElements, INSTANCE_ID).map((instanceId) => ({ instanceId }));
       break;
-    case 'ModifyInstanceMetadataOptions':
+    default: // ModifyInstanceMetadataOptions
       found = fromModifyMetadataOptions(d.requestParameters, d.responseElements);
-      break;
-    default:
-      return { kind: 'ignored', reason: 'unsupported-event', message: `enforce-instances does not handle ${d.eventName}`, trigger };
   }
   if (found.length === 0) {
     return { kind: 'ignored', reason: 'no-resources', message: `${d.eventName} names no instances`, trigger };

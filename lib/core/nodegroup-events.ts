@@ -1,6 +1,6 @@
 // CloudTrail events from EKS that create or move node groups. Shapes are unconfirmed (REFERENCE §5):
 // take the names from wherever they appear and verify with DescribeNodegroup.
-import { ignoreReason, parseEnvelope, prop, type Ignored, type Invalid, type Trigger } from './cloudtrail.js';
+import { acceptEvent, prop, type Ignored, type Invalid, type Trigger } from './cloudtrail.js';
 
 export interface NodegroupTarget {
   region: string;
@@ -19,14 +19,9 @@ function name(...candidates: unknown[]): string | undefined {
 }
 
 export function parseNodegroupEvent(raw: unknown, selfRoleNames: string[]): NodegroupEventResult {
-  const env = parseEnvelope(raw);
-  if (env.kind === 'invalid') return env;
-  const ignored = ignoreReason(env, selfRoleNames);
-  if (ignored) return ignored;
+  const env = acceptEvent(raw, selfRoleNames, NODEGROUP_EVENTS, 'enforce-nodegroups');
+  if (env.kind !== 'ok') return env;
   const { detail: d, trigger } = env;
-  if (!(NODEGROUP_EVENTS as readonly string[]).includes(d.eventName)) {
-    return { kind: 'ignored', reason: 'unsupported-event', message: `enforce-nodegroups does not handle ${d.eventName}`, trigger };
-  }
   const req = d.requestParameters;
   const ng = prop(d.responseElements, 'nodegroup');
   const cluster = name(prop(req, 'name'), prop(req, 'clusterName'), prop(ng, 'clusterName'));

@@ -1,6 +1,6 @@
 // CloudTrail events that touch launch templates. CloudTrail renders these bodies in an XML-ish
 // PascalCase style (REFERENCE §5); the response shape is unconfirmed, so fall back to the name.
-import { ignoreReason, parseEnvelope, prop, type Ignored, type Invalid, type Trigger } from './cloudtrail.js';
+import { acceptEvent, prop, type Ignored, type Invalid, type Trigger } from './cloudtrail.js';
 
 export interface LaunchTemplateTarget {
   region: string;
@@ -26,14 +26,9 @@ function versionOf(v: unknown): string | undefined {
 }
 
 export function parseTemplateEvent(raw: unknown, selfRoleNames: string[]): TemplateEventResult {
-  const env = parseEnvelope(raw);
-  if (env.kind === 'invalid') return env;
-  const ignored = ignoreReason(env, selfRoleNames);
-  if (ignored) return ignored;
+  const env = acceptEvent(raw, selfRoleNames, TEMPLATE_EVENTS, 'enforce-launch-templates');
+  if (env.kind !== 'ok') return env;
   const { detail: d, trigger } = env;
-  if (!(TEMPLATE_EVENTS as readonly string[]).includes(d.eventName)) {
-    return { kind: 'ignored', reason: 'unsupported-event', message: `enforce-launch-templates does not handle ${d.eventName}`, trigger };
-  }
   const req = prop(d.requestParameters, `${d.eventName}Request`) ?? d.requestParameters;
   const res = prop(d.responseElements, `${d.eventName}Response`) ?? d.responseElements;
   const lt = prop(res, 'launchTemplate');

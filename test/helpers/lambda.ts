@@ -1,23 +1,12 @@
 import type { Context } from 'aws-lambda';
 import { vi } from 'vitest';
+import { context } from '../../scripts/lib/local-lambda.js';
 
 export const TOPIC = 'arn:aws:sns:eu-west-1:111122223333:imds-guard-audit';
 
+/** The same Lambda context `npm start` uses, with a fixed request ID for assertions. */
 export function lambdaContext(name = 'imds-guard-test'): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: name,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:eu-west-1:111122223333:function:${name}`,
-    memoryLimitInMB: '256',
-    awsRequestId: 'req-test',
-    logGroupName: `/aws/lambda/${name}`,
-    logStreamName: 'test',
-    getRemainingTimeInMillis: () => 60_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  return { ...context(name), awsRequestId: 'req-test' };
 }
 
 /** Import a function module fresh, with its cold-start env. */
