@@ -29,6 +29,8 @@ export const ConfigSchema = z.object({
   MAX_ATTEMPTS: z._default(int(1, 20), 6),
   IDENTITY_GATE: z._default(z.enum(['warn', 'hold', 'off']), 'warn'),
   ROLLOUT: z._default(bool, false),
+  // DynamoDB table for idempotency records (duplicate EventBridge deliveries); unset = off (local, tests).
+  IDEMPOTENCY_TABLE: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -5,8 +5,9 @@ import { Rng } from './rng.js';
 export type FaultKind = 'throttle' | '5xx';
 
 export interface FaultOptions {
-  /** Error rate per operation name (e.g. `ModifyInstanceMetadataOptions`, `Publish`), `'*'` for all others. */
-  errors?: Record<string, { rate: number; kind: FaultKind }>;
+  /** Error rate per operation name (e.g. `ModifyInstanceMetadataOptions`, `Publish`), `'*'` for all others.
+   * A list mixes kinds (e.g. 30% throttle and 5% 5xx): one draw, rates add up. */
+  errors?: Record<string, FaultRule | FaultRule[]>;
   /** Added to every AWS request (not the control plane). */
   latency?: { ms?: number; jitterMs?: number };
   /** Instances terminated just before ModifyInstanceMetadataOptions touches them
@@ -18,6 +19,11 @@ export interface FaultOptions {
   pending?: { ms?: number; modifyAttempts?: number; ids?: string[] };
   /** Reseeds the fault PRNG. */
   seed?: number;
+}
+
+export interface FaultRule {
+  rate: number;
+  kind: FaultKind;
 }
 
 export class Faults {
@@ -47,8 +53,14 @@ export class Faults {
   /** The injected error kind for this call, if any. */
   error(op: string): FaultKind | undefined {
     const e = this.opts.errors?.[op] ?? this.opts.errors?.['*'];
-    if (!e || e.rate <= 0) return undefined;
-    return this.rng.next() < e.rate ? e.kind : undefined;
+    const rules = (Array.isArray(e) ? e : e ? [e] : []).filter((r) => r.rate > 0);
+    if (!rules.length) return undefined;
+    let x = this.rng.next();
+    for (const r of rules) {
+      if (x < r.rate) return r.kind;
+      x -= r.rate;
+    }
+    return undefined;
   }
 
   vanishes(instanceId: string): boolean {

@@ -1,5 +1,5 @@
 // The local AWS sandbox: one node:http server speaking EC2 Query, awsQuery
-// (SNS/STS/IAM) and REST-JSON (EKS), so unchanged SDK v3 clients work against it.
+// (SNS/STS/IAM), REST-JSON (EKS) and JSON 1.0 (DynamoDB), so unchanged SDK v3 clients work against it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as eks from '@aws-sdk/client-eks';
@@ -13,6 +13,7 @@ import { opNames, opSchemas } from './protocol/schema.js';
 import { parseScope } from './protocol/sigv4.js';
 import { ec2Error, ec2Response, encodeBody, queryError, queryResponse } from './protocol/xml.js';
 import { ctxFor, Runtime, type Stats } from './runtime.js';
+import { DynamoDb, type Item } from './services/dynamodb.js';
 import { ec2Service } from './services/ec2.js';
 import { eksHandlers } from './services/eks.js';
 import { iamService } from './services/iam.js';
@@ -52,6 +53,8 @@ export interface Sandbox {
   /** AWS_ENDPOINT_URL, fake credentials and AWS_REGION (default eu-west-1 when listed, else the first Region). */
   env(region?: string): Record<string, string>;
   state: SandboxState;
+  /** DynamoDB tables (idempotency records): raw items, for assertions. */
+  dynamodb: { items(table: string, region?: string): Item[] };
   setFaults(f: FaultOptions): void;
   setThrottle(t: ThrottleOptions): void;
   messages(): CapturedMessage[];
@@ -76,6 +79,7 @@ function pickQueryService(scopeService: string | undefined, action: string): Que
   );
 }
 
+const DYNAMODB_TARGET = 'DynamoDB_20120810.';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -87,6 +91,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const config = { ...config0 };
   const state = new SandboxState(accountId, regions, opts.callerArn ?? `arn:aws:sts::${accountId}:assumed-role/imds-guard-local/local`, config, seed);
   const rt = new Runtime(state, new Throttler(opts.throttle ?? {}), new Faults(opts.faults ?? {}, seed));
+  const dynamodb = new DynamoDb();
   const log = (...a: unknown[]) => {
     if (!opts.quiet) console.error('[sandbox]', ...a);
   };
@@ -192,6 +197,33 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }
   }
 
+  /** DynamoDB's JSON 1.0 protocol: the operation is in X-Amz-Target, errors carry `__type`. */
+  async function handleJson(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+    const scope = parseScope(req.headers.authorization);
+    const region = scope.region ?? defaultRegion;
+    const op = String(req.headers['x-amz-target']).slice(DYNAMODB_TARGET.length);
+    const ctx = ctxFor(rt, region, op);
+    const reply = (status: number, payload: unknown) =>
+      send(res, status, 'application/x-amz-json-1.0', JSON.stringify(payload), { 'x-amzn-requestid': ctx.requestId });
+    try {
+      await preamble(op);
+      let input: unknown;
+      try {
+        input = body ? JSON.parse(body) : {};
+      } catch {
+        throw new AwsError('SerializationException', 'The request body is not valid JSON');
+      }
+      injected(op, {
+        throttle: () => new AwsError('ProvisionedThroughputExceededException', 'Throughput exceeds the current capacity of your table or index.'),
+        server: () => new AwsError('InternalServerError', 'Internal server error', 500),
+      });
+      reply(200, dynamodb.handle(ctx, op, input));
+    } catch (e) {
+      const err = e instanceof AwsError ? e : unexpected(e, op);
+      reply(err.status, { __type: `com.amazonaws.dynamodb.v20120810#${err.code}`, message: err.message, ...err.extra });
+    }
+  }
+
   function setFaults(f: FaultOptions): void {
     rt.faults.set(f);
     const p = f.pending;
@@ -209,6 +241,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   function reset(): void {
     state.reset();
+    dynamodb.reset();
     Object.assign(state.config, config0);
     rt.throttle.configure(opts.throttle ?? {});
     rt.faults.set({ seed, ...opts.faults });
@@ -221,6 +254,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     readBody(req)
       .then((body) => {
         if (url.pathname.startsWith('/_sandbox')) return control({ rt, url: sandboxUrl, setFaults, reset }, req, res, body, url);
+        if (String(req.headers['x-amz-target'] ?? '').startsWith(DYNAMODB_TARGET)) return handleJson(req, res, body);
         const ct = String(req.headers['content-type'] ?? '');
         const scope = parseScope(req.headers.authorization);
         const isQuery = ct.includes('x-www-form-urlencoded') || url.searchParams.has('Action');
@@ -253,6 +287,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       AWS_EC2_METADATA_DISABLED: 'true',
     }),
     state,
+    dynamodb: { items: (table, region = defaultRegion) => dynamodb.items(table, region) },
     setFaults,
     setThrottle: (t) => rt.throttle.configure(t),
     messages: () => [...state.messages],

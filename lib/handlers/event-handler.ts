@@ -6,12 +6,15 @@ import type { Ignored, Invalid, Trigger } from '../core/cloudtrail.js';
 import { policyProvider, type PolicyFor } from '../enforce/identity.js';
 import type { InstanceSettings } from '../resources/instance.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
 import { metrics } from '../observability.js';
+import { idempotentRun } from './idempotency.js';
 import { skip, type Skipped } from './parsed.js';
 import { report, type Report } from './report.js';
 import { basePolicy, settingsFrom } from './settings.js';
 
-export type HandlerResult = Skipped | ({ status: 'done' } & Report);
+/** `duplicate`: a redelivered event; the stored result of the first run, with no AWS call made. */
+export type HandlerResult = Skipped | ({ status: 'done'; duplicate?: true } & Report);
 
 /** Everything a run needs for one Region, built from config and cached clients. */
 export interface RegionContext {
@@ -42,11 +45,15 @@ export function makeEventHandler<T>(
     regionContext(config, process.env.AWS_REGION);
     sns();
   }
-  return async (event: unknown): Promise<HandlerResult> => {
-    const parsed = parse(event, config.SELF_ROLE_NAMES);
-    if (parsed.kind !== 'targets') return skip(parsed);
+  // Only events with targets reach the idempotency store: skipped ones make no AWS call at all.
+  const run = idempotentRun(config, async (_event, _context, parsed: { trigger: Trigger; targets: T[] }) => {
     metrics.addMetric('processedEvents', MetricUnit.Count, 1);
     const records = await enforce(parsed.targets, parsed.trigger, regionContext(config, parsed.trigger.region));
-    return { status: 'done', ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES)) };
+    return { status: 'done' as const, ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES)) };
+  });
+  return async (event: unknown, context?: Context): Promise<HandlerResult> => {
+    const parsed = parse(event, config.SELF_ROLE_NAMES);
+    if (parsed.kind !== 'targets') return skip(parsed);
+    return run(event, context, parsed);
   };
 }

@@ -1,12 +1,50 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asArray, iamStatements, packagedTemplate, resourcesOfType } from '../helpers/template.js';
+import { EXPIRY_ATTRIBUTE } from '../../lib/handlers/idempotency.js';
+import { asArray, effectiveTemplate, iamStatements, packagedTemplate, resourcePolicyStatements, resourcesOfType } from '../helpers/template.js';
 
 let t: any;
+/** Deployed shapes (Conditions evaluated) of the default package and two param variants. */
+let eks: any;
+let selfManaged: any;
+let all: any;
 beforeAll(() => {
   t = packagedTemplate();
+  eks = effectiveTemplate(t);
+  selfManaged = effectiveTemplate(packagedTemplate({ selfManagedClusters: 'payments,legacy-1', rollout: 'true' }));
+  all = effectiveTemplate(packagedTemplate({ scope: 'all' }));
 }, 120_000);
 
 const fnByHandler = (name: string) => resourcesOfType(t, 'AWS::Lambda::Function').find(([id]) => id.toLowerCase().startsWith(name.toLowerCase()))?.[1];
+const functions = () => resourcesOfType(eks, 'AWS::Lambda::Function');
+const EVENT_FUNCTIONS = ['EnforceInstancesLambdaFunction', 'EnforceLaunchTemplatesLambdaFunction', 'EnforceNodegroupsLambdaFunction'];
+
+/** What a Resource points at: a literal/Fn::Sub ARN, or the type of the resource it references. */
+function target(tpl: any, r: any): string {
+  if (typeof r === 'string') return r;
+  if (r?.['Fn::Sub']) return asArray(r['Fn::Sub'])[0] as string;
+  const ref = r?.Ref ?? (r?.['Fn::GetAtt']?.[1] === 'Arn' ? r['Fn::GetAtt'][0] : undefined);
+  return ref ? `${tpl.Resources[ref]?.Type ?? 'unknown'}:${ref}` : JSON.stringify(r);
+}
+
+/** Mutating actions and the only resources each may name. Any other mutating action fails until added here. */
+const MUTATING: [RegExp, RegExp][] = [
+  [/^ec2:ModifyInstanceMetadataOptions$/, /^arn:\$\{AWS::Partition\}:ec2:[^:]*:\$\{AWS::AccountId\}:instance\/\*$/],
+  [/^ec2:(CreateLaunchTemplateVersion|ModifyLaunchTemplate)$/, /^arn:\$\{AWS::Partition\}:ec2:[^:]*:\$\{AWS::AccountId\}:launch-template\/\*$/],
+  [/^eks:UpdateNodegroupVersion$/, /^arn:\$\{AWS::Partition\}:eks:[^:]*:\$\{AWS::AccountId\}:nodegroup\/\*$/],
+  [/^sns:Publish$/, /^AWS::SNS::Topic:AuditTopic$/],
+  [/^sqs:SendMessage$/, /^AWS::SQS::Queue:/],
+  [/^dynamodb:(PutItem|UpdateItem|DeleteItem|GetItem)$/, /^AWS::DynamoDB::Table:IdempotencyTable$/],
+  [/^kms:(Encrypt|Decrypt|GenerateDataKey)$/, /^AWS::KMS::Key:AuditKey$/],
+  [/^logs:(CreateLogStream|PutLogEvents)$/, /:log-group:\/aws\/lambda\/[\w-]+:\*$/],
+  // Account-level setting (backfill's account-defaults): it has no resource type, so "*" is the only choice.
+  [/^ec2:ModifyInstanceMetadataDefaults$/, /^\*$/],
+];
+const MUTATING_VERB = /:(Create|Modify|Update|Delete|Put|Publish|Send|Terminate|Run|Start|Stop|Attach|Detach|Tag|Untag|Set|Encrypt|Decrypt|Generate)/;
+/** Calls with no resource-level permissions: the only ones allowed on "*". */
+const ACCOUNT_WIDE = /^(ec2:Describe\w+|ec2:(Get|Modify)InstanceMetadataDefaults|eks:ListClusters|iam:ListOpenIDConnectProviders)$/;
+
+const remediationStatements = (tpl: any) => iamStatements(tpl).filter(({ statement }) => asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions')).map((s) => s.statement);
+const tagKeysIn = (s: any) => Object.keys(s.Condition?.Null ?? {}).map((k) => k.replace(/^ec2:ResourceTag\//, ''));
 
 describe('npx osls package: CloudFormation template', () => {
   it('has the EventBridge rule for the three instance events, with retries and a DLQ', () => {
@@ -20,6 +58,15 @@ describe('npx osls package: CloudFormation template', () => {
     expect(JSON.stringify(target.DeadLetterConfig.Arn)).toContain('EventsDeadLetterQueue');
   });
 
+  it('rules accept only aws.* sources on the default bus (PutEvents cannot forge an aws.* source)', () => {
+    const rules = resourcesOfType(t, 'AWS::Events::Rule');
+    expect(rules.length).toBeGreaterThanOrEqual(3);
+    for (const [id, r] of rules) {
+      expect(r.Properties.EventBusName ?? 'default', id).toBe('default');
+      for (const s of asArray(r.Properties.EventPattern.source)) expect(s, id).toMatch(/^aws\.[a-z0-9]+$/);
+    }
+  });
+
   it('the audit topic is encrypted with a customer-managed KMS key; queues are encrypted', () => {
     const [, topic] = resourcesOfType(t, 'AWS::SNS::Topic').find(([id]) => id === 'AuditTopic')!;
     expect(topic.Properties.KmsMasterKeyId).toEqual({ Ref: 'AuditKey' });
@@ -28,8 +75,44 @@ describe('npx osls package: CloudFormation template', () => {
     for (const [, q] of resourcesOfType(t, 'AWS::SQS::Queue')) expect(q.Properties.KmsMasterKeyId ?? q.Properties.SqsManagedSseEnabled).toBeTruthy();
   });
 
+  it('every topic, queue and table is encrypted with AuditKey; CloudWatch may use it for the alarm topic', () => {
+    for (const [id, r] of resourcesOfType(t, 'AWS::SNS::Topic')) expect(r.Properties.KmsMasterKeyId, id).toEqual({ Ref: 'AuditKey' });
+    for (const [id, r] of resourcesOfType(t, 'AWS::SQS::Queue')) expect(r.Properties.KmsMasterKeyId, id).toEqual({ Ref: 'AuditKey' });
+    const tables = resourcesOfType(t, 'AWS::DynamoDB::Table');
+    expect(tables.map(([id]) => id)).toEqual(['IdempotencyTable']);
+    for (const [, r] of tables) expect(r.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': ['AuditKey', 'Arn'] } });
+    const services = resourcePolicyStatements(t).filter((s) => s.resource === 'AuditKey').flatMap((s) => asArray(s.statement.Principal?.Service));
+    expect(services).toContain('cloudwatch.amazonaws.com');
+  });
+
+  it('the idempotency table: on demand, keyed on id, TTL on the expiry attribute Powertools writes, PITR', () => {
+    const p = t.Resources.IdempotencyTable.Properties;
+    expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(p.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+    expect(p.TimeToLiveSpecification).toEqual({ AttributeName: EXPIRY_ATTRIBUTE, Enabled: true });
+    expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+  });
+
+  it('the three event functions get IDEMPOTENCY_TABLE and record access on that table only; others get neither', () => {
+    for (const [id, fn] of functions()) {
+      const env = fn.Properties.Environment?.Variables ?? {};
+      const role = fn.Properties.Role['Fn::GetAtt'][0];
+      const ddb = iamStatements(eks).filter((s) => s.resource === role && asArray(s.statement.Action).some((a: string) => a.startsWith('dynamodb:')));
+      if (EVENT_FUNCTIONS.includes(id)) {
+        expect(env.IDEMPOTENCY_TABLE, id).toEqual({ Ref: 'IdempotencyTable' });
+        expect(ddb.map((s) => [[...asArray(s.statement.Action)].sort(), s.statement.Resource])).toEqual([
+          [['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], { 'Fn::GetAtt': ['IdempotencyTable', 'Arn'] }],
+        ]);
+      } else {
+        expect(env.IDEMPOTENCY_TABLE, id).toBeUndefined();
+        expect(ddb, id).toEqual([]);
+      }
+    }
+  });
+
   it('no IAM statement has a "*" or service-wide wildcard action', () => {
-    const statements = iamStatements(t);
+    // Deployed shapes: statements inside Fn::If count too.
+    const statements = [eks, selfManaged, all].flatMap(iamStatements);
     expect(statements.length).toBeGreaterThan(0);
     for (const { resource, statement } of statements) {
       for (const a of asArray(statement.Action)) {
@@ -39,12 +122,95 @@ describe('npx osls package: CloudFormation template', () => {
     }
   });
 
+  it('no wildcard action in resource policies either, except the KMS default key policy (root delegates to IAM)', () => {
+    for (const { resource, statement } of resourcePolicyStatements(eks)) {
+      const rootAdmin = resource === 'AuditKey' && JSON.stringify(statement.Principal).includes(':root');
+      if (rootAdmin) continue;
+      for (const a of asArray(statement.Action)) expect(a, `${resource} ${statement.Sid ?? ''}`).not.toMatch(/(^\*$|:\*$)/);
+    }
+  });
+
+  it('only calls without resource-level permissions are allowed on "*"', () => {
+    for (const tpl of [eks, selfManaged, all]) {
+      for (const { resource, statement } of iamStatements(tpl)) {
+        if (!asArray(statement.Resource).includes('*')) continue;
+        for (const a of asArray(statement.Action)) expect(a, `${resource} ${statement.Sid}`).toMatch(ACCOUNT_WIDE);
+      }
+    }
+  });
+
+  // In a key policy "*" means the key itself, so key policies are checked by the test above only.
+  it('mutating actions name only resource ARNs of the right type', () => {
+    for (const tpl of [eks, selfManaged, all]) {
+      for (const { resource, statement } of [...iamStatements(tpl), ...resourcePolicyStatements(tpl).filter((s) => tpl.Resources[s.resource].Type !== 'AWS::KMS::Key')]) {
+        const where = `${resource} ${statement.Sid ?? ''}`;
+        for (const a of asArray(statement.Action) as string[]) {
+          const rule = MUTATING.find(([action]) => action.test(a));
+          if (!rule) {
+            expect(a, `${where}: unknown mutating action, add its resource rule`).not.toMatch(MUTATING_VERB);
+            continue;
+          }
+          const resources = asArray(statement.Resource);
+          expect(resources.length, where).toBeGreaterThan(0);
+          for (const r of resources) expect(target(tpl, r), `${where} ${a}`).toMatch(rule[1]);
+        }
+      }
+    }
+  });
+
   it('ModifyInstanceMetadataOptions is limited to instance ARNs', () => {
-    const s = iamStatements(t).filter(({ statement }) => asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions'));
+    const s = [eks, selfManaged, all].flatMap(iamStatements).filter(({ statement }) => asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions'));
     expect(s.length).toBeGreaterThan(0);
     for (const { statement } of s) {
       expect(JSON.stringify(statement.Resource)).toMatch(/:instance\/\*/);
       expect(statement.Resource).not.toBe('*');
+    }
+  });
+
+  it('scope eks: ModifyInstanceMetadataOptions only on instances with an EKS node tag, one statement per tag key', () => {
+    const s = remediationStatements(eks);
+    for (const st of s) {
+      expect(st.Condition, st.Sid).toBeDefined();
+      expect(Object.keys(st.Condition), st.Sid).toEqual(['Null']);
+      expect(Object.values(st.Condition.Null), st.Sid).toEqual(['false']);
+      expect(tagKeysIn(st), st.Sid).toHaveLength(1);
+    }
+    expect(s.flatMap(tagKeysIn).sort()).toEqual(['eks:cluster-name', 'eks:eks-cluster-name']);
+    // Self-managed/eksctl nodes carry only kubernetes.io/cluster/<name>: one statement per opted-in cluster.
+    expect(remediationStatements(selfManaged).flatMap(tagKeysIn).sort()).toEqual([
+      'eks:cluster-name',
+      'eks:eks-cluster-name',
+      'kubernetes.io/cluster/legacy-1',
+      'kubernetes.io/cluster/payments',
+    ]);
+    expect(fnByHandler('EnforceInstances').Properties.Environment.Variables.SCOPE).toBe('eks');
+  });
+
+  it('scope all (--param="scope=all"): one statement, no condition; SCOPE=all', () => {
+    const s = remediationStatements(all);
+    expect(s).toHaveLength(1);
+    expect(s[0].Condition).toBeUndefined();
+    expect(all.Resources.EnforceInstancesLambdaFunction.Properties.Environment.Variables.SCOPE).toBe('all');
+  });
+
+  it('node group rollouts (UpdateNodegroupVersion) are granted only when opted in', () => {
+    const rollout = (tpl: any) => iamStatements(tpl).filter((s) => asArray(s.statement.Action).includes('eks:UpdateNodegroupVersion'));
+    expect(rollout(eks)).toEqual([]);
+    expect(rollout(selfManaged).map((s) => s.resource)).toEqual(['EnforceNodegroupsRole']);
+  });
+
+  it('every function runs as its own role, assumable only by Lambda; no framework default role', () => {
+    expect(t.Resources.IamRoleLambdaExecution).toBeUndefined();
+    const roles = functions().map(([id, fn]) => {
+      const ref = fn.Properties.Role?.['Fn::GetAtt'];
+      expect(ref?.[1], id).toBe('Arn');
+      expect(t.Resources[ref[0]]?.Type, id).toBe('AWS::IAM::Role');
+      return ref[0];
+    });
+    expect(new Set(roles).size).toBe(roles.length);
+    for (const [id] of resourcesOfType(t, 'AWS::IAM::Role')) {
+      const trust = t.Resources[id].Properties.AssumeRolePolicyDocument.Statement;
+      expect(trust, id).toEqual([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
     }
   });
 
@@ -55,5 +221,26 @@ describe('npx osls package: CloudFormation template', () => {
     expect(fn.Properties.ReservedConcurrentExecutions).toBeGreaterThan(0);
     const [, conf] = resourcesOfType(t, 'AWS::Lambda::EventInvokeConfig')[0]!;
     expect(JSON.stringify(conf.Properties.DestinationConfig.OnFailure)).toContain('FailedInvocationsQueue');
+  });
+
+  it('every function has reserved concurrency and an on-failure destination', () => {
+    const confs = resourcesOfType(t, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
+    for (const [id, fn] of functions()) {
+      expect(fn.Properties.ReservedConcurrentExecutions, id).toBeGreaterThan(0);
+      const conf = confs.find((c) => c.FunctionName?.Ref === id);
+      expect(JSON.stringify(conf?.DestinationConfig?.OnFailure), id).toContain('FailedInvocationsQueue');
+    }
+  });
+
+  it('alarms: depth of every queue and Errors of every function, all notifying the alarm topic', () => {
+    const alarms = resourcesOfType(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const on = (metric: string, dim: (v: any) => boolean) =>
+      alarms.filter((a) => a.MetricName === metric && a.Dimensions.some((d: any) => dim(d.Value)) && a.Threshold === 0 && a.ComparisonOperator === 'GreaterThanThreshold');
+    for (const [id] of resourcesOfType(t, 'AWS::SQS::Queue')) {
+      const a = on('ApproximateNumberOfMessagesVisible', (v) => v?.['Fn::GetAtt']?.[0] === id && v['Fn::GetAtt'][1] === 'QueueName');
+      expect(a, id).toHaveLength(1);
+    }
+    for (const [id] of functions()) expect(on('Errors', (v) => v?.Ref === id), id).toHaveLength(1);
+    for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
   });
 });
