@@ -10,3 +10,7 @@ for (const f of readdirSync('functions').filter((f) => f.endsWith('.ts'))) {
   await build({ ...esmOptions, entryPoints: [join('functions', f)], outfile });
   console.log(`${outfile}  ${(statSync(outfile).size / 1024).toFixed(0)} KB`);
 }
+
+// The CLI, bundled the same way: `bin/imds-guard.mjs` prefers it to running the sources through tsx.
+await build({ ...esmOptions, entryPoints: ['cli/main.ts'], outfile: 'dist/cli.mjs' });
+console.log(`dist/cli.mjs  ${(statSync('dist/cli.mjs').size / 1024).toFixed(0)} KB`);

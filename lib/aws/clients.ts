@@ -36,6 +36,17 @@ const retryIncorrectState: Pluggable<any, any> = {
 };
 
 const cache = new Map<string, unknown>();
+// Plugins are keyed by identity: the rate limiter hands out one stable plugin per Region.
+const pluginIds = new WeakMap<object, number>();
+let nextPluginId = 0;
+function pluginKey(plugins: object[] = []): string {
+  return plugins
+    .map((p) => {
+      if (!pluginIds.has(p)) pluginIds.set(p, ++nextPluginId);
+      return pluginIds.get(p);
+    })
+    .join(',');
+}
 
 function cached<T>(key: string, make: () => T): T {
   if (!cache.has(key)) cache.set(key, make());
@@ -43,7 +54,7 @@ function cached<T>(key: string, make: () => T): T {
 }
 
 export function ec2Client(region: string, opts: ClientOptions = {}): EC2Client {
-  return cached(`ec2:${region}:${opts.plugins?.length ?? 0}`, () => {
+  return cached(`ec2:${region}:${opts.maxAttempts ?? 6}:${pluginKey(opts.plugins)}`, () => {
     // Adaptive mode adds client-side rate limiting on top of backoff: the right thing for EC2's token buckets.
     const c = new EC2Client({ region, retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 });
     c.middlewareStack.use(retryIncorrectState);

@@ -50,25 +50,50 @@ export function classifyEc2(action: string, input: Record<string, unknown> = {})
  * A reservation-based token bucket: `reserve` takes a token now and says how long to wait for it.
  * Tokens may go negative (queued reservations), so waiters are served in order at the refill rate,
  * with no thundering herd. Time is injected so the math is testable with a fake clock.
+ *
+ * With `startOnAnchor`, the bucket does not refill until `anchor()` is called. The rate limiter
+ * anchors a bucket when the first response for it comes back: AWS's bucket started refilling when
+ * that first request arrived, which is no later than its response, so our refill clock never runs
+ * ahead of AWS's however slow the first request was.
  */
 export class TokenBucket {
   private tokens: number;
   private at: number;
+  private anchored: boolean;
+  private waiters: (() => void)[] = [];
 
   constructor(
     readonly capacity: number,
     readonly refillPerSecond: number,
     private readonly now: () => number = () => performance.now(),
+    opts: { startOnAnchor?: boolean } = {},
   ) {
     if (!(capacity >= 1) || !(refillPerSecond > 0)) throw new RangeError(`invalid bucket ${capacity}/${refillPerSecond}`);
     this.tokens = capacity;
     this.at = now();
+    this.anchored = !opts.startOnAnchor;
   }
 
   private refill(): void {
     const now = this.now();
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.at) / 1000) * this.refillPerSecond);
+    if (this.anchored) this.tokens = Math.min(this.capacity, this.tokens + ((now - this.at) / 1000) * this.refillPerSecond);
     this.at = now;
+  }
+
+  get isAnchored(): boolean {
+    return this.anchored;
+  }
+
+  /** Start the refill clock now (no credit for the time before). Idempotent. */
+  anchor(): void {
+    if (this.anchored) return;
+    this.at = this.now();
+    this.anchored = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  whenAnchored(): Promise<void> {
+    return this.anchored ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
   }
 
   /** Tokens available now (negative: that many reservations are queued). */
@@ -102,11 +127,19 @@ export interface RateLimiterOptions {
   /** Multiplies every refill rate (the sandbox benchmark runs AWS's buckets faster). Default 1. */
   timeScale?: number;
   /**
-   * Fraction of each bucket's burst kept in reserve (default 0.02: 98 of 100). The server's bucket
-   * then stays a couple of tokens ahead of ours, which absorbs network jitter for the whole run at
-   * the cost of two tokens once, instead of a slower refill that would cost throughput forever.
+   * Jitter to absorb, in ms (default 200). Requests we space out can reach AWS bunched together
+   * (network jitter, a stalled event loop), so the burst is reduced by the tokens the bucket refills
+   * in that time (at least one: 1 of 100 for ModifyInstanceMetadataOptions at AWS's rate) and AWS's
+   * bucket stays that far ahead of ours. Costs that much time once per bucket, where a slower refill
+   * would cost throughput for the whole run.
    */
-  headroom?: number;
+  jitterMs?: number;
+  /**
+   * Calls beyond the first burst wait until the first response for their bucket (see TokenBucket);
+   * default true. `anchorTimeoutMs` (default 2000) bounds that wait if the first call hangs.
+   */
+  waitForFirstResponse?: boolean;
+  anchorTimeoutMs?: number;
   /** Override bucket specs (before timeScale). */
   buckets?: Partial<Record<BucketClass, BucketSpec>>;
   /** false: count calls but never wait. */
@@ -137,25 +170,31 @@ export class RateLimiter {
   private readonly plugins = new Map<string, Pluggable<any, any>>();
   private readonly counters: RateLimiterStats = { acquired: {}, throttled: {}, waitedMs: 0 };
   readonly timeScale: number;
-  private readonly headroom: number;
+  private readonly jitterMs: number;
+  private readonly waitForFirstResponse: boolean;
+  private readonly anchorTimeoutMs: number;
   private readonly enabled: boolean;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly opts: RateLimiterOptions = {}) {
     this.timeScale = opts.timeScale ?? 1;
-    this.headroom = opts.headroom ?? 0.02;
+    this.jitterMs = opts.jitterMs ?? 200;
+    this.waitForFirstResponse = opts.waitForFirstResponse ?? true;
+    this.anchorTimeoutMs = opts.anchorTimeoutMs ?? 2000;
     this.enabled = opts.enabled ?? true;
     this.now = opts.now ?? (() => performance.now());
     this.sleep = opts.sleep ?? defaultSleep;
     if (!(this.timeScale > 0)) throw new RangeError('timeScale must be > 0');
-    if (!(this.headroom >= 0 && this.headroom < 1)) throw new RangeError('headroom must be in [0, 1)');
+    if (!(this.jitterMs >= 0)) throw new RangeError('jitterMs must be >= 0');
   }
 
-  /** The effective spec: burst minus headroom (at least 1), refill times timeScale. */
+  /** The effective spec: refill times timeScale; burst minus the jitter headroom (at least 1 token, at most half). */
   spec(cls: BucketClass): BucketSpec {
     const base = this.opts.buckets?.[cls] ?? EC2_BUCKETS[cls];
-    return { capacity: Math.max(1, Math.floor(base.capacity * (1 - this.headroom))), refillPerSecond: base.refillPerSecond * this.timeScale };
+    const refillPerSecond = base.refillPerSecond * this.timeScale;
+    const headroom = Math.min(Math.max(this.jitterMs > 0 ? 1 : 0, Math.ceil((refillPerSecond * this.jitterMs) / 1000)), Math.floor(base.capacity / 2));
+    return { capacity: Math.max(1, base.capacity - headroom), refillPerSecond };
   }
 
   bucket(region: string, cls: BucketClass): TokenBucket {
@@ -163,7 +202,7 @@ export class RateLimiter {
     let b = this.buckets.get(key);
     if (!b) {
       const s = this.spec(cls);
-      b = new TokenBucket(s.capacity, s.refillPerSecond, this.now);
+      b = new TokenBucket(s.capacity, s.refillPerSecond, this.now, { startOnAnchor: this.waitForFirstResponse });
       this.buckets.set(key, b);
     }
     return b;
@@ -175,12 +214,26 @@ export class RateLimiter {
     const key = `${region}|${cls}`;
     this.counters.acquired[key] = (this.counters.acquired[key] ?? 0) + 1;
     if (!this.enabled) return 0;
-    const wait = this.bucket(region, cls).reserve();
-    if (wait > 0) {
-      this.counters.waitedMs += wait;
-      await this.sleep(wait);
+    const b = this.bucket(region, cls);
+    let waited = 0;
+    if (!b.isAnchored && b.available() < 1) {
+      // Past the burst before the first response: wait for it (bounded), then pace from there.
+      const t0 = this.now();
+      const timer = setTimeout(() => b.anchor(), this.anchorTimeoutMs);
+      timer.unref?.();
+      await b.whenAnchored();
+      clearTimeout(timer);
+      waited = this.now() - t0;
     }
-    return wait;
+    const wait = b.reserve();
+    if (wait > 0) await this.sleep(wait);
+    this.counters.waitedMs += waited + wait;
+    return waited + wait;
+  }
+
+  /** A response (any: success or error) came back for this bucket: start its refill clock. */
+  onResponse(region: string, action: string, input: Record<string, unknown> = {}): void {
+    if (this.enabled) this.bucket(region, classifyEc2(action, input)).anchor();
   }
 
   onThrottle(region: string, action: string, input: Record<string, unknown> = {}): void {
@@ -216,8 +269,11 @@ export class RateLimiter {
             const input = (args?.input ?? {}) as Record<string, unknown>;
             await limiter.acquire(region, action, input);
             try {
-              return await next(args);
+              const out = await next(args);
+              limiter.onResponse(region, action, input);
+              return out;
             } catch (err) {
+              limiter.onResponse(region, action, input);
               if (isThrottle(err)) limiter.onThrottle(region, action, input);
               throw err;
             }

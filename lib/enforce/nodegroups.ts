@@ -49,7 +49,13 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
   }
   const desired = d.fix.metadataOptions;
   if (run.mode === 'dry-run') {
-    return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'would-remediate', desired, violations: d.violations, reason: `dry run: would create a compliant version from ${d.fix.sourceVersion}${run.rollout ? ' and roll the node group onto it' : ''}` })];
+    // With a compliant version already made and no rollout, enforce would change nothing: say so.
+    if (d.reuse !== undefined && !run.rollout) {
+      const command = ng.rolloutCommand(found.nodegroup, target.region, template!.id, d.reuse);
+      return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'reported', desired, violations: d.violations, details: { ...facts.details, rolloutCommand: command }, reason: `compliant launch template version ${d.reuse} exists; rollout is opt-in (ROLLOUT=true). Run: ${command}` })];
+    }
+    const what = d.reuse !== undefined ? `would roll the node group onto existing compliant version ${d.reuse}` : `would create a compliant version from ${d.fix.sourceVersion}${run.rollout ? ' and roll the node group onto it' : ''}`;
+    return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'would-remediate', desired, violations: d.violations, reason: `dry run: ${what}` })];
   }
   const r = await ng.remediate(run.eks, run.ec2, found, d, run.rollout);
   const command = r.newVersion ? ng.rolloutCommand(found.nodegroup, target.region, template!.id, r.newVersion) : undefined;

@@ -43,7 +43,10 @@ const MUTATING_VERB = /:(Create|Modify|Update|Delete|Put|Publish|Send|Terminate|
 /** Calls with no resource-level permissions: the only ones allowed on "*". */
 const ACCOUNT_WIDE = /^(ec2:Describe\w+|ec2:(Get|Modify)InstanceMetadataDefaults|eks:ListClusters|iam:ListOpenIDConnectProviders)$/;
 
-const remediationStatements = (tpl: any) => iamStatements(tpl).filter(({ statement }) => asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions')).map((s) => s.statement);
+// Both roles that fix instances (enforce-instances, backfill) must carry the same scope statements.
+const REMEDIATING_ROLES = ['EnforceInstancesRole', 'BackfillRole'];
+const remediationStatements = (tpl: any, role = 'EnforceInstancesRole') =>
+  iamStatements(tpl).filter(({ resource, statement }) => resource === role && asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions')).map((s) => s.statement);
 const tagKeysIn = (s: any) => Object.keys(s.Condition?.Null ?? {}).map((k) => k.replace(/^ec2:ResourceTag\//, ''));
 
 describe('npx osls package: CloudFormation template', () => {
@@ -167,8 +170,9 @@ describe('npx osls package: CloudFormation template', () => {
     }
   });
 
-  it('scope eks: ModifyInstanceMetadataOptions only on instances with an EKS node tag, one statement per tag key', () => {
-    const s = remediationStatements(eks);
+  it.each(REMEDIATING_ROLES)('scope eks: %s may ModifyInstanceMetadataOptions only on instances with an EKS node tag, one statement per tag key', (role) => {
+    expect(iamStatements(eks).filter(({ statement }) => asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions')).map((x) => x.resource).sort()).toEqual([...REMEDIATING_ROLES, ...REMEDIATING_ROLES].sort());
+    const s = remediationStatements(eks, role);
     for (const st of s) {
       expect(st.Condition, st.Sid).toBeDefined();
       expect(Object.keys(st.Condition), st.Sid).toEqual(['Null']);
@@ -177,7 +181,7 @@ describe('npx osls package: CloudFormation template', () => {
     }
     expect(s.flatMap(tagKeysIn).sort()).toEqual(['eks:cluster-name', 'eks:eks-cluster-name']);
     // Self-managed/eksctl nodes carry only kubernetes.io/cluster/<name>: one statement per opted-in cluster.
-    expect(remediationStatements(selfManaged).flatMap(tagKeysIn).sort()).toEqual([
+    expect(remediationStatements(selfManaged, role).flatMap(tagKeysIn).sort()).toEqual([
       'eks:cluster-name',
       'eks:eks-cluster-name',
       'kubernetes.io/cluster/legacy-1',
@@ -186,8 +190,8 @@ describe('npx osls package: CloudFormation template', () => {
     expect(fnByHandler('EnforceInstances').Properties.Environment.Variables.SCOPE).toBe('eks');
   });
 
-  it('scope all (--param="scope=all"): one statement, no condition; SCOPE=all', () => {
-    const s = remediationStatements(all);
+  it.each(REMEDIATING_ROLES)('scope all (--param="scope=all"): %s has one statement, no condition; SCOPE=all', (role) => {
+    const s = remediationStatements(all, role);
     expect(s).toHaveLength(1);
     expect(s[0].Condition).toBeUndefined();
     expect(all.Resources.EnforceInstancesLambdaFunction.Properties.Environment.Variables.SCOPE).toBe('all');
@@ -196,7 +200,7 @@ describe('npx osls package: CloudFormation template', () => {
   it('node group rollouts (UpdateNodegroupVersion) are granted only when opted in', () => {
     const rollout = (tpl: any) => iamStatements(tpl).filter((s) => asArray(s.statement.Action).includes('eks:UpdateNodegroupVersion'));
     expect(rollout(eks)).toEqual([]);
-    expect(rollout(selfManaged).map((s) => s.resource)).toEqual(['EnforceNodegroupsRole']);
+    expect(rollout(selfManaged).map((s) => s.resource).sort()).toEqual(['BackfillRole', 'EnforceNodegroupsRole']);
   });
 
   it('every function runs as its own role, assumable only by Lambda; no framework default role', () => {

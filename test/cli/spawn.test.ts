@@ -1,0 +1,42 @@
+// One real process: `node bin/imds-guard.mjs scan --endpoint-url …` (tsx, or dist/cli.mjs when built).
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
+import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+
+const BIN = fileURLToPath(new URL('../../bin/imds-guard.mjs', import.meta.url));
+let sb: Sandbox;
+let demo: DemoInfo;
+
+beforeAll(async () => {
+  sb = await startSandbox({ quiet: true, throttle: { enabled: false } });
+  demo = await seedDemo({ endpoint: sb.url, region: 'eu-west-1' });
+});
+afterAll(() => sb.close());
+
+function spawnCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDSPAWN', AWS_SECRET_ACCESS_KEY: 'spawn', AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true' };
+  delete env.AWS_ENDPOINT_URL;
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe('bin/imds-guard.mjs', () => {
+  it('scan --endpoint-url: exit 1 with the violations as JSON on stdout, nothing on stderr', async () => {
+    const r = await spawnCli(['scan', '--endpoint-url', sb.url, '--regions', 'eu-west-1', '--output', 'json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1);
+    const j = JSON.parse(r.stdout);
+    expect(j.records.filter((x: { outcome: string; resource: { type: string } }) => x.outcome === 'would-remediate' && x.resource.type === 'instance')).toHaveLength(demo.expectedNonCompliantNodes.length);
+  }, 60_000);
+
+  it('a usage error exits 2 with one line', async () => {
+    const r = await spawnCli(['enforce', '--endpoint-url', sb.url]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^imds-guard: enforce changes resources: pass --yes/);
+  }, 60_000);
+});
