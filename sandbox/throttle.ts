@@ -1,24 +1,14 @@
 // EC2 request throttling: token buckets per (account, Region, API), sized
 // from REFERENCE §2. Only EC2 actions are throttled.
 
-export type BucketClass =
-  | 'ModifyInstanceMetadataOptions'
-  | 'CreateLaunchTemplateVersion'
-  | 'ModifyLaunchTemplate'
-  | 'ModifyInstanceMetadataDefaults'
-  | 'non-mutating'
-  | 'unfiltered-non-mutating'
-  | 'mutating';
+import { classifyEc2, EC2_BUCKETS, type BucketClass } from '../lib/core/ec2-limits.js';
 
-export const BUCKETS: Record<BucketClass, { capacity: number; refill: number }> = {
-  ModifyInstanceMetadataOptions: { capacity: 100, refill: 5 },
-  CreateLaunchTemplateVersion: { capacity: 100, refill: 5 },
-  ModifyLaunchTemplate: { capacity: 100, refill: 5 },
-  ModifyInstanceMetadataDefaults: { capacity: 2, refill: 2 },
-  'non-mutating': { capacity: 100, refill: 20 },
-  'unfiltered-non-mutating': { capacity: 50, refill: 10 },
-  mutating: { capacity: 50, refill: 5 },
-};
+export type { BucketClass };
+
+/** The published buckets, in the sandbox's own shape. */
+export const BUCKETS: Record<BucketClass, { capacity: number; refill: number }> = Object.fromEntries(
+  Object.entries(EC2_BUCKETS).map(([k, v]) => [k, { capacity: v.capacity, refill: v.refillPerSecond }]),
+) as Record<BucketClass, { capacity: number; refill: number }>;
 
 export interface ThrottleOptions {
   /** Default true. */
@@ -31,20 +21,8 @@ export interface ThrottleOptions {
   refill?: Partial<Record<BucketClass, number>>;
 }
 
-const OWN = new Set(['ModifyInstanceMetadataOptions', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate', 'ModifyInstanceMetadataDefaults']);
-
 /** Which bucket class an EC2 action falls in; `input` decides filtered/paginated. */
-export function classify(action: string, input: Record<string, unknown> = {}): BucketClass {
-  if (OWN.has(action)) return action as BucketClass;
-  if (/^(Describe|Get|List)/.test(action)) {
-    const narrowed = ['Filters', 'MaxResults', 'NextToken', 'InstanceIds'].some((k) => {
-      const v = input[k];
-      return Array.isArray(v) ? v.length > 0 : v !== undefined;
-    });
-    return action === 'DescribeInstances' && !narrowed ? 'unfiltered-non-mutating' : 'non-mutating';
-  }
-  return 'mutating';
-}
+export const classify = classifyEc2;
 
 export function bucketParams(cls: BucketClass, opts: ThrottleOptions = {}): { capacity: number; refill: number } {
   const base = BUCKETS[cls];
