@@ -1,6 +1,6 @@
 // The backfill library against the sandbox: what a scan covers, what it costs, and that enforcing
 // N instances costs N Modify calls and no Describe beyond the inventory pages.
-import { EC2Client, RunInstancesCommand, type HttpTokensState } from '@aws-sdk/client-ec2';
+import { EC2Client, type HttpTokensState } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetClients } from '../../lib/aws/clients.js';
 import { EKS_NODE_TAG_KEYS, instanceQueries, scanInstances } from '../../lib/aws/ec2-scan.js';
@@ -10,6 +10,7 @@ import { allRecords, runBackfill } from '../../lib/backfill/run.js';
 import { exitCode } from '../../lib/backfill/summary.js';
 import { loadConfig } from '../../lib/config.js';
 import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { launchInstances } from '../helpers/launch.js';
 
 let sb: Sandbox;
 let ec2: EC2Client;
@@ -27,18 +28,8 @@ beforeEach(() => {
   resetClients();
 });
 
-async function launch(count: number, tokens: HttpTokensState, hop: number, tags: Record<string, string>) {
-  const out = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-1',
-      MinCount: count,
-      MaxCount: count,
-      MetadataOptions: { HttpTokens: tokens, HttpPutResponseHopLimit: hop },
-      TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
-    }),
-  );
-  return out.Instances!.map((i) => i.InstanceId!);
-}
+const launch = async (count: number, tokens: HttpTokensState, hop: number, tags: Record<string, string>) =>
+  (await launchInstances(ec2, count, tokens, hop, tags)).map((i) => i.InstanceId!);
 
 const node = { 'kubernetes.io/cluster/payments': 'owned', owner: 'payments' };
 const calls = () => sb.stats().calls;

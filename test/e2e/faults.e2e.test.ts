@@ -3,11 +3,12 @@
 // Lambda's async retries are emulated. Every eligible instance must end remediated (checked in the sandbox)
 // or in a `failed`/`gone` record: exactly one record each, none dropped.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { RunInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import type { Instance } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { lambdaContext, loadFunction } from '../helpers/lambda.js';
 import { sandboxIt, startTarget, type Target } from './harness.js';
+import { launchInstances } from '../helpers/launch.js';
 
 const SEED = 20261125;
 const TABLE = 'imds-guard-e2e-idempotency';
@@ -21,18 +22,7 @@ const eligible = new Set<string>();
 const bystanders = new Set<string>();
 const events: unknown[] = [];
 
-async function launch(n: number, tokens: 'optional' | 'required', hop: number, tags: Record<string, string>): Promise<Instance[]> {
-  const out = await t.ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-0abcdef1234567890',
-      MinCount: n,
-      MaxCount: n,
-      MetadataOptions: { HttpTokens: tokens, HttpPutResponseHopLimit: hop },
-      TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
-    }),
-  );
-  return out.Instances!;
-}
+const launch = (n: number, tokens: 'optional' | 'required', hop: number, tags: Record<string, string>) => launchInstances(t.ec2, n, tokens, hop, tags);
 
 beforeAll(async () => {
   if (!process.env.IMDS_GUARD_E2E_ENDPOINT) t = await startTarget({ seed: SEED });

@@ -1,9 +1,10 @@
 // Issue 2/3 end to end: CloudTrail events for the demo estate, delivered to the real enforce-instances.
-import { ModifyInstanceMetadataOptionsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { ModifyInstanceMetadataOptionsCommand } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe as group, expect, it, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
 import { callCounter, describe, lambdaFor, options, sandboxIt, startTarget, type Target } from './harness.js';
+import { launchInstances } from '../helpers/launch.js';
 
 let t: Target;
 let demo: DemoInfo;
@@ -17,18 +18,7 @@ beforeAll(async () => {
 afterAll(() => t.close());
 afterEach(() => vi.unstubAllEnvs());
 
-async function launch(n: number, tokens: 'optional' | 'required', hop: number, tags: Record<string, string>) {
-  const out = await t.ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-0abcdef1234567890',
-      MinCount: n,
-      MaxCount: n,
-      MetadataOptions: { HttpTokens: tokens, HttpPutResponseHopLimit: hop },
-      TagSpecifications: [{ ResourceType: 'instance', Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) }],
-    }),
-  );
-  return out.Instances!;
-}
+const launch = (n: number, tokens: 'optional' | 'required', hop: number, tags: Record<string, string>) => launchInstances(t.ec2, n, tokens, hop, tags);
 
 group('enforce-instances on the sandbox', () => {
   it('fixes every non-compliant EKS node from its launch events; leaves exempt, non-EKS and compliant nodes alone', async () => {
