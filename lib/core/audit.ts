@@ -127,7 +127,8 @@ export interface AuditFacts {
 }
 
 export function recordFor(resource: AuditResource, f: AuditFacts): AuditRecord {
-  // Drop unset optional fields so records stay small and compare cleanly.
-  const set = Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0 && v !== f.violations)));
-  return buildRecord({ ...(set as unknown as AuditFacts), resource });
+  // Drop unset fields and empty notes so records stay small; `violations` is always present.
+  const { notes, ...rest } = f;
+  const set = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as Omit<AuditFacts, 'notes'>;
+  return buildRecord({ ...set, ...(notes?.length ? { notes } : {}), resource });
 }
