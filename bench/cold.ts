@@ -7,6 +7,8 @@ import { basename, join, resolve } from 'node:path';
 import { esmOptions } from '../scripts/esbuild-options.mjs';
 
 const RUNS = Number(process.env.COLD_RUNS ?? 11);
+// COLD_NODE=/path/to/node measures under another Node, e.g. 22 like the Lambda runtime.
+const NODE = process.env.COLD_NODE ?? process.execPath;
 const OUT = resolve('dist/bench-cold');
 const env = { ...process.env, AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'x', TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:t', POWERTOOLS_LOG_LEVEL: 'SILENT', AWS_SDK_JS_SUPPRESS_WARNINGS: '1', SLACK_WEBHOOK_PARAMETER: 'ssm:/imds-guard/slack/default' };
 
@@ -19,7 +21,7 @@ function median(xs: number[]): number {
 function initMs(file: string): number {
   const loader = file.endsWith('.cjs') ? `require(${JSON.stringify(file)})` : `await import(${JSON.stringify(file)})`;
   const code = `const t = performance.now(); ${loader}; process.stdout.write(String(performance.now() - t));`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', file.endsWith('.cjs') ? `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${code}` : code], { env, encoding: 'utf8' });
+  const r = spawnSync(NODE, ['--input-type=module', '-e', file.endsWith('.cjs') ? `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); ${code}` : code], { env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`init of ${file} failed: ${r.stderr.split('\n').filter((l) => /Error/.test(l)).slice(0, 2).join(' ').slice(0, 300)}`);
   return Number(r.stdout);
 }
@@ -46,6 +48,6 @@ for (const f of readdirSync('functions').filter((f) => f.endsWith('.ts'))) {
 const head = ['function', 'ESM KB', 'CJS KB', 'ESM init ms', 'CJS init ms', 'ratio', 'target met'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
 const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
-console.log(`cold start: median of ${RUNS} fresh processes each (node ${process.version}); targets: ESM < 600 KB, init <= 0.5x CJS`);
+console.log(`cold start: median of ${RUNS} fresh processes each (node ${spawnSync(NODE, ['--version'], { encoding: 'utf8' }).stdout.trim()}); targets: ESM < 600 KB, init <= 0.5x CJS`);
 console.log(line(head));
 for (const r of rows) console.log(line(r));
