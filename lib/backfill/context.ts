@@ -2,14 +2,12 @@
 // client-side rate limiter plugged into EC2, plus the run's identity (who, which account, run id).
 import { randomBytes } from 'node:crypto';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { ec2Client, eksClient, iamClient } from '../aws/clients.js';
+import { ec2Client } from '../aws/clients.js';
 import type { RateLimiter } from '../aws/rate-limit.js';
 import type { Config } from '../config.js';
 import type { Trigger } from '../core/cloudtrail.js';
 import { nodegroupIndex, type UsedBy } from '../enforce/nodegroup-index.js';
-import { policyProvider } from '../enforce/identity.js';
-import type { RegionContext } from '../handlers/event-handler.js';
-import { basePolicy, settingsFrom } from '../handlers/settings.js';
+import { regionContext, type RegionContext } from '../handlers/event-handler.js';
 
 /** One backfill run: every record it writes carries this trigger (with the Region filled in). */
 export interface RunInfo {
@@ -50,15 +48,9 @@ export interface BackfillContext extends RegionContext {
 }
 
 export function backfillContext(config: Config, region: string, limiter?: RateLimiter): BackfillContext {
-  const opts = { maxAttempts: config.MAX_ATTEMPTS, ...(limiter ? { plugins: [limiter.plugin(region)] } : {}) };
-  const clients = { ec2: ec2Client(region, opts), eks: eksClient(region, opts), iam: iamClient(opts) };
-  return {
-    config,
-    region,
-    settings: settingsFrom(config),
-    clients,
-    policyFor: policyProvider(basePolicy(config), config.IDENTITY_GATE, () => clients),
-    usedBy: nodegroupIndex(clients.eks),
-    ...(limiter ? { limiter } : {}),
-  };
+  // EKS and IAM calls are few; only EC2 goes through the limiter.
+  const ctx = regionContext(config, region);
+  const ec2 = limiter ? ec2Client(region, { maxAttempts: config.MAX_ATTEMPTS, plugins: [limiter.plugin(region)] }) : ctx.clients.ec2;
+  const clients = { ...ctx.clients, ec2 };
+  return { ...ctx, clients, usedBy: nodegroupIndex(clients.eks), ...(limiter ? { limiter } : {}) };
 }

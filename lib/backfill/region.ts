@@ -87,7 +87,7 @@ export async function planRegion(ctx: BackfillContext, d: RegionDiscovery, trigg
   const nodegroupsP = Promise.all(
     d.nodegroups.map((t) => pool(async () => emit(await enforceNodegroup(t, trigger, { ...common, eks: ctx.clients.eks, ec2: ctx.clients.ec2, rollout: ctx.config.ROLLOUT })))),
   );
-  const instancesP = enforceInstances(d.instances, trigger, { ...common, ec2: ctx.clients.ec2, concurrency: ctx.config.CONCURRENCY, ...(hooks.record ? { onRecord: hooks.record } : {}) });
+  const instancesP = enforceInstances(d.instances, trigger, { ...common, ec2: ctx.clients.ec2, concurrency: ctx.config.CONCURRENCY, ownerTagsFor: ctx.ownerTagsFor, ...(hooks.record ? { onRecord: hooks.record } : {}) });
 
   const [defaults, identity, templates, nodegroups, instances] = await Promise.all([defaultsP, identityP, templatesP, nodegroupsP, instancesP]);
   return {
@@ -158,7 +158,7 @@ export async function applyRegion(ctx: BackfillContext, plan: RegionPlan, trigge
   // Instances: the targets already carry options and tags, so N changes cost N Modify calls.
   const instancesP = (async () => {
     const targets = d.instances.filter((i) => would.has(`instance\u0000${i.instanceId}`));
-    const run = { ...common, ec2: ctx.clients.ec2, concurrency: ctx.config.CONCURRENCY, ...(hooks.record ? { onRecord: hooks.record } : {}) };
+    const run = { ...common, ec2: ctx.clients.ec2, concurrency: ctx.config.CONCURRENCY, ownerTagsFor: ctx.ownerTagsFor, ...(hooks.record ? { onRecord: hooks.record } : {}) };
     if (o.deadline === undefined) return { records: await enforceInstances(targets, trigger, run) };
     const size = o.chunkSize ?? 250;
     const out: AuditRecord[] = [];

@@ -5,8 +5,9 @@ import type { AuditRecord } from '../core/audit.js';
 import type { Trigger } from '../core/cloudtrail.js';
 import type { InstanceTarget } from '../core/instance-events.js';
 import { applyRemediation, type Policy } from '../core/metadata-options.js';
-import { identifyNode } from '../core/scope.js';
+import { identifyNode, resolveOwner, type NodeIdentity } from '../core/scope.js';
 import * as instance from '../resources/instance.js';
+import type { OwnerTagsFor } from './owner-tags.js';
 
 export interface InstanceRun {
   ec2: EC2Client;
@@ -17,6 +18,8 @@ export interface InstanceRun {
   policyFor: (cluster: string | undefined) => Promise<{ policy: Policy; notes: string[]; details?: Record<string, unknown> }>;
   /** Called after each instance is decided: progress bars, metrics. */
   onRecord?: (r: AuditRecord) => void;
+  /** Tags to route an untagged node to its owner by (its managed node group's). */
+  ownerTagsFor?: OwnerTagsFor;
 }
 
 export async function enforceInstances(targets: InstanceTarget[], trigger: Trigger, run: InstanceRun): Promise<AuditRecord[]> {
@@ -44,20 +47,27 @@ export async function enforceInstances(targets: InstanceTarget[], trigger: Trigg
       limit(async () => {
         const gate = await run.policyFor(identifyNode(i.tags).cluster);
         const decision = instance.evaluate(i, gate.policy, run.settings);
+        const subject = await withOwnerTags(i, decision.node, run);
         const facts = { ...base, node: decision.node, before: i.metadataOptions, notes: gate.notes, ...(gate.details ? { details: gate.details } : {}) };
         if (decision.action === 'skip') {
-          emit(instance.describe(i, run.settings, { ...facts, outcome: decision.outcome, reason: decision.reason, notes: [] }));
+          emit(instance.describe(subject, run.settings, { ...facts, outcome: decision.outcome, reason: decision.reason, notes: [] }));
           return;
         }
         const desired = applyRemediation(i.metadataOptions, decision.remediation);
         if (run.mode === 'dry-run') {
-          emit(instance.describe(i, run.settings, { ...facts, outcome: 'would-remediate', desired, after: desired, violations: decision.violations, reason: 'dry run: no change made' }));
+          emit(instance.describe(subject, run.settings, { ...facts, outcome: 'would-remediate', desired, after: desired, violations: decision.violations, reason: 'dry run: no change made' }));
           return;
         }
         const res = await instance.remediate(run.ec2, i, decision.remediation);
-        emit(instance.describe(i, run.settings, { ...facts, desired, violations: decision.violations, ...res, ...(res.outcome === 'remediated' ? { after: res.after } : {}) }));
+        emit(instance.describe(subject, run.settings, { ...facts, desired, violations: decision.violations, ...res, ...(res.outcome === 'remediated' ? { after: res.after } : {}) }));
       }),
     ),
   );
   return records;
+}
+
+/** The instance with its node group's tags underneath its own, when it names no owner itself. */
+async function withOwnerTags(i: instance.KnownInstance, node: NodeIdentity, run: InstanceRun): Promise<instance.KnownInstance> {
+  if (!run.ownerTagsFor || resolveOwner(i.tags, run.settings.ownerTagKeys, '') !== '') return i;
+  return { ...i, tags: { ...(await run.ownerTagsFor(node)), ...i.tags } };
 }

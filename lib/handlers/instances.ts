@@ -6,6 +6,6 @@ import { makeEventHandler } from './event-handler.js';
 
 export function makeInstanceHandler(config: Config) {
   return makeEventHandler(config, parseInstanceEvent, (targets, trigger, ctx) =>
-    enforceInstances(targets, trigger, { ec2: ctx.clients.ec2, mode: config.MODE, settings: ctx.settings, concurrency: config.CONCURRENCY, policyFor: ctx.policyFor }),
+    enforceInstances(targets, trigger, { ec2: ctx.clients.ec2, mode: config.MODE, settings: ctx.settings, concurrency: config.CONCURRENCY, policyFor: ctx.policyFor, ownerTagsFor: ctx.ownerTagsFor }),
   );
 }

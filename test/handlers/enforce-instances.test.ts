@@ -1,5 +1,6 @@
 import { DescribeInstancesCommand, EC2Client, ModifyInstanceMetadataOptionsCommand } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clone, loadEvent } from '../helpers/events.js';
@@ -8,6 +9,8 @@ import { TOPIC, lambdaContext, loadFunction } from '../helpers/lambda.js';
 type Mod = typeof import('../../functions/enforce-instances.js');
 const ec2 = mockClient(EC2Client);
 const sns = mockClient(SNSClient);
+// Owner routing may read a node group's tags; no test here reaches a real endpoint.
+const eks = mockClient(EKSClient);
 
 // The identity gate has its own tests; these stay on EC2 and SNS.
 const env = { TOPIC_ARN: TOPIC, SELF_ROLE_NAMES: 'imds-guard-enforce-instances', MAX_ATTEMPTS: '3', IDENTITY_GATE: 'off' };
@@ -35,6 +38,8 @@ function publishes() {
 beforeEach(() => {
   ec2.reset();
   sns.reset();
+  eks.reset();
+  eks.on(DescribeNodegroupCommand).resolves({ nodegroup: { tags: { team: 'payments-from-nodegroup' } } });
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ec2.on(ModifyInstanceMetadataOptionsCommand).callsFake((input) => ({
     InstanceId: input.InstanceId,
@@ -70,6 +75,16 @@ describe('enforce-instances handler', () => {
     expect(ec2).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1);
     expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: ['i-00000000000000099'] });
     expect(ec2).toHaveReceivedCommandWith(ModifyInstanceMetadataOptionsCommand, { InstanceId: 'i-00000000000000099', HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+  });
+
+  it('a managed node group node without an owner tag is routed by the node group tags', async () => {
+    const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', env);
+    const item = { ...nodeItem(7, 'x'), tagSet: { items: [{ key: 'eks:cluster-name', value: 'payments' }, { key: 'eks:nodegroup-name', value: 'ng-a' }, { key: 'aws:autoscaling:groupName', value: 'asg' }] } };
+    const res = await handler(runEvent([item, { ...item, instanceId: 'i-00000000000000008' }]), lambdaContext());
+    expect(res).toMatchObject({ decisions: [expect.objectContaining({ owner: 'payments-from-nodegroup' }), expect.objectContaining({ owner: 'payments-from-nodegroup' })] });
+    // Once per node group, not per instance.
+    expect(eks).toHaveReceivedCommandTimes(DescribeNodegroupCommand, 1);
+    expect(eks).toHaveReceivedCommandWith(DescribeNodegroupCommand, { clusterName: 'payments', nodegroupName: 'ng-a' });
   });
 
   it('describes more than 1000 missing IDs in batches of at most 1000', async () => {
