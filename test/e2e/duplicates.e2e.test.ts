@@ -1,12 +1,13 @@
 // Issue 7: EventBridge (and CloudTrail) deliver at least once. The real handlers with Powertools Idempotency
 // on the sandbox's DynamoDB: a redelivered event neither remediates nor notifies twice.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { RunInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
+import type { Instance } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
 import { lambdaContext, loadFunction } from '../helpers/lambda.js';
 import { callCounter, lambdaFor, sandboxIt, startTarget, type Target } from './harness.js';
+import { launchInstances } from '../helpers/launch.js';
 
 const TABLE = 'imds-guard-e2e-idempotency';
 const DAY = 24 * 60 * 60;
@@ -35,16 +36,7 @@ const env = (extra: Record<string, string> = {}) => ({ IDEMPOTENCY_TABLE: TABLE,
 async function launchEvent(): Promise<{ event: any; instances: Instance[] }> {
   const instances: Instance[] = [];
   for (const owner of ['team-a', 'team-b', 'team-c']) {
-    const out = await t.ec2.send(
-      new RunInstancesCommand({
-        ImageId: 'ami-0abcdef1234567890',
-        MinCount: 2,
-        MaxCount: 2,
-        MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
-        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'eks:cluster-name', Value: 'payments' }, { Key: 'eks:nodegroup-name', Value: 'ng' }, { Key: 'owner', Value: owner }] }],
-      }),
-    );
-    instances.push(...out.Instances!);
+    instances.push(...(await launchInstances(t.ec2, 2, 'optional', 2, { 'eks:cluster-name': 'payments', 'eks:nodegroup-name': 'ng', owner })));
   }
   return { event: ct.runInstances(instances, 'autoscaling', w), instances };
 }

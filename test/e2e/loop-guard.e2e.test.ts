@@ -1,12 +1,13 @@
 // Issue 7: imds-guard's own calls show up in CloudTrail too. An event caused by one of its roles (as the
 // deployed template names them) must never trigger it again: no AWS call at all, `ignored: self-caused`.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ModifyInstanceMetadataOptionsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { ModifyInstanceMetadataOptionsCommand } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { clone, loadEvent } from '../helpers/events.js';
 import { packagedTemplate, resourcesOfType } from '../helpers/template.js';
 import { callCounter, lambdaFor, sandboxIt, startTarget, type Target } from './harness.js';
+import { launchInstances } from '../helpers/launch.js';
 
 const TABLE = 'imds-guard-e2e-idempotency';
 let t: Target;
@@ -48,16 +49,8 @@ function lambdaIdentity(account: string, roleName: string, session: string) {
 }
 
 async function driftedNode(): Promise<string> {
-  const out = await t.ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-0abcdef1234567890',
-      MinCount: 1,
-      MaxCount: 1,
-      MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'eks:cluster-name', Value: 'payments' }] }],
-    }),
-  );
-  return out.Instances![0]!.InstanceId!;
+  const [node] = await launchInstances(t.ec2, 1, 'optional', 2, { 'eks:cluster-name': 'payments' });
+  return node!.InstanceId!;
 }
 
 /** imds-guard's own CreateLaunchTemplateVersion (its fix of a template), as CloudTrail logs it. */
