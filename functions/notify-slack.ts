@@ -3,13 +3,17 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SNSEvent } from 'aws-lambda';
+import { loadConfig } from '../lib/config.js';
+import { idempotentRun, SNS_MESSAGE_KEY } from '../lib/handlers/idempotency.js';
 import { makeNotifySlackHandler } from '../lib/handlers/notify-slack.js';
 import { logger, metrics } from '../lib/observability.js';
 import { loadSlackConfig } from '../lib/slack/config.js';
 
 // Cold start: an invalid configuration fails here, naming the variable.
-const run = makeNotifySlackHandler(loadSlackConfig());
+const notify = makeNotifySlackHandler(loadSlackConfig());
+// A redelivered SNS message must not post to Slack twice.
+const run = idempotentRun(loadConfig(), (event, context) => notify(event as SNSEvent, context), SNS_MESSAGE_KEY);
 
-export const handler = middy((event: SNSEvent, context: Context) => run(event, context))
+export const handler = middy((event: SNSEvent, context: Context) => run(event, context, undefined))
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics, { captureColdStartMetric: true }));

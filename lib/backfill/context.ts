@@ -7,7 +7,7 @@ import type { RateLimiter } from '../aws/rate-limit.js';
 import type { Config } from '../config.js';
 import type { Trigger } from '../core/cloudtrail.js';
 import { nodegroupIndex, type UsedBy } from '../enforce/nodegroup-index.js';
-import { regionContext, type RegionContext } from '../handlers/event-handler.js';
+import { regionContext, type RegionContext } from '../handlers/region-context.js';
 
 /** One backfill run: every record it writes carries this trigger (with the Region filled in). */
 export interface RunInfo {

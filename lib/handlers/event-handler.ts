@@ -1,44 +1,18 @@
 // The shape every event-driven Lambda shares: parse -> (skip | enforce) -> report.
-import { ec2Client, eksClient, iamClient, regionOfArn, snsClient, type ClientOptions } from '../aws/clients.js';
+import { regionOfArn, snsClient } from '../aws/clients.js';
 import { requireTopic, type Config } from '../config.js';
 import type { AuditRecord } from '../core/audit.js';
 import type { Ignored, Invalid, Trigger } from '../core/cloudtrail.js';
-import { policyProvider, type PolicyFor } from '../enforce/identity.js';
-import { nodegroupOwnerTags, type OwnerTagsFor } from '../enforce/owner-tags.js';
-import type { InstanceSettings } from '../resources/instance.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { metrics } from '../observability.js';
 import { idempotentRun } from './idempotency.js';
 import { skip, type Skipped } from './parsed.js';
 import { report, type Report } from './report.js';
-import { basePolicy, settingsFrom } from './settings.js';
+import { regionContext, type RegionContext } from './region-context.js';
 
 /** `duplicate`: a redelivered event; the stored result of the first run, with no AWS call made. */
 export type HandlerResult = Skipped | ({ status: 'done'; duplicate?: true } & Report);
-
-/** Everything a run needs for one Region, built from config and cached clients. */
-export interface RegionContext {
-  config: Config;
-  region: string;
-  settings: InstanceSettings;
-  clients: { ec2: ReturnType<typeof ec2Client>; eks: ReturnType<typeof eksClient>; iam: ReturnType<typeof iamClient> };
-  policyFor: PolicyFor;
-  ownerTagsFor: OwnerTagsFor;
-}
-
-export function regionContext(config: Config, region: string, extra: Pick<ClientOptions, 'plugins'> = {}): RegionContext {
-  const opts = { maxAttempts: config.MAX_ATTEMPTS, ...extra };
-  const clients = { ec2: ec2Client(region, opts), eks: eksClient(region, opts), iam: iamClient(opts) };
-  return {
-    config,
-    region,
-    settings: settingsFrom(config),
-    clients,
-    policyFor: policyProvider(basePolicy(config), config.IDENTITY_GATE, () => clients),
-    ownerTagsFor: nodegroupOwnerTags(clients.eks),
-  };
-}
 
 type Parsed<T> = { kind: 'targets'; trigger: Trigger; targets: T[] } | Ignored | Invalid;
 

@@ -17,6 +17,8 @@ export const EXPIRES_AFTER_SECONDS = 24 * 60 * 60;
 /** The attribute the table's TTL is set on (Powertools' default name). */
 export const EXPIRY_ATTRIBUTE = 'expiration';
 export const EVENT_KEY = 'detail.eventID';
+/** SNS delivers to Lambda at least once too: notify-slack keys on the SNS message ID. */
+export const SNS_MESSAGE_KEY = 'Records[0].Sns.MessageId';
 
 type Run<P, R> = (event: unknown, context: Context | undefined, parsed: P) => Promise<R>;
 
@@ -24,7 +26,11 @@ type Run<P, R> = (event: unknown, context: Context | undefined, parsed: P) => Pr
  * Wraps the part of a handler that has effects. Parsing stays outside, so invalid, ignored and
  * self-caused events cost no DynamoDB call either. Without a table the run is returned unchanged.
  */
-export function idempotentRun<P, R extends object>(config: Config, run: Run<P, R>): Run<P, R & { duplicate?: true }> {
+export function idempotentRun<P, R extends object>(
+  config: Pick<Config, 'IDEMPOTENCY_TABLE' | 'MAX_ATTEMPTS'>,
+  run: Run<P, R>,
+  eventKey: string = EVENT_KEY,
+): Run<P, R & { duplicate?: true }> {
   if (!config.IDEMPOTENCY_TABLE) {
     logger.warn('idempotency is off: IDEMPOTENCY_TABLE is not set, so a duplicate delivery would run twice');
     return run;
@@ -35,7 +41,7 @@ export function idempotentRun<P, R extends object>(config: Config, run: Run<P, R
     awsSdkV3Client: new DynamoDBClient({ retryMode: 'adaptive', maxAttempts: config.MAX_ATTEMPTS }),
   });
   const idempotencyConfig = new IdempotencyConfig({
-    eventKeyJmesPath: EVENT_KEY,
+    eventKeyJmesPath: eventKey,
     expiresAfterSeconds: EXPIRES_AFTER_SECONDS,
     responseHook: (response, record) => {
       logger.info('duplicate event: returning the stored result', { idempotencyKey: record.idempotencyKey });

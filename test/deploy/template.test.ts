@@ -96,12 +96,12 @@ describe('npx osls package: CloudFormation template', () => {
     expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
   });
 
-  it('the three event functions get IDEMPOTENCY_TABLE and record access on that table only; others get neither', () => {
+  it('the event functions and notify-slack get IDEMPOTENCY_TABLE and record access on that table only; others get neither', () => {
     for (const [id, fn] of functions()) {
       const env = fn.Properties.Environment?.Variables ?? {};
       const role = fn.Properties.Role['Fn::GetAtt'][0];
       const ddb = iamStatements(eks).filter((s) => s.resource === role && asArray(s.statement.Action).some((a: string) => a.startsWith('dynamodb:')));
-      if (EVENT_FUNCTIONS.includes(id)) {
+      if ([...EVENT_FUNCTIONS, 'NotifySlackLambdaFunction'].includes(id)) {
         expect(env.IDEMPOTENCY_TABLE, id).toEqual({ Ref: 'IdempotencyTable' });
         expect(ddb.map((s) => [[...asArray(s.statement.Action)].sort(), s.statement.Resource])).toEqual([
           [['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], { 'Fn::GetAtt': ['IdempotencyTable', 'Arn'] }],

@@ -2,10 +2,12 @@ import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SNSEvent } from 'aws-lambda';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditRecord } from '../../lib/core/audit.js';
 import { renderOwnerMessage } from '../../lib/core/message.js';
+import { startSandbox } from '../../sandbox/server.js';
 import { lambdaContext, loadFunction } from '../helpers/lambda.js';
 import { captureOutput, record, webhookServer, type Reply } from './fixtures.js';
 
@@ -93,6 +95,30 @@ async function setup(reply?: (hit: any, n: number) => Reply, extraEnv: Record<st
 }
 
 describe('notify-slack handler', () => {
+  it('a redelivered SNS message (same MessageId) posts once', async () => {
+    // DynamoDB for the idempotency records comes from the local sandbox; secrets stay mocked.
+    const sandbox = await startSandbox({ quiet: true, throttle: { enabled: false } });
+    try {
+      await new DynamoDBClient({ endpoint: sandbox.url, region: 'eu-west-1' }).send(
+        new CreateTableCommand({ TableName: 'idem', BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] }),
+      );
+      const { handler, payments } = await setup(undefined, { IDEMPOTENCY_TABLE: 'idem', AWS_ENDPOINT_URL_DYNAMODB: sandbox.url });
+      const event = snsEvent([record(1)]);
+      const first = await handler(event, lambdaContext());
+      const again = await handler(structuredClone(event), lambdaContext());
+      expect(payments.hits).toHaveLength(1);
+      expect(first).toMatchObject({ deliveries: [{ status: 'posted' }] });
+      expect(again).toMatchObject({ duplicate: true, deliveries: [{ status: 'posted' }] });
+      // A different message is not a duplicate.
+      const other = snsEvent([record(2)]);
+      other.Records[0]!.Sns.MessageId = 'msg-other';
+      await handler(other, lambdaContext());
+      expect(payments.hits).toHaveLength(2);
+    } finally {
+      await sandbox.close();
+    }
+  });
+
   it('routes each owner to their own webhook; unmapped owners go to the default', async () => {
     const { handler, dflt, payments } = await setup();
     const res = await handler(snsEvent([record(1), record(2, 'failed')], [record(3, 'remediated', { owner: 'search' })]), lambdaContext());
