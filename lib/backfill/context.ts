@@ -2,7 +2,6 @@
 // client-side rate limiter plugged into EC2, plus the run's identity (who, which account, run id).
 import { randomBytes } from 'node:crypto';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import { ec2Client } from '../aws/clients.js';
 import type { RateLimiter } from '../aws/rate-limit.js';
 import type { Config } from '../config.js';
 import type { Trigger } from '../core/cloudtrail.js';
@@ -48,9 +47,7 @@ export interface BackfillContext extends RegionContext {
 }
 
 export function backfillContext(config: Config, region: string, limiter?: RateLimiter): BackfillContext {
-  // EKS and IAM calls are few; only EC2 goes through the limiter.
-  const ctx = regionContext(config, region);
-  const ec2 = limiter ? ec2Client(region, { maxAttempts: config.MAX_ATTEMPTS, plugins: [limiter.plugin(region)] }) : ctx.clients.ec2;
-  const clients = { ...ctx.clients, ec2 };
-  return { ...ctx, clients, usedBy: nodegroupIndex(clients.eks), ...(limiter ? { limiter } : {}) };
+  // The limiter plugs into EC2 only (clients.ts applies plugins to the EC2 client); EKS and IAM calls are few.
+  const ctx = regionContext(config, region, limiter ? { plugins: [limiter.plugin(region)] } : {});
+  return { ...ctx, usedBy: nodegroupIndex(ctx.clients.eks), ...(limiter ? { limiter } : {}) };
 }
