@@ -358,6 +358,11 @@ const flush = (s: NodeJS.WriteStream) => new Promise<void>((r) => s.write('', ()
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
   // Local runs on Node 20: the SDK's Node-version notice is noise on stderr (Lambda runs 22/24).
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // `imds-guard enforce | head`: once the reader leaves, output is dropped but the run goes on, so
+  // no change is left half-done; without this, Node dies on EPIPE with a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   const code = await run(argv, processIo());
   await Promise.all([flush(process.stdout), flush(process.stderr)]);
   process.exit(code);

@@ -1,5 +1,5 @@
 // One real process: `node bin/imds-guard.mjs scan --endpoint-url …` (tsx, or dist/cli.mjs when built).
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
@@ -38,5 +38,21 @@ describe('bin/imds-guard.mjs', () => {
     const r = await spawnCli(['enforce', '--endpoint-url', sb.url]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^imds-guard: enforce changes resources: pass --yes/);
+  }, 60_000);
+
+  it('enforce piped into a reader that leaves at once: no EPIPE crash, and the run still finishes', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDSPAWN', AWS_SECRET_ACCESS_KEY: 'spawn', AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true' };
+    delete env.AWS_ENDPOINT_URL;
+    const child = spawn(process.execPath, [BIN, 'enforce', '--yes', '--endpoint-url', sb.url, '--regions', 'eu-west-1', '--output', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // like `| head -0`: every write to stdout now fails with EPIPE
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect([0, 1]).toContain(code);
+    for (const id of demo.expectedNonCompliantNodes) {
+      const m = sb.state.region('eu-west-1').instances.get(id)!.metadata;
+      expect([m.HttpTokens, m.HttpPutResponseHopLimit], id).toEqual(['required', 1]);
+    }
   }, 60_000);
 });
