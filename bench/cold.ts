@@ -4,7 +4,7 @@ import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { esmOptions } from '../scripts/esbuild-options.mjs';
+import { functionOptions } from '../scripts/esbuild-options.mjs';
 
 const RUNS = Number(process.env.COLD_RUNS ?? 11);
 // COLD_NODE=/path/to/node measures under another Node, e.g. 22 like the Lambda runtime.
@@ -31,7 +31,7 @@ for (const f of readdirSync('functions').filter((f) => f.endsWith('.ts'))) {
   const name = basename(f, '.ts');
   const esm = join(OUT, `${name}.mjs`);
   const cjs = join(OUT, `${name}.cjs`);
-  await build({ ...esmOptions, entryPoints: [join('functions', f)], outfile: esm, logLevel: 'error' });
+  await build({ ...functionOptions, entryPoints: [join('functions', f)], outfile: esm, logLevel: 'error' });
   await build({ bundle: true, minify: true, platform: 'node', target: 'node22', format: 'cjs', mainFields: ['main'], entryPoints: [join('functions', f)], outfile: cjs, logLevel: 'error' });
   const a: number[] = [];
   const b: number[] = [];

@@ -2,12 +2,12 @@
 import { build } from 'esbuild';
 import { readdirSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { esmOptions } from './esbuild-options.mjs';
+import { esmOptions, functionOptions } from './esbuild-options.mjs';
 
 for (const f of readdirSync('functions').filter((f) => f.endsWith('.ts'))) {
   const name = basename(f, '.ts');
   const outfile = join('dist', name, 'index.mjs');
-  await build({ ...esmOptions, entryPoints: [join('functions', f)], outfile });
+  await build({ ...functionOptions, entryPoints: [join('functions', f)], outfile });
   console.log(`${outfile}  ${(statSync(outfile).size / 1024).toFixed(0)} KB`);
 }
 

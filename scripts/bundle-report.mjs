@@ -1,7 +1,7 @@
 // Where the bytes of a function bundle come from: `node scripts/bundle-report.mjs functions/x.ts`.
 import { build } from 'esbuild';
-import { esmOptions } from './esbuild-options.mjs';
-const r = await build({ ...esmOptions, entryPoints: [process.argv[2] ?? 'functions/enforce-instances.ts'], outfile: 'dist/.report.mjs', metafile: true, logLevel: 'silent' });
+import { functionOptions } from './esbuild-options.mjs';
+const r = await build({ ...functionOptions, entryPoints: [process.argv[2] ?? 'functions/enforce-instances.ts'], outfile: 'dist/.report.mjs', metafile: true, logLevel: 'silent' });
 const by = {};
 for (const [f, i] of Object.entries(r.metafile.outputs['dist/.report.mjs'].inputs)) {
   const m = f.match(/node_modules\/((@[^/]+\/)?[^/]+)/);

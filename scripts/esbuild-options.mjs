@@ -1,5 +1,5 @@
-// esbuild settings shared by `npm run build` and the cold-start benchmark.
-import { pureSchemas } from './esbuild-plugins.cjs';
+// esbuild settings shared by `npm run build`, the cold-start benchmark and the bundle tests.
+import { lambdaCredentials, pureSchemas } from './esbuild-plugins.cjs';
 
 export const esmOptions = {
   bundle: true,
@@ -17,3 +17,6 @@ export const esmOptions = {
   plugins: [pureSchemas],
   logLevel: 'warning',
 };
+
+// Lambda function bundles: as above, plus the Lambda credential chain in place of the SDK's default one.
+export const functionOptions = { ...esmOptions, plugins: [pureSchemas, lambdaCredentials] };

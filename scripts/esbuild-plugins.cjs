@@ -5,6 +5,7 @@
 // constants, so they are replaced by their literal values, which makes each unused shape removable.
 'use strict';
 const { readFile } = require('node:fs/promises');
+const { join } = require('node:path');
 
 const CONST = /^const (_[A-Za-z0-9_]+) = ("(?:[^"\\]|\\.)*");$/gm;
 
@@ -20,6 +21,17 @@ const pureSchemas = {
   },
 };
 
-// serverless-esbuild `require`s this file and takes its exports as the plugin list.
-module.exports = [pureSchemas];
+// Function bundles only: swap the SDK's default credential chain for the Lambda one
+// (lib/aws/lambda-credentials.ts says why). Every client's runtime config imports it by this name.
+const lambdaCredentials = {
+  name: 'lambda-credentials',
+  setup(build) {
+    const target = join(__dirname, '..', 'lib', 'aws', 'lambda-credentials.ts');
+    build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: target }));
+  },
+};
+
+// serverless-esbuild `require`s this file and takes its exports as the plugin list: it packages functions.
+module.exports = [pureSchemas, lambdaCredentials];
 module.exports.pureSchemas = pureSchemas;
+module.exports.lambdaCredentials = lambdaCredentials;

@@ -1,3 +1,3 @@
 import type { Plugin } from 'esbuild';
-declare const plugins: Plugin[] & { pureSchemas: Plugin };
+declare const plugins: Plugin[] & { pureSchemas: Plugin; lambdaCredentials: Plugin };
 export = plugins;
