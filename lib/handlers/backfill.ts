@@ -4,6 +4,7 @@
 // link of each Region publishes that Region's summary. See docs/backfill.md for why not Step Functions.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { STSClient } from '@aws-sdk/client-sts';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 // zod/mini, as lib/config.ts: classic zod would add ~440 KB to the bundle.
 import * as z from 'zod/mini';
@@ -16,12 +17,14 @@ import { callerIdentity, newRunId, type RunInfo } from '../backfill/context.js';
 import { INCLUDE_ALL, INSTANCES_ONLY } from '../backfill/discover.js';
 import { runBackfill } from '../backfill/run.js';
 import { addCounts, regionSummary, renderSummaryMessage, summarize, type Counts } from '../backfill/summary.js';
-import { logger } from '../observability.js';
+import { logger, metrics } from '../observability.js';
 import { report } from './report.js';
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const EKS_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 
+/** Counted when a fan-out starts some Regions but not all; infra/backfill.yml alarms on it. */
+export const REGIONS_NOT_STARTED_METRIC = 'backfillRegionsNotStarted';
 /** A chain longer than this is a bug or a runaway: stop and say so. */
 export const MAX_LINKS = 50;
 /** Kept back from the invocation's time for reporting, publishing and the hand-over. */
@@ -64,7 +67,7 @@ type Child = z.infer<typeof ChildSchema>;
 
 export type BackfillHandlerResult =
   | { status: 'invalid'; message: string; issues: string[] }
-  | { status: 'fanned-out'; runId: string; regions: string[]; invocations: number }
+  | { status: 'fanned-out'; runId: string; regions: string[]; invocations: number; notStarted?: string[]; error?: { name: string; message: string } }
   | { status: 'continued'; runId: string; region: string; link: number; afterInstanceId: string; remaining: number; counts: Counts }
   | { status: 'done'; runId: string; region: string; link: number; counts: Counts; error?: { name: string; message: string } };
 
@@ -104,12 +107,25 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
       ),
     );
     const failed = regions.filter((_, i) => settled[i]!.status === 'rejected');
+    const started = regions.filter((r) => !failed.includes(r));
     logger.info('backfill fanned out', { backfill: { runId, mode: event.mode, regions, failed } });
-    if (failed.length) {
-      const first = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult;
-      throw new FanOutError(`run ${runId}: could not start Region(s) ${failed.join(', ')} (${(first.reason as Error)?.message ?? first.reason}); started ${regions.filter((r) => !failed.includes(r)).join(', ') || 'none'}. Invoke again with "regions": ${JSON.stringify(failed)}.`);
-    }
-    return { status: 'fanned-out', runId, regions, invocations: regions.length };
+    if (!failed.length) return { status: 'fanned-out', runId, regions, invocations: regions.length };
+
+    const first = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult;
+    const why = `could not start Region(s) ${failed.join(', ')} (${(first.reason as Error)?.message ?? first.reason}); started ${started.join(', ') || 'none'}. Invoke again with "regions": ${JSON.stringify(failed)}`;
+    // Nothing started: failing the invocation is safe, since Lambda's retry starts the whole run again.
+    if (!started.length) throw new FanOutError(`run ${runId}: ${why}.`);
+    // Some Regions already run: a retry would start them twice. Keep the rest in the audit trail instead:
+    // a summary per Region not started (a failed publish still fails the invocation), an error log and
+    // the backfillRegionsNotStarted metric, which alarms.
+    const run = { runId, account: caller.account, actor: caller.arn, startedAt, eventName: event.mode === 'scan' ? 'Scan' : 'Backfill' };
+    const error = { name: 'FanOutError', message: why };
+    const mode = event.mode === 'enforce' ? 'enforce' : 'dry-run';
+    const finishedAt = new Date(now()).toISOString();
+    await publishMessages(sns(), topicArn, failed.map((region) => renderSummaryMessage(summarize(run, mode, [{ ...regionSummary({ region, records: [] }), error }], finishedAt), config.DEFAULT_OWNER)));
+    logger.error('backfill Regions not started', { backfill: { runId, failed, error } });
+    metrics.addMetric(REGIONS_NOT_STARTED_METRIC, MetricUnit.Count, failed.length);
+    return { status: 'fanned-out', runId, regions: started, invocations: started.length, notStarted: failed, error };
   }
 
   async function runChild(event: BackfillEvent, child: Child, context: Context): Promise<BackfillHandlerResult> {

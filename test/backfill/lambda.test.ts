@@ -81,13 +81,28 @@ describe('backfill handler: fan-out', () => {
     expect(ec2).toHaveReceivedCommandTimes(DescribeRegionsCommand, 1);
   });
 
-  it('a child that cannot be started fails the invocation and names the Regions to retry', async () => {
+  it('a child that cannot be started: the others run, and a failed summary names the Region to invoke again', async () => {
     lambda.on(InvokeCommand).callsFake((input) => {
       if (JSON.parse(new TextDecoder().decode(input.Payload)).child.region === 'us-east-1') throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
       return { StatusCode: 202 };
     });
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     const { handler } = await loadFunction<Mod>('../../functions/backfill.js', env);
-    await expect(handler({ mode: 'scan', regions: ['eu-west-1', 'us-east-1'] }, ctx)).rejects.toThrow(/us-east-1.*started eu-west-1.*"regions": \["us-east-1"\]/);
+    // Not a throw: Lambda's retry would start eu-west-1 a second time.
+    const res = await handler({ mode: 'scan', regions: ['eu-west-1', 'us-east-1'] }, ctx);
+    expect(res).toMatchObject({ status: 'fanned-out', regions: ['eu-west-1'], invocations: 1, notStarted: ['us-east-1'], error: { name: 'FanOutError' } });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+    const msg = sns.commandCalls(PublishCommand)[0]!.args[0].input;
+    expect(msg.MessageAttributes?.resourceType?.StringValue).toBe('summary');
+    const summary = JSON.parse(JSON.parse(msg.Message!).default);
+    expect(summary.regions).toEqual([expect.objectContaining({ region: 'us-east-1', error: { name: 'FanOutError', message: expect.stringContaining('"regions": ["us-east-1"]') } })]);
+  });
+
+  it('no child could be started: the invocation fails, so Lambda retries the whole run', async () => {
+    lambda.on(InvokeCommand).rejects(Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }));
+    const { handler } = await loadFunction<Mod>('../../functions/backfill.js', env);
+    await expect(handler({ mode: 'scan', regions: ['eu-west-1', 'us-east-1'] }, ctx)).rejects.toThrow(/eu-west-1, us-east-1.*started none/);
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
   });
 
   it('a missing TOPIC_ARN fails at cold start', async () => {

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { REGIONS_NOT_STARTED_METRIC } from '../../lib/handlers/backfill.js';
 import { EXPIRY_ATTRIBUTE } from '../../lib/handlers/idempotency.js';
 import { asArray, effectiveTemplate, iamStatements, packagedTemplate, resourcePolicyStatements, resourcesOfType } from '../helpers/template.js';
 
@@ -10,7 +11,7 @@ let all: any;
 beforeAll(() => {
   t = packagedTemplate();
   eks = effectiveTemplate(t);
-  selfManaged = effectiveTemplate(packagedTemplate({ selfManagedClusters: 'payments,legacy-1', rollout: 'true' }));
+  selfManaged = effectiveTemplate(packagedTemplate({ selfManagedClusters: 'payments,legacy-1', rollout: 'true', alarmEmail: 'oncall@example.com' }));
   all = effectiveTemplate(packagedTemplate({ scope: 'all' }));
 }, 120_000);
 
@@ -246,5 +247,18 @@ describe('npx osls package: CloudFormation template', () => {
     }
     for (const [id] of functions()) expect(on('Errors', (v) => v?.Ref === id), id).toHaveLength(1);
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+  });
+
+  it('a backfill that could not start every Region alarms on the metric the function emits', () => {
+    const env = fnByHandler('Backfill').Properties.Environment.Variables;
+    const alarm = resourcesOfType(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties).find((a) => a.MetricName === REGIONS_NOT_STARTED_METRIC);
+    expect(alarm).toMatchObject({ Namespace: env.POWERTOOLS_METRICS_NAMESPACE, Dimensions: [{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }], Threshold: 0, AlarmActions: [{ Ref: 'AlarmTopic' }] });
+  });
+
+  it('someone receives the alarms: an email subscription with alarmEmail, and the topic ARN as an output', () => {
+    expect(resourcesOfType(eks, 'AWS::SNS::Subscription').filter(([, s]) => s.Properties.TopicArn?.Ref === 'AlarmTopic')).toEqual([]);
+    const subs = resourcesOfType(selfManaged, 'AWS::SNS::Subscription').filter(([, s]) => s.Properties.TopicArn?.Ref === 'AlarmTopic');
+    expect(subs.map(([, s]) => s.Properties)).toEqual([{ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' }]);
+    expect(t.Outputs.AlarmTopicArn).toEqual({ Value: { Ref: 'AlarmTopic' } });
   });
 });
