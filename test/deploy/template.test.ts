@@ -1,4 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { matches } from '../helpers/event-pattern.js';
 import { REGIONS_NOT_STARTED_METRIC } from '../../lib/handlers/backfill.js';
 import { EXPIRY_ATTRIBUTE } from '../../lib/handlers/idempotency.js';
 import { asArray, effectiveTemplate, iamStatements, packagedTemplate, resourcePolicyStatements, resourcesOfType } from '../helpers/template.js';
@@ -15,6 +18,13 @@ beforeAll(() => {
   all = effectiveTemplate(packagedTemplate({ scope: 'all' }));
 }, 120_000);
 
+const ROOT = join(import.meta.dirname, '../..');
+const sampleEvent = (name: string) => JSON.parse(readFileSync(join(ROOT, 'events', `${name}.json`), 'utf8'));
+/** The functions whose EventBridge rules match an event. */
+const rulesTargeting = (event: unknown): string[] =>
+  resourcesOfType(t, 'AWS::Events::Rule')
+    .filter(([, r]) => matches(r.Properties.EventPattern, event))
+    .flatMap(([, r]) => r.Properties.Targets.map((x: any) => x.Arn['Fn::GetAtt'][0] as string));
 const fnByHandler = (name: string) => resourcesOfType(t, 'AWS::Lambda::Function').find(([id]) => id.toLowerCase().startsWith(name.toLowerCase()))?.[1];
 const functions = () => resourcesOfType(eks, 'AWS::Lambda::Function');
 const EVENT_FUNCTIONS = ['EnforceInstancesLambdaFunction', 'EnforceLaunchTemplatesLambdaFunction', 'EnforceNodegroupsLambdaFunction'];
@@ -68,6 +78,41 @@ describe('npx osls package: CloudFormation template', () => {
     for (const [id, r] of rules) {
       expect(r.Properties.EventBusName ?? 'default', id).toBe('default');
       for (const s of asArray(r.Properties.EventPattern.source)) expect(s, id).toMatch(/^aws\.[a-z0-9]+$/);
+    }
+  });
+
+  it('each sample event reaches exactly the function meant for it; a failed call reaches none', () => {
+    const routed = (event: unknown) => rulesTargeting(event).sort();
+    const expected: Record<string, string[]> = {
+      'create-fleet-karpenter': ['EnforceInstancesLambdaFunction'],
+      'run-instances-direct-3': ['EnforceInstancesLambdaFunction'],
+      'run-instances-nodegroup-asg': ['EnforceInstancesLambdaFunction'],
+      'modify-metadata-options-revert': ['EnforceInstancesLambdaFunction'],
+      'create-launch-template': ['EnforceLaunchTemplatesLambdaFunction'],
+      'create-launch-template-version': ['EnforceLaunchTemplatesLambdaFunction'],
+      'modify-launch-template': ['EnforceLaunchTemplatesLambdaFunction'],
+      'create-nodegroup-custom-template': ['EnforceNodegroupsLambdaFunction'],
+      'update-nodegroup-version': ['EnforceNodegroupsLambdaFunction'],
+      'run-instances-failed': [],
+    };
+    for (const f of readdirSync(join(ROOT, 'events')).filter((f) => f.endsWith('.json'))) {
+      const name = f.replace(/\.json$/, '');
+      expect(routed(sampleEvent(name)), name).toEqual(expected[name]);
+    }
+  });
+
+  it("the rules drop imds-guard's own calls (every role in SELF_ROLE_NAMES), and still take callers without a session issuer", () => {
+    const selfRoles = fnByHandler('EnforceInstances').Properties.Environment.Variables.SELF_ROLE_NAMES.split(',');
+    expect(selfRoles).toHaveLength(5);
+    for (const name of ['run-instances-nodegroup-asg', 'modify-metadata-options-revert', 'create-launch-template-version', 'update-nodegroup-version']) {
+      for (const role of selfRoles) {
+        const e = sampleEvent(name);
+        e.detail.userIdentity.sessionContext.sessionIssuer.userName = role;
+        expect(rulesTargeting(e), `${name} by ${role}`).toEqual([]);
+      }
+      const iamUser = sampleEvent(name);
+      iamUser.detail.userIdentity = { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice', accountId: '111122223333', userName: 'alice' };
+      expect(rulesTargeting(iamUser), `${name} by an IAM user`).toHaveLength(1);
     }
   });
 
