@@ -11,12 +11,12 @@
 
 const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$/;
 
-function remediate(sid, tagKey) {
+function remediate(sid, tagKey, region) {
   return {
     Sid: sid,
     Effect: 'Allow',
     Action: ['ec2:ModifyInstanceMetadataOptions'],
-    Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:*:${AWS::AccountId}:instance/*' },
+    Resource: { 'Fn::Sub': `arn:\${AWS::Partition}:ec2:${region}:\${AWS::AccountId}:instance/*` },
     // Null false = the instance carries the tag (any value).
     ...(tagKey ? { Condition: { Null: { [`ec2:ResourceTag/${tagKey}`]: 'false' } } } : {}),
   };
@@ -25,7 +25,8 @@ function remediate(sid, tagKey) {
 const onlyIf = (condition, statement) => ({ 'Fn::If': [condition, statement, { Ref: 'AWS::NoValue' }] });
 const unless = (condition, statement) => ({ 'Fn::If': [condition, { Ref: 'AWS::NoValue' }, statement] });
 
-module.exports.remediateInstances = async ({ resolveVariable }) => {
+// region: `${AWS::Region}` for enforce-instances (its events come from its own Region), `*` for the backfill.
+const statements = (region) => async ({ resolveVariable }) => {
   const scope = await resolveVariable('param:scope');
   if (scope !== 'eks' && scope !== 'all') throw new Error(`param scope must be eks or all, not "${scope}"`);
   const clusters = String((await resolveVariable('param:selfManagedClusters')) ?? '')
@@ -35,9 +36,12 @@ module.exports.remediateInstances = async ({ resolveVariable }) => {
   const bad = clusters.find((c) => !EKS_CLUSTER_NAME.test(c));
   if (bad) throw new Error(`param selfManagedClusters: "${bad}" is not an EKS cluster name`);
   return [
-    onlyIf('ScopeIsAll', remediate('RemediateAnyInstance')),
-    unless('ScopeIsAll', remediate('RemediateManagedNodegroupNodes', 'eks:cluster-name')),
-    unless('ScopeIsAll', remediate('RemediateKarpenterAndAutoModeNodes', 'eks:eks-cluster-name')),
-    ...clusters.map((c, i) => unless('ScopeIsAll', remediate(`RemediateSelfManagedNodes${i}`, `kubernetes.io/cluster/${c}`))),
+    onlyIf('ScopeIsAll', remediate('RemediateAnyInstance', undefined, region)),
+    unless('ScopeIsAll', remediate('RemediateManagedNodegroupNodes', 'eks:cluster-name', region)),
+    unless('ScopeIsAll', remediate('RemediateKarpenterAndAutoModeNodes', 'eks:eks-cluster-name', region)),
+    ...clusters.map((c, i) => unless('ScopeIsAll', remediate(`RemediateSelfManagedNodes${i}`, `kubernetes.io/cluster/${c}`, region))),
   ];
 };
+
+module.exports.remediateInstancesInRegion = statements('${AWS::Region}');
+module.exports.remediateAnyRegion = statements('*');

@@ -39,9 +39,9 @@ function target(tpl: any, r: any): string {
 
 /** Mutating actions and the only resources each may name. Any other mutating action fails until added here. */
 const MUTATING: [RegExp, RegExp][] = [
-  [/^ec2:ModifyInstanceMetadataOptions$/, /^arn:\$\{AWS::Partition\}:ec2:[^:]*:\$\{AWS::AccountId\}:instance\/\*$/],
-  [/^ec2:(CreateLaunchTemplateVersion|ModifyLaunchTemplate)$/, /^arn:\$\{AWS::Partition\}:ec2:[^:]*:\$\{AWS::AccountId\}:launch-template\/\*$/],
-  [/^eks:UpdateNodegroupVersion$/, /^arn:\$\{AWS::Partition\}:eks:[^:]*:\$\{AWS::AccountId\}:nodegroup\/\*$/],
+  [/^ec2:ModifyInstanceMetadataOptions$/, /^arn:\$\{AWS::Partition\}:ec2:(\*|\$\{AWS::Region\}):\$\{AWS::AccountId\}:instance\/\*$/],
+  [/^ec2:(CreateLaunchTemplateVersion|ModifyLaunchTemplate)$/, /^arn:\$\{AWS::Partition\}:ec2:(\*|\$\{AWS::Region\}):\$\{AWS::AccountId\}:launch-template\/\*$/],
+  [/^eks:UpdateNodegroupVersion$/, /^arn:\$\{AWS::Partition\}:eks:(\*|\$\{AWS::Region\}):\$\{AWS::AccountId\}:nodegroup\/\*$/],
   [/^sns:Publish$/, /^AWS::SNS::Topic:AuditTopic$/],
   [/^sqs:SendMessage$/, /^AWS::SQS::Queue:/],
   [/^dynamodb:(PutItem|UpdateItem|DeleteItem|GetItem)$/, /^AWS::DynamoDB::Table:IdempotencyTable$/],
@@ -298,6 +298,19 @@ describe('npx osls package: CloudFormation template', () => {
     const env = fnByHandler('Backfill').Properties.Environment.Variables;
     const alarm = resourcesOfType(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties).find((a) => a.MetricName === REGIONS_NOT_STARTED_METRIC);
     expect(alarm).toMatchObject({ Namespace: env.POWERTOOLS_METRICS_NAMESPACE, Dimensions: [{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }], Threshold: 0, AlarmActions: [{ Ref: 'AlarmTopic' }] });
+  });
+
+  it("event functions reach only their own Region (their events come from it); the backfill reaches every Region", () => {
+    const regionsOf = (role: string) =>
+      new Set(
+        iamStatements(selfManaged)
+          .filter(({ resource }) => resource === role)
+          .flatMap(({ statement }) => asArray(statement.Resource).map((r) => target(selfManaged, r)))
+          .map((arn) => /^arn:\$\{AWS::Partition\}:(?:ec2|eks):(\$\{AWS::Region\}|[^:]*):/.exec(arn)?.[1])
+          .filter((region) => region !== undefined),
+      );
+    for (const role of ['EnforceInstancesRole', 'EnforceLaunchTemplatesRole', 'EnforceNodegroupsRole']) expect(regionsOf(role), role).toEqual(new Set(['${AWS::Region}']));
+    expect(regionsOf('BackfillRole')).toEqual(new Set(['*']));
   });
 
   it('someone receives the alarms: an email subscription with alarmEmail, and the topic ARN as an output', () => {
