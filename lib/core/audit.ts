@@ -33,7 +33,7 @@ export interface AuditResource {
 
 export interface AuditRecord {
   schema: typeof AUDIT_SCHEMA;
-  /** Stable for a (trigger, resource) pair, so a duplicate delivery can be recognised downstream. */
+  /** Unique per record of a trigger and deterministic (see recordId), so consumers can dedupe retries on it. */
   id: string;
   time: string;
   mode: 'enforce' | 'dry-run';
@@ -51,6 +51,8 @@ export interface AuditRecord {
   /** Extra facts for the owner: identity readiness, rollout commands, created template versions. */
   details?: Record<string, unknown>;
   notes?: string[];
+  /** Set only on a copy shortened to fit one SNS message; the audit log line holds the full record. */
+  truncated?: true;
 }
 
 const SEVERITY: Record<Outcome, Severity> = {
@@ -89,10 +91,21 @@ export type RecordInput = Omit<AuditRecord, 'schema' | 'id' | 'time' | 'severity
   time?: string;
 };
 
+/**
+ * Node group names are unique only per cluster, and a launch template gets a record per fixed source
+ * version, so both go into the id. No clock or randomness: a retried trigger yields the same ids.
+ */
+export function recordId(input: Pick<RecordInput, 'trigger' | 'resource' | 'details'>): string {
+  const r = input.resource;
+  const key = r.type === 'nodegroup' ? `nodegroup/${r.cluster ?? 'unknown'}/${r.id}` : r.id;
+  const v = r.type === 'launch-template' ? input.details?.sourceVersion : undefined;
+  return `${input.trigger.eventId}:${key}${typeof v === 'number' ? `:v${v}` : ''}`;
+}
+
 export function buildRecord(input: RecordInput): AuditRecord {
   return {
     schema: AUDIT_SCHEMA,
-    id: `${input.trigger.eventId}:${input.resource.id}`,
+    id: recordId(input),
     time: input.time ?? new Date().toISOString(),
     severity: severityOf(input.outcome),
     violations: input.violations ?? [],

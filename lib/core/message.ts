@@ -11,8 +11,18 @@ export interface OwnerMessage {
   records: AuditRecord[];
 }
 
-/** SNS caps a message at 256 KiB; audit JSON is sent per protocol, so keep groups small. */
+/** For readable emails and chat posts; the size limit is enforced separately by MAX_MESSAGE_BYTES. */
 export const MAX_RECORDS_PER_MESSAGE = 40;
+
+/**
+ * SNS rejects a Publish over 262,144 bytes, counting the body and every attribute's name, type and
+ * value. The audit JSON is repeated per protocol, so records with long error messages reach that well
+ * before MAX_RECORDS_PER_MESSAGE. Headroom for what the SDK adds.
+ */
+export const MAX_MESSAGE_BYTES = 250_000;
+
+/** SNS allows longer String attributes, but filter policies only need a short value. */
+const MAX_ATTRIBUTE_CHARS = 256;
 
 export function formatOptions(o: MetadataOptions | undefined): string {
   if (!o) return 'unknown';
@@ -114,6 +124,66 @@ export function chatbotBody(records: AuditRecord[], owner: string) {
   };
 }
 
+/** UTF-8 bytes SNS counts for one Publish: the message, subject and attributes (name, type, value). */
+export function messageBytes(m: Pick<OwnerMessage, 'subject' | 'message' | 'attributes'>): number {
+  let n = Buffer.byteLength(m.message, 'utf8') + Buffer.byteLength(m.subject, 'utf8');
+  for (const [k, v] of Object.entries(m.attributes)) n += Buffer.byteLength(k, 'utf8') + 'String'.length + Buffer.byteLength(v, 'utf8');
+  return n;
+}
+
+/** Free-text limits for a record too large to send whole, mildest first. */
+const SHORTEN = [
+  { text: 2_000, details: 16_000, items: 50 },
+  { text: 200, details: 0, items: 10 },
+];
+
+/** A copy with long free text cut and bulky details dropped; ids, ARNs and options are kept as they are. */
+function shorten(r: AuditRecord, limit: (typeof SHORTEN)[number]): AuditRecord {
+  const cut = (s: string) => (s.length > limit.text ? `${s.slice(0, limit.text)}… [truncated]` : s);
+  const { details, notes, reason, error, ...rest } = r;
+  return {
+    ...rest,
+    violations: r.violations.slice(0, limit.items).map(cut),
+    ...(reason !== undefined ? { reason: cut(reason) } : {}),
+    ...(error ? { error: { name: cut(error.name), message: cut(error.message) } } : {}),
+    ...(notes ? { notes: notes.slice(0, limit.items).map(cut) } : {}),
+    ...(details && JSON.stringify(details).length <= limit.details ? { details } : {}),
+    truncated: true,
+  };
+}
+
+function fit(records: AuditRecord[]): OwnerMessage[] {
+  const m = renderOwnerMessage(records);
+  if (messageBytes(m) <= MAX_MESSAGE_BYTES) return [m];
+  if (records.length > 1) {
+    const half = Math.ceil(records.length / 2);
+    return [...fit(records.slice(0, half)), ...fit(records.slice(half))];
+  }
+  // One record too large even alone: owners still hear about it, from a shortened copy.
+  let short = m;
+  for (const limit of SHORTEN) {
+    short = { ...renderOwnerMessage([shorten(records[0]!, limit)]), records };
+    if (messageBytes(short) <= MAX_MESSAGE_BYTES) break;
+  }
+  // Still too large cannot happen with bounded ids and ARNs; if it did, Publish fails loudly rather than drop it.
+  return [short];
+}
+
+/** The messages for these records: per trigger and owner, each within MAX_MESSAGE_BYTES. None is dropped. */
+export function renderOwnerMessages(records: AuditRecord[]): OwnerMessage[] {
+  return groupByTriggerAndOwner(records).flatMap((group) => {
+    const parts = fit(group);
+    return parts.length === 1 ? parts : parts.map((m, i) => numbered(m, i + 1));
+  });
+}
+
+/** The parts of a split group get their own chat id, so they don't look like one notification sent twice. */
+function numbered(m: OwnerMessage, part: number): OwnerMessage {
+  const bodies = JSON.parse(m.message) as Record<string, string>;
+  const chat = JSON.parse(bodies.https!) as { id: string };
+  return { ...m, message: JSON.stringify({ ...bodies, https: JSON.stringify({ ...chat, id: `${chat.id}:${part}` }) }) };
+}
+
 export function renderOwnerMessage(records: AuditRecord[]): OwnerMessage {
   const first = records[0]!;
   const owner = first.resource.owner;
@@ -137,7 +207,7 @@ export function renderOwnerMessage(records: AuditRecord[]): OwnerMessage {
       email: emailBody(records, owner),
       https: JSON.stringify(chatbotBody(records, owner)),
     }),
-    attributes: {
+    attributes: capAttributes({
       outcome,
       severity: severityOf(outcome),
       owner,
@@ -146,6 +216,11 @@ export function renderOwnerMessage(records: AuditRecord[]): OwnerMessage {
       region: first.trigger.region,
       resourceType: uniq(records.map((r) => r.resource.type)),
       eventName: first.trigger.eventName,
-    },
+    }),
   };
+}
+
+// Capped here, not only at Publish, so messageBytes measures what is sent.
+function capAttributes(a: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v.slice(0, MAX_ATTRIBUTE_CHARS) || 'none']));
 }

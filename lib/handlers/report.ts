@@ -2,7 +2,7 @@
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { publishMessages, type Published } from '../aws/sns.js';
 import { countByOutcome, type AuditRecord, type Outcome } from '../core/audit.js';
-import { groupByTriggerAndOwner, renderOwnerMessage } from '../core/message.js';
+import { renderOwnerMessages } from '../core/message.js';
 import { logger, recordAudit } from '../observability.js';
 
 export interface Report {
@@ -13,9 +13,11 @@ export interface Report {
 }
 
 export async function report(records: AuditRecord[], sns: SNSClient, topicArn: string, publishOutcomes: Outcome[]): Promise<Report> {
+  // Log every record before any Publish: if publishing fails and the retry finds the resource already
+  // compliant, this log line is the only record of the change.
   for (const r of records) recordAudit(r);
   const toPublish = records.filter((r) => publishOutcomes.includes(r.outcome));
-  const messages = groupByTriggerAndOwner(toPublish).map(renderOwnerMessage);
+  const messages = renderOwnerMessages(toPublish);
   // A publish failure throws: the invocation fails and EventBridge/Lambda retry, then the DLQ keeps it.
   const published = await publishMessages(sns, topicArn, messages);
   const counts = countByOutcome(records);
