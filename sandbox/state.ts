@@ -63,7 +63,10 @@ export interface LaunchTemplateRecord {
   createTime: Date;
   createdBy: string;
   defaultVersion: number;
+  /** Highest existing version (drops when the latest is deleted). */
   latestVersion: number;
+  /** Highest number ever given: deleted versions' numbers are not reused. Unset = latestVersion. */
+  lastNumber?: number;
   tags: Tags;
   versions: Map<number, LaunchTemplateVersionRecord>;
 }

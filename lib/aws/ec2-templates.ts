@@ -5,6 +5,7 @@ import {
   DescribeLaunchTemplateVersionsCommand,
   ModifyLaunchTemplateCommand,
   paginateDescribeLaunchTemplates,
+  paginateDescribeLaunchTemplateVersions,
   type EC2Client,
   type LaunchTemplate,
   type LaunchTemplateVersion,
@@ -59,9 +60,34 @@ export async function* listTemplates(ec2: EC2Client, filters?: Filter[]): AsyncG
   }
 }
 
+const versionGone = (err: unknown) => (err as { name?: string }).name === 'InvalidLaunchTemplateId.VersionNotFound';
+
+/** The named versions that exist. EC2 fails the whole call if one was deleted: then each is asked alone. */
 export async function describeVersions(ec2: EC2Client, id: string, versions: (number | string)[]): Promise<TemplateVersion[]> {
-  const out = await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: [...new Set(versions.map(String))] }));
-  return (out.LaunchTemplateVersions ?? []).map(fromSdkVersion);
+  const wanted = [...new Set(versions.map(String))];
+  const ask = async (vs: string[]) => ((await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: vs }))).LaunchTemplateVersions ?? []).map(fromSdkVersion);
+  try {
+    return await ask(wanted);
+  } catch (err) {
+    if (!versionGone(err)) throw err;
+  }
+  if (wanted.length === 1) return [];
+  const each = await Promise.all(wanted.map((v) => ask([v]).catch((err: unknown) => (versionGone(err) ? [] : Promise.reject(err)))));
+  return each.flat();
+}
+
+/**
+ * Versions from..to that exist, by MinVersion/MaxVersion (deleted versions are simply absent).
+ * MinVersion is documented as "after which", so it is sent one lower and both bounds are applied here.
+ */
+export async function describeVersionRange(ec2: EC2Client, id: string, from: number, to: number): Promise<TemplateVersion[]> {
+  if (to < from) return [];
+  const out: TemplateVersion[] = [];
+  const input = { LaunchTemplateId: id, MaxVersion: String(to), MaxResults: 200, ...(from > 1 ? { MinVersion: String(from - 1) } : {}) };
+  for await (const page of paginateDescribeLaunchTemplateVersions({ client: ec2 }, input)) {
+    out.push(...(page.LaunchTemplateVersions ?? []).map(fromSdkVersion).filter((v) => v.version >= from && v.version <= to));
+  }
+  return out.sort((a, b) => a.version - b.version);
 }
 
 export interface CreatedVersion {

@@ -62,35 +62,90 @@ export function judgeVersions(t: TemplateInfo, versions: TemplateVersion[], poli
 
 export interface TemplateFix {
   sourceVersion: number;
+  /** `fix`: the source breaks the policy. `latest`: the old $Latest created again, fixed only if it was bad. */
+  kind: 'fix' | 'latest';
   makeDefault: boolean;
   before?: MetadataOptions;
   /** The complete MetadataOptions for the new version: the old fields with the policy's fixed. */
   metadataOptions: MetadataOptions;
+  violations: string[];
   description: string;
+  /** A compliant version imds-guard already made from the source (a retried event): used, not created again. */
+  reuse?: number;
+}
+
+export interface FixTarget {
+  version: number;
+  makeDefault: boolean;
+}
+
+const fixPrefix = (source: number) => `imds-guard: MetadataOptions fixed from version ${source} `;
+
+function planOne(v: TemplateVersion | undefined, version: number, policy: Policy, kind: TemplateFix['kind'], makeDefault: boolean, latestAfter?: number): TemplateFix {
+  const before = v?.metadataOptions ?? {};
+  const ev = evaluate(before, policy);
+  const common = { sourceVersion: version, kind, makeDefault, ...(v?.metadataOptions ? { before: v.metadataOptions } : {}) };
+  if (ev.compliant) {
+    return { ...common, metadataOptions: before, violations: [], description: `imds-guard: copy of version ${version}, so $Latest keeps its content after version ${latestAfter} was fixed`.slice(0, 255) };
+  }
+  return {
+    ...common,
+    metadataOptions: applyRemediation(before, planRemediation(before, policy)),
+    violations: describeViolations(ev.violations),
+    description: `${fixPrefix(version)}(HttpTokens=required, hop limit <= ${policy.maxHopLimit})`.slice(0, 255),
+  };
 }
 
 /**
- * New versions for a bad default and a bad latest version. The default is fixed first so that the
- * last version created (the new $Latest) derives from the old $Latest, and both keep their meaning.
+ * The versions to create for bad `targets`, default first. A new version becomes $Latest, and ASGs and
+ * CreateFleet often launch $Latest: so when a fix descends from a version older than the latest, the old
+ * latest is created again last (fixed if bad, else copied), and $Latest keeps its content.
+ * `versions` should hold every version after the oldest target, so earlier fixes are reused.
  */
-export function planTemplateFixes(verdicts: VersionVerdict[], policy: Policy): TemplateFix[] {
-  const bad = verdicts.filter((v) => v.violations.length > 0 && (v.roles.includes('default') || v.roles.includes('latest')));
-  bad.sort((a, b) => Number(b.roles.includes('default')) - Number(a.roles.includes('default')));
-  return bad.map((v) => {
-    const before = v.before ?? {};
-    return {
-      sourceVersion: v.version,
-      makeDefault: v.roles.includes('default'),
-      ...(v.before ? { before: v.before } : {}),
-      metadataOptions: applyRemediation(before, planRemediation(before, policy)),
-      description: `imds-guard: MetadataOptions fixed from version ${v.version} (HttpTokens=required, hop limit <= ${policy.maxHopLimit})`.slice(0, 255),
-    };
+export function planFixes(targets: FixTarget[], latest: number, versions: TemplateVersion[], policy: Policy): TemplateFix[] {
+  const byVersion = new Map(versions.map((v) => [v.version, v]));
+  const ordered = [...new Map(targets.map((t) => [t.version, t])).values()].sort((a, b) => Number(b.makeDefault) - Number(a.makeDefault) || a.version - b.version);
+  const fixes = ordered.map((t) => {
+    const fix = planOne(byVersion.get(t.version), t.version, policy, 'fix', t.makeDefault);
+    const reuse = existingFix(versions, t.version, policy)?.version;
+    return reuse !== undefined ? { ...fix, reuse } : fix;
   });
+  if (fixes.some((f) => f.sourceVersion === latest)) return fixes;
+  // The old latest to recreate: the current one if a new version will bury it, or the one an earlier
+  // run buried when it failed before recreating it.
+  const created = fixes.filter((f) => f.reuse === undefined && f.sourceVersion < latest);
+  const restore = created.length ? latest : buriedLatest(versions, latest);
+  if (restore === undefined) return fixes;
+  const after = created[0]?.sourceVersion ?? fixes[0]?.sourceVersion;
+  return [...fixes, planOne(byVersion.get(restore), restore, policy, 'latest', false, after)];
+}
+
+/**
+ * New versions for a bad default and a bad latest version (the latest last, so $Latest keeps its
+ * lineage), plus a copy of a good latest when the default's fix would otherwise replace it as $Latest.
+ */
+export function planTemplateFixes(verdicts: VersionVerdict[], policy: Policy, versions: TemplateVersion[] = []): TemplateFix[] {
+  const latest = verdicts.find((v) => v.roles.includes('latest'))?.version;
+  const bad = verdicts.filter((v) => v.violations.length > 0 && (v.roles.includes('default') || v.roles.includes('latest')));
+  if (bad.length === 0 || latest === undefined) return [];
+  const known = new Map(versions.map((v) => [v.version, v]));
+  for (const v of verdicts) if (!known.has(v.version)) known.set(v.version, { version: v.version, ...(v.before ? { metadataOptions: v.before } : {}), instanceTags: {} });
+  return planFixes(bad.map((v) => ({ version: v.version, makeDefault: v.roles.includes('default') })), latest, [...known.values()], policy);
 }
 
 /** A compliant version imds-guard already derived from `source` (so a second trigger reuses it). */
 export function existingFix(versions: TemplateVersion[], source: number, policy: Policy): TemplateVersion | undefined {
-  return versions.find(
-    (v) => v.version > source && v.description?.startsWith(`imds-guard: MetadataOptions fixed from version ${source} `) && evaluate(v.metadataOptions ?? {}, policy).compliant,
-  );
+  return versions.find((v) => v.version > source && v.description?.startsWith(fixPrefix(source)) && evaluate(v.metadataOptions ?? {}, policy).compliant);
+}
+
+/**
+ * The version an interrupted run left buried: the latest is an imds-guard fix of an older version S, yet the
+ * version right before it (the latest when the fix was made) is neither S nor imds-guard's, so its copy is missing.
+ */
+export function buriedLatest(versions: TemplateVersion[], latest: number): number | undefined {
+  const top = versions.find((v) => v.version === latest);
+  const source = Number(/^imds-guard: MetadataOptions fixed from version (\d+) /.exec(top?.description ?? '')?.[1]);
+  const prev = versions.find((v) => v.version === latest - 1);
+  if (!source || !prev || prev.version === source || prev.description?.startsWith('imds-guard:')) return undefined;
+  return prev.version;
 }

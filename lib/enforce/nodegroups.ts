@@ -48,20 +48,48 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
     return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'reported', reason: d.reason, violations: d.violations, details: { ...facts.details, ...(d.recommendation ? { recommendation: d.recommendation } : {}) } })];
   }
   const desired = d.fix.metadataOptions;
+  const status = found.nodegroup.status;
+  const active = status === 'ACTIVE';
+  const reuse = d.fix.reuse;
+  const copyNote = (v: number) => (d.latest ? `; version ${v} repeats version ${d.latest.sourceVersion}${d.latest.violations.length ? ' (fixed)' : ''} so $Latest keeps its content` : '');
   if (run.mode === 'dry-run') {
-    // With a compliant version already made and no rollout, enforce would change nothing: say so.
-    if (d.reuse !== undefined && !run.rollout) {
-      const command = ng.rolloutCommand(found.nodegroup, target.region, template!.id, d.reuse);
-      return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'reported', desired, violations: d.violations, details: { ...facts.details, rolloutCommand: command }, reason: `compliant launch template version ${d.reuse} exists; rollout is opt-in (ROLLOUT=true). Run: ${command}` })];
+    // With a compliant version already made and no rollout to do now, enforce would change nothing: say so.
+    if (reuse !== undefined && !d.latest && (!run.rollout || !active)) {
+      const command = ng.rolloutCommand(found.nodegroup, target.region, template!.id, reuse);
+      return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'reported', desired, violations: d.violations, details: { ...facts.details, rolloutCommand: command }, reason: `compliant launch template version ${reuse} exists; ${waitOrOptIn(run.rollout, status)}. Run: ${command}` })];
     }
-    const what = d.reuse !== undefined ? `would roll the node group onto existing compliant version ${d.reuse}` : `would create a compliant version from ${d.fix.sourceVersion}${run.rollout ? ' and roll the node group onto it' : ''}`;
-    return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'would-remediate', desired, violations: d.violations, reason: `dry run: ${what}` })];
+    const make = reuse !== undefined ? `use existing compliant version ${reuse}` : `create a compliant version from ${d.fix.sourceVersion}`;
+    const roll = run.rollout ? (active ? ' and roll the node group onto it' : ` (the rollout waits for ACTIVE; the node group is ${status})`) : '';
+    return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'would-remediate', desired, violations: d.violations, reason: `dry run: would ${make}${d.latest ? `, then version ${d.latest.sourceVersion} again so $Latest keeps its content` : ''}${roll}` })];
   }
   const r = await ng.remediate(run.eks, run.ec2, found, d, run.rollout);
   const command = r.newVersion ? ng.rolloutCommand(found.nodegroup, target.region, template!.id, r.newVersion) : undefined;
-  const details = { ...facts.details, newVersion: r.newVersion, reusedVersion: r.reused, rolledOut: r.rolledOut, ...(r.updateId ? { updateId: r.updateId } : {}), ...(command ? { rolloutCommand: command } : {}) };
+  const details = {
+    ...facts.details,
+    newVersion: r.newVersion,
+    reusedVersion: r.reused,
+    madeDefault: r.madeDefault,
+    ...(r.latestCopy ? { latestCopy: r.latestCopy } : {}),
+    rolledOut: r.rolledOut,
+    ...(r.rolloutWaiting ? { rolloutWaiting: true } : {}),
+    ...(r.updateId ? { updateId: r.updateId } : {}),
+    ...(command ? { rolloutCommand: command } : {}),
+  };
   const common = { ...facts, desired, violations: d.violations, details, ...(r.requestId ? { requestId: r.requestId } : {}) };
-  if (r.error) return [ng.describe(found, run.settings, tags, { ...common, outcome: 'failed', error: r.error, reason: r.newVersion ? `created version ${r.newVersion} but could not roll out` : 'could not create a compliant version' })];
-  if (r.rolledOut) return [ng.describe(found, run.settings, tags, { ...common, outcome: 'remediated', after: desired, reason: `rolling out launch template version ${r.newVersion} (update ${r.updateId ?? 'started'})` })];
-  return [ng.describe(found, run.settings, tags, { ...common, outcome: 'reported', reason: `compliant launch template version ${r.newVersion} is ready; rollout is opt-in (ROLLOUT=true). Run: ${command}` })];
+  const copied = r.latestCopy?.newVersion !== undefined && !r.latestCopy.error ? copyNote(r.latestCopy.newVersion) : '';
+  if (r.error) {
+    const what = {
+      create: 'could not create a compliant version',
+      latest: `version ${r.newVersion} is ready, but repeating version ${r.latestCopy?.sourceVersion} failed: $Latest is version ${r.newVersion} (version ${d.fix.sourceVersion}'s content) until a retry`,
+      default: `version ${r.newVersion} is ready${copied}, but could not be made the default`,
+      rollout: `version ${r.newVersion} is ready${copied}, but could not roll out`,
+    }[r.failedStep ?? 'create'];
+    return [ng.describe(found, run.settings, tags, { ...common, outcome: 'failed', error: r.error, reason: what })];
+  }
+  if (r.rolledOut) return [ng.describe(found, run.settings, tags, { ...common, outcome: 'remediated', after: desired, reason: `rolling out launch template version ${r.newVersion}${copied} (update ${r.updateId ?? 'started'})` })];
+  return [ng.describe(found, run.settings, tags, { ...common, outcome: 'reported', reason: `compliant launch template version ${r.newVersion} is ready${copied}; ${waitOrOptIn(run.rollout, status)}. Run: ${command}` })];
+}
+
+function waitOrOptIn(rollout: boolean, status: string): string {
+  return rollout ? `the rollout waits for the node group to be ACTIVE (it is ${status})` : 'rollout is opt-in (ROLLOUT=true)';
 }

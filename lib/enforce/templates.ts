@@ -40,7 +40,18 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
   const eks = launchesEksNodes(t, found.versions);
   const usedBy = run.settings.scope === 'eks' && !eks.eks ? await run.usedBy(t.id, t.name) : [];
   const gate = await run.policyFor(eks.cluster ?? usedBy[0]?.cluster);
-  const d = lt.evaluate(found, gate.policy, run.settings, usedBy, target.version ? Number(target.version) : undefined);
+  const affected = target.version ? Number(target.version) : undefined;
+  let d = lt.evaluate(found, gate.policy, run.settings, usedBy, affected);
+  if (d.action === 'fix' && lt.needsHistory(found, gate.policy)) {
+    // Versions after the bad default: an earlier fix to reuse (a retried event), or a $Latest left buried.
+    try {
+      found = await lt.withVersionsAfter(run.ec2, found, t.defaultVersion);
+    } catch (err) {
+      const e = err as Error;
+      return [lt.describe(subject, run.settings, { ...base, outcome: 'failed', error: { name: e.name, message: e.message }, reason: 'could not describe the launch template versions' })];
+    }
+    d = lt.evaluate(found, gate.policy, run.settings, usedBy, affected);
+  }
   const cluster = d.cluster;
   const worst = d.verdicts.find((v) => v.violations.length > 0);
   const facts = { ...base, ...(cluster ? { cluster } : {}), notes: gate.notes, details: { versions: d.verdicts, ...(gate.details ?? {}) } };
@@ -58,18 +69,33 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
       }),
     ];
   }
-  // One record per fixed version, so each before/after pair is exact.
+  // One record per fixed version, so each before/after pair is exact. The old $Latest's copy belongs to
+  // the record of the fix that would otherwise have replaced it.
+  const fixes = d.fixes.filter((f) => f.kind === 'fix');
+  const copy = d.fixes.find((f) => f.kind === 'latest');
   if (run.mode === 'dry-run') {
-    return d.fixes.map((f) =>
-      lt.describe(subject, run.settings, { ...facts, outcome: 'would-remediate', ...(f.before ? { before: f.before } : {}), desired: f.metadataOptions, after: f.metadataOptions, reason: `dry run: would create a version from ${f.sourceVersion}${f.makeDefault ? ' and make it the default' : ''}`, violations: d.verdicts.find((v) => v.version === f.sourceVersion)?.violations ?? [] }),
-    );
+    return fixes.map((f, i) => {
+      const what = f.reuse !== undefined ? `make version ${f.reuse} (made from version ${f.sourceVersion} by an earlier run) the default` : `create a version from ${f.sourceVersion}${f.makeDefault ? ' and make it the default' : ''}`;
+      const then = i === 0 && copy ? `, then version ${copy.sourceVersion} again${copy.violations.length ? ' (fixed)' : ''} so $Latest keeps its content` : '';
+      return lt.describe(subject, run.settings, { ...facts, outcome: 'would-remediate', ...(f.before ? { before: f.before } : {}), desired: f.metadataOptions, after: f.metadataOptions, reason: `dry run: would ${what}${then}`, violations: f.violations });
+    });
   }
   const results = await lt.remediate(run.ec2, t, d.fixes);
-  return d.fixes.map((f, i) => {
-    const r = results[i]!;
-    const common = { ...facts, ...(f.before ? { before: f.before } : {}), desired: f.metadataOptions, violations: d.verdicts.find((v) => v.version === f.sourceVersion)?.violations ?? [], details: { ...facts.details, sourceVersion: f.sourceVersion, newVersion: r.newVersion, madeDefault: r.madeDefault } };
-    return r.error
-      ? lt.describe(subject, run.settings, { ...common, outcome: 'failed', error: r.error, reason: `could not fix version ${f.sourceVersion}` })
-      : lt.describe(subject, run.settings, { ...common, outcome: 'remediated', after: f.metadataOptions, ...(r.requestId ? { requestId: r.requestId } : {}), reason: `created version ${r.newVersion} from version ${f.sourceVersion}${r.madeDefault ? ' and made it the default' : ''}` });
+  const copyResult = results.find((r) => r.kind === 'latest');
+  return fixes.map((f, i) => {
+    const r = results[d.fixes.indexOf(f)]!;
+    const latest = i === 0 ? copyResult : undefined;
+    const latestCopy = latest ? { sourceVersion: latest.sourceVersion, ...(latest.newVersion !== undefined ? { newVersion: latest.newVersion } : {}), ...(latest.error ? { error: latest.error } : {}) } : undefined;
+    const details = { ...facts.details, sourceVersion: f.sourceVersion, newVersion: r.newVersion, madeDefault: r.madeDefault, ...(r.reused ? { reusedVersion: true } : {}), ...(latestCopy ? { latestCopy } : {}) };
+    const common = { ...facts, ...(f.before ? { before: f.before } : {}), desired: f.metadataOptions, violations: f.violations, details };
+    const made = r.newVersion === undefined ? '' : r.reused ? `version ${r.newVersion} (made from version ${f.sourceVersion} by an earlier run)` : `created version ${r.newVersion} from version ${f.sourceVersion}`;
+    const copied = latest?.newVersion !== undefined && !latest.error ? `; version ${latest.newVersion} repeats version ${latest.sourceVersion}${copy?.violations.length ? ' (fixed)' : ''} so $Latest keeps its content` : '';
+    const error = r.error ?? latest?.error;
+    if (error) {
+      const lost = latest?.error && r.newVersion !== undefined && !r.reused ? `; $Latest is now version ${r.newVersion} (version ${f.sourceVersion}'s content, not version ${latest.sourceVersion}'s) until a retry copies version ${latest.sourceVersion}` : '';
+      return lt.describe(subject, run.settings, { ...common, outcome: 'failed', error, reason: `could not fix version ${f.sourceVersion}${made ? ` (${made}${copied})` : ''}${lost}` });
+    }
+    const how = r.reused ? `made ${made} the default` : `${made}${r.madeDefault ? ' and made it the default' : ''}`;
+    return lt.describe(subject, run.settings, { ...common, outcome: 'remediated', after: f.metadataOptions, ...(r.requestId ? { requestId: r.requestId } : {}), reason: `${how}${copied}` });
   });
 }

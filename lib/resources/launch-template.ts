@@ -1,6 +1,6 @@
 // The launch template resource kind: find, evaluate, remediate, describe in the audit.
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { createFixedVersion, describeTemplate, describeVersions, setDefaultVersion } from '../aws/ec2-templates.js';
+import { createFixedVersion, describeTemplate, describeVersionRange, describeVersions, setDefaultVersion } from '../aws/ec2-templates.js';
 import { arnFor, recordFor, type AuditFacts, type AuditRecord, type Outcome } from '../core/audit.js';
 import {
   isEksManaged,
@@ -12,7 +12,7 @@ import {
   type TemplateVersion,
   type VersionVerdict,
 } from '../core/launch-template.js';
-import type { Policy } from '../core/metadata-options.js';
+import { evaluate as evaluatePolicy, type Policy } from '../core/metadata-options.js';
 import { resolveOwner, type ScopeConfig } from '../core/scope.js';
 import type { Tags } from '../core/tags.js';
 import type { InstanceSettings } from './instance.js';
@@ -30,6 +30,24 @@ export async function find(ec2: EC2Client, ref: { id?: string; name?: string; re
   if (!template) return undefined;
   const wanted = [template.defaultVersion, template.latestVersion, ...(ref.version ? [ref.version] : [])];
   return { template, versions: await describeVersions(ec2, template.id, wanted), region: ref.region, account: ref.account };
+}
+
+/** Most recent versions after `from` that planning looks at (earlier fixes to reuse): one page. */
+const HISTORY = 200;
+
+/** Adds the versions after `from` (up to the latest) that still exist, for reuse of earlier fixes. */
+export async function withVersionsAfter(ec2: EC2Client, f: FoundTemplate, from: number): Promise<FoundTemplate> {
+  const to = f.template.latestVersion;
+  const later = await describeVersionRange(ec2, f.template.id, Math.max(from + 1, to - HISTORY + 1), to);
+  const byVersion = new Map([...f.versions, ...later].map((v) => [v.version, v]));
+  return { ...f, versions: [...byVersion.values()].sort((a, b) => a.version - b.version) };
+}
+
+/** A bad default older than the latest: its fix may exist already, and it will bury the latest. */
+export function needsHistory(f: FoundTemplate, policy: Policy): boolean {
+  const { defaultVersion, latestVersion } = f.template;
+  const d = f.versions.find((v) => v.version === defaultVersion);
+  return defaultVersion < latestVersion && !evaluatePolicy(d?.metadataOptions ?? {}, policy).compliant;
 }
 
 export type TemplateDecision =
@@ -60,7 +78,7 @@ export function evaluate(f: FoundTemplate, policy: Policy, s: ScopeConfig, usedB
       ...base,
     };
   }
-  const fixes = planTemplateFixes(verdicts, policy);
+  const fixes = planTemplateFixes(verdicts, policy, f.versions);
   if (fixes.length === 0) {
     return { action: 'report', reason: `only version(s) ${bad.map((b) => b.version).join(', ')} are out of policy; neither default nor latest`, recommendation: 'Move anything pinned to those versions to a compliant one', ...base };
   }
@@ -69,23 +87,52 @@ export function evaluate(f: FoundTemplate, policy: Policy, s: ScopeConfig, usedB
 
 export interface FixResult {
   sourceVersion: number;
+  kind: TemplateFix['kind'];
+  /** The version created, or reused from an earlier run; set even when a later step failed. */
   newVersion?: number;
+  reused: boolean;
   madeDefault: boolean;
   requestId?: string;
   error?: { name: string; message: string };
 }
 
-/** remediate: one new version per fix; the default moves only if the bad version was the default. */
+/**
+ * remediate: every version first, in plan order (the old $Latest's copy last), then the default. The first
+ * failure stops the rest and leaves the default alone: a retry reuses what was made and finishes the job.
+ */
 export async function remediate(ec2: EC2Client, t: TemplateInfo, fixes: TemplateFix[]): Promise<FixResult[]> {
   const results: FixResult[] = [];
+  let failure: string | undefined;
   for (const fix of fixes) {
-    try {
-      const created = await createFixedVersion(ec2, t.id, fix.sourceVersion, fix.metadataOptions, fix.description);
-      if (fix.makeDefault) await setDefaultVersion(ec2, t.id, created.version);
-      results.push({ sourceVersion: fix.sourceVersion, newVersion: created.version, madeDefault: fix.makeDefault, ...(created.requestId ? { requestId: created.requestId } : {}) });
-    } catch (err) {
-      const e = err as Error;
-      results.push({ sourceVersion: fix.sourceVersion, madeDefault: false, error: { name: e.name, message: e.message } });
+    const base = { sourceVersion: fix.sourceVersion, kind: fix.kind, madeDefault: false };
+    if (failure) {
+      results.push({ ...base, reused: false, error: { name: 'NotAttempted', message: failure } });
+    } else if (fix.reuse !== undefined) {
+      results.push({ ...base, newVersion: fix.reuse, reused: true });
+    } else {
+      try {
+        const created = await createFixedVersion(ec2, t.id, fix.sourceVersion, fix.metadataOptions, fix.description);
+        results.push({ ...base, newVersion: created.version, reused: false, ...(created.requestId ? { requestId: created.requestId } : {}) });
+      } catch (err) {
+        const e = err as Error;
+        failure = `not attempted: creating a version from ${fix.sourceVersion} failed (${e.name})`;
+        results.push({ ...base, reused: false, error: { name: e.name, message: e.message } });
+      }
+    }
+  }
+  const i = fixes.findIndex((f) => f.makeDefault);
+  const r = results[i];
+  if (r?.newVersion !== undefined) {
+    if (failure) {
+      r.error ??= { name: 'DefaultNotSet', message: `version ${r.newVersion} was not made the default: ${failure.replace('not attempted: ', '')}` };
+    } else {
+      try {
+        await setDefaultVersion(ec2, t.id, r.newVersion);
+        r.madeDefault = true;
+      } catch (err) {
+        const e = err as Error;
+        r.error = { name: e.name, message: e.message };
+      }
     }
   }
   return results;

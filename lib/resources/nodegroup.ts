@@ -1,10 +1,10 @@
 // The node group resource kind: find, evaluate, remediate, describe in the audit.
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
-import { describeVersions, listTemplates } from '../aws/ec2-templates.js';
+import { listTemplates } from '../aws/ec2-templates.js';
 import { describeNodegroup, updateNodegroupVersion } from '../aws/eks.js';
 import { arnFor, recordFor, type AuditFacts, type AuditRecord } from '../core/audit.js';
-import { existingFix, isEksManaged, planTemplateFixes, judgeVersions, type TemplateFix } from '../core/launch-template.js';
+import { isEksManaged, planFixes, type TemplateFix } from '../core/launch-template.js';
 import { describeViolations, evaluate as evaluatePolicy, type MetadataOptions, type Policy } from '../core/metadata-options.js';
 import { resolveOwner } from '../core/scope.js';
 import { toTags, type Tags } from '../core/tags.js';
@@ -50,9 +50,8 @@ export async function find(eks: EKSClient, ec2: EC2Client, t: { cluster: string;
     template = await launchTemplate.find(ec2, { ...(info.launchTemplate.id ? { id: info.launchTemplate.id } : {}), ...(info.launchTemplate.name ? { name: info.launchTemplate.name } : {}), region: t.region, account: t.account, ...(pinned ? { version: pinned } : {}) });
     if (!template) return base;
     const pinnedVersion = pinned || template.template.defaultVersion;
-    // Fixes made earlier appear as later versions: fetch them to reuse rather than duplicate.
-    const later = Array.from({ length: Math.max(0, template.template.latestVersion - pinnedVersion) }, (_, i) => pinnedVersion + 1 + i).slice(-20);
-    if (later.length) template.versions = mergeVersions(template.versions, await describeVersions(ec2, template.template.id, later));
+    // Fixes made earlier appear as later versions: fetch them (by range: some may be deleted) to reuse.
+    if (pinnedVersion < template.template.latestVersion) template = await launchTemplate.withVersionsAfter(ec2, template, pinnedVersion);
     return { ...base, template, pinnedVersion };
   }
   for await (const lt of listTemplates(ec2, [
@@ -65,16 +64,14 @@ export async function find(eks: EKSClient, ec2: EC2Client, t: { cluster: string;
   return base;
 }
 
-function mergeVersions(a: launchTemplate.FoundTemplate['versions'], b: launchTemplate.FoundTemplate['versions']) {
-  const byVersion = new Map([...a, ...b].map((v) => [v.version, v]));
-  return [...byVersion.values()].sort((x, y) => x.version - y.version);
-}
-
 export type NodegroupDecision =
   | { action: 'compliant'; before?: MetadataOptions }
   | { action: 'report'; reason: string; before?: MetadataOptions; violations: string[]; recommendation?: string }
-  /** Create a compliant version (unless `reuse` names one) and move the node group to it. */
-  | { action: 'fix'; before?: MetadataOptions; violations: string[]; fix: TemplateFix; reuse?: number };
+  /**
+   * Create a compliant version (unless `fix.reuse` names one) and move the node group to it. `latest`:
+   * the old $Latest again, when the fix would replace it as $Latest.
+   */
+  | { action: 'fix'; before?: MetadataOptions; violations: string[]; fix: TemplateFix; latest?: TemplateFix };
 
 /** evaluate (pure). */
 export function evaluate(f: FoundNodegroup, policy: Policy): NodegroupDecision {
@@ -95,14 +92,12 @@ export function evaluate(f: FoundNodegroup, policy: Policy): NodegroupDecision {
       ...common,
     };
   }
-  if (f.nodegroup.status !== 'ACTIVE') {
-    return { action: 'report', reason: `node group is ${f.nodegroup.status}, not ACTIVE; instance-level enforcement covers its nodes`, ...common };
-  }
-  const verdicts = judgeVersions({ ...f.template.template, defaultVersion: f.pinnedVersion, latestVersion: f.pinnedVersion }, f.template.versions, policy);
-  const [fix] = planTemplateFixes(verdicts, policy);
+  // Any status: the version is made now (a node group is still CREATING or UPDATING when its event
+  // arrives); only the rollout waits for ACTIVE.
+  const t = f.template.template;
+  const [fix, latest] = planFixes([{ version: f.pinnedVersion, makeDefault: t.defaultVersion === f.pinnedVersion }], t.latestVersion, f.template.versions, policy);
   if (!fix) return { action: 'report', reason: 'no fix could be planned', ...common };
-  const reuse = existingFix(f.template.versions, f.pinnedVersion, policy)?.version;
-  return { action: 'fix', ...common, fix: { ...fix, makeDefault: f.template.template.defaultVersion === f.pinnedVersion }, ...(reuse ? { reuse } : {}) };
+  return { action: 'fix', ...common, fix, ...(latest ? { latest } : {}) };
 }
 
 export function rolloutCommand(ng: NodegroupInfo, region: string, templateId: string, version: number): string {
@@ -112,29 +107,35 @@ export function rolloutCommand(ng: NodegroupInfo, region: string, templateId: st
 export interface NodegroupFixResult {
   newVersion?: number;
   reused: boolean;
+  madeDefault: boolean;
+  /** The old $Latest created again (see NodegroupDecision). */
+  latestCopy?: { sourceVersion: number; newVersion?: number; error?: { name: string; message: string } };
   rolledOut: boolean;
+  /** ROLLOUT=true, but the node group is not ACTIVE (EKS refuses updates then): the owner or a later event rolls out. */
+  rolloutWaiting?: boolean;
   updateId?: string;
   requestId?: string;
   error?: { name: string; message: string };
+  failedStep?: 'create' | 'latest' | 'default' | 'rollout';
 }
 
-/** remediate: the compliant version first; the disruptive rollout only when opted in. */
+/** remediate: the compliant version first (any status); the disruptive rollout only when opted in and ACTIVE. */
 export async function remediate(eks: EKSClient, ec2: EC2Client, f: FoundNodegroup, d: Extract<NodegroupDecision, { action: 'fix' }>, rollout: boolean): Promise<NodegroupFixResult> {
   const t = f.template!.template;
-  let newVersion = d.reuse;
-  if (newVersion === undefined) {
-    const [res] = await launchTemplate.remediate(ec2, t, [d.fix]);
-    if (!res?.newVersion) return { reused: false, rolledOut: false, ...(res?.error ? { error: res.error } : {}) };
-    newVersion = res.newVersion;
-  }
-  const reused = d.reuse !== undefined;
-  if (!rollout) return { newVersion, reused, rolledOut: false };
+  const [res, copy] = await launchTemplate.remediate(ec2, t, [d.fix, ...(d.latest ? [d.latest] : [])]);
+  const latestCopy = copy ? { sourceVersion: copy.sourceVersion, ...(copy.newVersion !== undefined ? { newVersion: copy.newVersion } : {}), ...(copy.error ? { error: copy.error } : {}) } : undefined;
+  const made = { ...(res?.newVersion !== undefined ? { newVersion: res.newVersion } : {}), reused: res?.reused ?? false, madeDefault: res?.madeDefault ?? false, ...(latestCopy ? { latestCopy } : {}), ...(res?.requestId ? { requestId: res.requestId } : {}) };
+  if (res?.newVersion === undefined) return { ...made, rolledOut: false, error: res?.error ?? { name: 'Unknown', message: 'no version was created' }, failedStep: 'create' };
+  if (copy?.error) return { ...made, rolledOut: false, error: copy.error, failedStep: 'latest' };
+  if (res.error) return { ...made, rolledOut: false, error: res.error, failedStep: 'default' };
+  if (!rollout) return { ...made, rolledOut: false };
+  if (f.nodegroup.status !== 'ACTIVE') return { ...made, rolledOut: false, rolloutWaiting: true };
   try {
-    const u = await updateNodegroupVersion(eks, f.nodegroup.cluster, f.nodegroup.name, { id: t.id, version: newVersion });
-    return { newVersion, reused, rolledOut: true, ...(u.updateId ? { updateId: u.updateId } : {}), ...(u.requestId ? { requestId: u.requestId } : {}) };
+    const u = await updateNodegroupVersion(eks, f.nodegroup.cluster, f.nodegroup.name, { id: t.id, version: res.newVersion });
+    return { ...made, rolledOut: true, ...(u.updateId ? { updateId: u.updateId } : {}), ...(u.requestId ? { requestId: u.requestId } : {}) };
   } catch (err) {
     const e = err as Error;
-    return { newVersion, reused, rolledOut: false, error: { name: e.name, message: e.message } };
+    return { ...made, rolledOut: false, error: { name: e.name, message: e.message }, failedStep: 'rollout' };
   }
 }
 

@@ -10,6 +10,10 @@ import type {
   LaunchTemplateVersion,
   ModifyLaunchTemplateRequest,
   DeleteLaunchTemplateRequest,
+  DeleteLaunchTemplateVersionsRequest,
+  DeleteLaunchTemplateVersionsResponseErrorItem,
+  DeleteLaunchTemplateVersionsResponseSuccessItem,
+  LaunchTemplateErrorCode,
 } from '@aws-sdk/client-ec2';
 import { AwsError, invalidParam } from '../errors.js';
 import type { Ctx } from '../runtime.js';
@@ -103,14 +107,14 @@ export function createTemplate(
 export function addVersion(ctx: Ctx, lt: LaunchTemplateRecord, data: Data, description?: string, createdBy?: string): LaunchTemplateVersionRecord {
   validateData(data);
   const v: LaunchTemplateVersionRecord = {
-    number: lt.latestVersion + 1,
+    number: Math.max(lt.latestVersion, lt.lastNumber ?? 0) + 1,
     description,
     createTime: new Date(),
     createdBy: createdBy ?? ctx.rt.state.callerArn,
     data,
   };
   lt.versions.set(v.number, v);
-  lt.latestVersion = v.number;
+  lt.latestVersion = lt.lastNumber = v.number;
   return v;
 }
 
@@ -235,6 +239,29 @@ export const templateHandlers = {
     const lt = findTemplate(ctx.rs, input.LaunchTemplateId, input.LaunchTemplateName);
     if (input.DefaultVersion !== undefined) lt.defaultVersion = resolveVersion(lt, input.DefaultVersion).number;
     return { LaunchTemplate: templateShape(lt) };
+  },
+
+  /** Per-version outcomes, as EC2 reports them; the default version cannot be deleted. */
+  DeleteLaunchTemplateVersions(ctx: Ctx, input: DeleteLaunchTemplateVersionsRequest) {
+    const lt = findTemplate(ctx.rs, input.LaunchTemplateId, input.LaunchTemplateName);
+    const vs = input.Versions ?? [];
+    if (!vs.length) throw new AwsError('MissingParameter', 'The request must contain the parameter LaunchTemplateVersion');
+    if (vs.length > 200) throw invalidParam('You can specify up to 200 launch template versions.');
+    const ok: DeleteLaunchTemplateVersionsResponseSuccessItem[] = [];
+    const failed: DeleteLaunchTemplateVersionsResponseErrorItem[] = [];
+    const ref = { LaunchTemplateId: lt.id, LaunchTemplateName: lt.name };
+    for (const raw of vs) {
+      const n = Number(raw);
+      const fail = (Code: LaunchTemplateErrorCode, Message: string) => failed.push({ ...ref, ...(Number.isInteger(n) ? { VersionNumber: n } : {}), ResponseError: { Code, Message } });
+      if (!Number.isInteger(n) || !lt.versions.has(n)) fail('launchTemplateVersionDoesNotExist', `The specified launch template version ${raw} does not exist.`);
+      else if (n === lt.defaultVersion) fail('unexpectedError', 'Cannot delete the default version of a launch template.');
+      else {
+        lt.versions.delete(n);
+        ok.push({ ...ref, VersionNumber: n });
+      }
+    }
+    lt.latestVersion = Math.max(...lt.versions.keys());
+    return { SuccessfullyDeletedLaunchTemplateVersions: ok, UnsuccessfullyDeletedLaunchTemplateVersions: failed };
   },
 
   DeleteLaunchTemplate(ctx: Ctx, input: DeleteLaunchTemplateRequest) {

@@ -212,6 +212,10 @@ export const nodegroupHandlers = {
   UpdateNodegroupVersion(ctx: Ctx, input: UpdateNodegroupVersionRequest) {
     const c = cluster(ctx, input.clusterName);
     const ng = nodegroup(ctx, c, input.nodegroupName);
+    // EKS refuses an update while the node group is still being created, updated or deleted.
+    if (['CREATING', 'UPDATING', 'DELETING'].includes(ng.status)) {
+      throw new AwsError('ResourceInUseException', `Nodegroup ${ng.name} cannot be updated while its status is ${ng.status}.`, 409, { clusterName: c.name, nodegroupName: ng.name });
+    }
     const params: { type: string; value: string }[] = [];
     if (input.launchTemplate) {
       if (!ng.launchTemplate) {

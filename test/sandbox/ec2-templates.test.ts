@@ -1,6 +1,7 @@
 import {
   CreateLaunchTemplateCommand,
   CreateLaunchTemplateVersionCommand,
+  DeleteLaunchTemplateVersionsCommand,
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
   ModifyInstanceMetadataDefaultsCommand,
@@ -9,6 +10,7 @@ import {
   paginateDescribeLaunchTemplateVersions,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describeVersionRange, describeVersions } from '../../lib/aws/ec2-templates.js';
 import { errorOf, harness, type Harness } from './helpers.js';
 
 let h: Harness;
@@ -114,6 +116,49 @@ describe('launch templates', () => {
       new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: lt!.LaunchTemplateId, Filters: [{ Name: 'is-default-version', Values: ['true'] }] }),
     );
     expect(filtered.LaunchTemplateVersions!.map((v) => v.VersionNumber)).toEqual([1]);
+  });
+});
+
+describe('deleted launch template versions', () => {
+  const withVersions = async (n: number) => {
+    const { LaunchTemplate: lt } = await create();
+    const id = lt!.LaunchTemplateId!;
+    for (let i = 1; i < n; i++) await h.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, SourceVersion: '$Latest', LaunchTemplateData: {} }));
+    return id;
+  };
+  const latestOf = async (id: string) => (await h.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [id] }))).LaunchTemplates![0]!.LatestVersionNumber;
+
+  it('DeleteLaunchTemplateVersions reports each version; the default and missing ones fail alone', async () => {
+    const id = await withVersions(4);
+    const out = await h.ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: ['2', '1', '9', '4'] }));
+    expect(out.SuccessfullyDeletedLaunchTemplateVersions!.map((v) => v.VersionNumber)).toEqual([2, 4]);
+    expect(out.UnsuccessfullyDeletedLaunchTemplateVersions!.map((v) => [v.VersionNumber, v.ResponseError!.Code])).toEqual([
+      [1, 'unexpectedError'],
+      [9, 'launchTemplateVersionDoesNotExist'],
+    ]);
+    // The latest drops to the highest left; numbers of deleted versions are not given again.
+    expect(await latestOf(id)).toBe(3);
+    const v = await h.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, LaunchTemplateData: {} }));
+    expect(v.LaunchTemplateVersion!.VersionNumber).toBe(5);
+  });
+
+  it('naming a deleted version fails the whole describe; a MinVersion/MaxVersion range skips it', async () => {
+    const id = await withVersions(4);
+    await h.ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: ['2'] }));
+    const err = await errorOf(h.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: ['2', '3'] })));
+    expect(err.name).toBe('InvalidLaunchTemplateId.VersionNotFound');
+    const range = await h.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, MinVersion: '2', MaxVersion: '3' }));
+    expect(range.LaunchTemplateVersions!.map((v) => v.VersionNumber)).toEqual([3]);
+  });
+
+  it('lib/aws: describeVersions leaves deleted versions out; describeVersionRange pages through a range', async () => {
+    const id = await withVersions(7);
+    await h.ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: ['3', '5'] }));
+    expect((await describeVersions(h.ec2, id, [1, 3, 7])).map((v) => v.version).sort()).toEqual([1, 7]);
+    expect(await describeVersions(h.ec2, id, [5])).toEqual([]);
+    expect((await describeVersionRange(h.ec2, id, 2, 7)).map((v) => v.version)).toEqual([2, 4, 6, 7]);
+    expect((await describeVersionRange(h.ec2, id, 1, 2)).map((v) => v.version)).toEqual([1, 2]);
+    expect(await describeVersionRange(h.ec2, id, 8, 7)).toEqual([]);
   });
 });
 

@@ -208,6 +208,23 @@ describe('managed node groups', () => {
     }
     expect((await errorOf(h.eks.send(new DeleteClusterCommand({ name: 'c1' })))).name).toBe('ResourceInUseException');
   });
+
+  it('refuses UpdateNodegroupVersion while a node group is CREATING', async () => {
+    await cluster('c1');
+    const { LaunchTemplate: lt } = await h.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'creating', LaunchTemplateData: { ImageId: 'ami-1', InstanceType: 'm6i.large' } }));
+    await h.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt!.LaunchTemplateId, SourceVersion: '1', LaunchTemplateData: {} }));
+    h.sb.state.config.nodegroupStatus = 'CREATING';
+    try {
+      await nodegroup('c1', 'ng', { launchTemplate: { id: lt!.LaunchTemplateId, version: '1' } });
+    } finally {
+      h.sb.state.config.nodegroupStatus = 'ACTIVE';
+    }
+    const update = () => h.eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'c1', nodegroupName: 'ng', launchTemplate: { id: lt!.LaunchTemplateId, version: '2' } }));
+    expect(await errorOf(update())).toMatchObject({ name: 'ResourceInUseException', $metadata: { httpStatusCode: 409 } });
+    h.sb.state.region('eu-west-1').clusters.get('c1')!.nodegroups.get('ng')!.status = 'ACTIVE';
+    await update();
+    expect((await h.eks.send(new DescribeNodegroupCommand({ clusterName: 'c1', nodegroupName: 'ng' }))).nodegroup!.launchTemplate!.version).toBe('2');
+  });
 });
 
 describe('workload identity', () => {
