@@ -17,6 +17,12 @@ export interface FaultOptions {
    * and/or for `modifyAttempts` ModifyInstanceMetadataOptions calls, which fail with
    * `IncorrectInstanceState`. */
   pending?: { ms?: number; modifyAttempts?: number; ids?: string[] };
+  /** EC2's eventual consistency: the instances in `ids` exist but answer `InvalidInstanceID.NotFound` to
+   * DescribeInstances (by ID) and ModifyInstanceMetadataOptions, and are left out of Describe listings,
+   * for `ms` after their launch and/or for the first `calls` calls naming them (counted per ID from when
+   * the faults are set; listings do not count). Invisible while either holds; with neither, for good.
+   * Deterministic: no PRNG draw. */
+  invisible?: { ids: string[]; ms?: number; calls?: number };
   /** Reseeds the fault PRNG. */
   seed?: number;
 }
@@ -28,6 +34,8 @@ export interface FaultRule {
 
 export class Faults {
   private rng: Rng;
+  /** Calls answered NotFound so far per invisible ID (reset by `set`). */
+  private invisibleCalls = new Map<string, number>();
   constructor(
     private opts: FaultOptions = {},
     seed = 1,
@@ -37,6 +45,7 @@ export class Faults {
 
   set(opts: FaultOptions): void {
     this.opts = opts;
+    this.invisibleCalls.clear();
     if (opts.seed !== undefined) this.rng = new Rng(opts.seed);
   }
 
@@ -68,6 +77,17 @@ export class Faults {
     if (!v) return false;
     if (v.ids?.includes(instanceId)) return true;
     return !!v.rate && this.rng.next() < v.rate;
+  }
+
+  /** Whether the `invisible` fault hides this instance now. A call naming it (`count`) uses up one of `calls`. */
+  invisible(instanceId: string, launchedAt: number, now: number, count = true): boolean {
+    const v = this.opts.invisible;
+    if (!v?.ids?.includes(instanceId)) return false;
+    if (v.ms === undefined && v.calls === undefined) return true;
+    const seen = this.invisibleCalls.get(instanceId) ?? 0;
+    const hidden = (v.ms !== undefined && now < launchedAt + v.ms) || (v.calls !== undefined && seen < v.calls);
+    if (hidden && count) this.invisibleCalls.set(instanceId, seen + 1);
+    return hidden;
   }
 
   pending(): { ms: number; attempts: number } {

@@ -1,6 +1,7 @@
 // Wires the instance module's verbs together. Shared by the event handler and the backfill.
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import pLimit from 'p-limit';
+import { NotFoundRetry, type NotFoundRetryOptions } from '../aws/ec2-instances.js';
 import type { AuditRecord } from '../core/audit.js';
 import type { Trigger } from '../core/cloudtrail.js';
 import type { InstanceTarget } from '../core/instance-events.js';
@@ -20,6 +21,11 @@ export interface InstanceRun {
   onRecord?: (r: AuditRecord) => void;
   /** Tags to route an untagged node to its owner by (its managed node group's). */
   ownerTagsFor?: OwnerTagsFor;
+  /**
+   * The wait for freshly launched instances that EC2 does not show yet (eventual consistency); one budget
+   * per call. Event handlers should pass `remainingMs: () => context.getRemainingTimeInMillis()`.
+   */
+  notFoundRetry?: NotFoundRetryOptions;
 }
 
 export async function enforceInstances(targets: InstanceTarget[], trigger: Trigger, run: InstanceRun): Promise<AuditRecord[]> {
@@ -30,9 +36,13 @@ export async function enforceInstances(targets: InstanceTarget[], trigger: Trigg
   };
   const base = { trigger, mode: run.mode };
 
+  // The age rule: only a recent launch's NotFound may be EC2 catching up; every other NotFound is `gone` at once.
+  const isFresh = (t: { eventTime: string; launchTime?: string | undefined }) => instance.isFreshLaunch(t, trigger.eventName);
+  const retry = new NotFoundRetry(run.notFoundRetry);
+
   let found: instance.FindResult;
   try {
-    found = await instance.find(run.ec2, targets);
+    found = await instance.find(run.ec2, targets, { isFresh, retry });
   } catch (err) {
     // Describe failed even after the SDK's retries: every target still ends in a record.
     const e = err as Error;
@@ -43,8 +53,9 @@ export async function enforceInstances(targets: InstanceTarget[], trigger: Trigg
 
   const limit = pLimit(run.concurrency);
   await Promise.all(
-    found.known.map((i) =>
-      limit(async () => {
+    found.known.map(async (i) => {
+      // The first attempt runs in the pool; a fresh instance's NotFound is settled outside it, because it waits.
+      const after = await limit(async () => {
         const gate = await run.policyFor(identifyNode(i.tags).cluster);
         const decision = instance.evaluate(i, gate.policy, run.settings);
         const subject = await withOwnerTags(i, decision.node, run);
@@ -58,10 +69,15 @@ export async function enforceInstances(targets: InstanceTarget[], trigger: Trigg
           emit(instance.describe(subject, run.settings, { ...facts, outcome: 'would-remediate', desired, after: desired, violations: decision.violations, reason: 'dry run: no change made' }));
           return;
         }
-        const res = await instance.remediate(run.ec2, i, decision.remediation);
-        emit(instance.describe(subject, run.settings, { ...facts, desired, violations: decision.violations, ...res, ...(res.outcome === 'remediated' ? { after: res.after } : {}) }));
-      }),
-    ),
+        const first = await instance.remediate(run.ec2, i, decision.remediation);
+        const record = (res: instance.RemediateResult) =>
+          emit(instance.describe(subject, run.settings, { ...facts, desired, violations: decision.violations, ...res, ...(res.outcome === 'remediated' ? { after: res.after } : {}) }));
+        if (first.outcome === 'gone' && isFresh(i)) return { first, remediation: decision.remediation, record };
+        record(first);
+        return undefined;
+      });
+      if (after) after.record(await instance.remediateAfterNotFound(run.ec2, i, after.remediation, after.first, { retry, slot: limit }));
+    }),
   );
   return records;
 }

@@ -19,7 +19,7 @@ type Parsed<T> = { kind: 'targets'; trigger: Trigger; targets: T[] } | Ignored |
 export function makeEventHandler<T>(
   config: Config,
   parse: (event: unknown, selfRoleNames: string[]) => Parsed<T>,
-  enforce: (targets: T[], trigger: Trigger, ctx: RegionContext) => Promise<AuditRecord[]>,
+  enforce: (targets: T[], trigger: Trigger, ctx: RegionContext, invocation?: Context) => Promise<AuditRecord[]>,
 ) {
   const topicArn = requireTopic(config);
   const sns = () => snsClient(regionOfArn(topicArn), { maxAttempts: config.MAX_ATTEMPTS });
@@ -29,9 +29,9 @@ export function makeEventHandler<T>(
     sns();
   }
   // Only events with targets reach the idempotency store: skipped ones make no AWS call at all.
-  const run = idempotentRun(config, async (_event, _context, parsed: { trigger: Trigger; targets: T[] }) => {
+  const run = idempotentRun(config, async (_event, context, parsed: { trigger: Trigger; targets: T[] }) => {
     metrics.addMetric('processedEvents', MetricUnit.Count, 1);
-    const records = await enforce(parsed.targets, parsed.trigger, regionContext(config, parsed.trigger.region));
+    const records = await enforce(parsed.targets, parsed.trigger, regionContext(config, parsed.trigger.region), context);
     return { status: 'done' as const, ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES)) };
   });
   return async (event: unknown, context?: Context): Promise<HandlerResult> => {

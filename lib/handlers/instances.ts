@@ -5,7 +5,16 @@ import { enforceInstances } from '../enforce/instances.js';
 import { makeEventHandler } from './event-handler.js';
 
 export function makeInstanceHandler(config: Config) {
-  return makeEventHandler(config, parseInstanceEvent, (targets, trigger, ctx) =>
-    enforceInstances(targets, trigger, { ec2: ctx.clients.ec2, mode: config.MODE, settings: ctx.settings, concurrency: config.CONCURRENCY, policyFor: ctx.policyFor, ownerTagsFor: ctx.ownerTagsFor }),
+  return makeEventHandler(config, parseInstanceEvent, (targets, trigger, ctx, invocation) =>
+    enforceInstances(targets, trigger, {
+      ec2: ctx.clients.ec2,
+      mode: config.MODE,
+      settings: ctx.settings,
+      concurrency: config.CONCURRENCY,
+      policyFor: ctx.policyFor,
+      ownerTagsFor: ctx.ownerTagsFor,
+      // A fresh launch's NotFound is waited out only while the invocation has time left to report.
+      ...(invocation ? { notFoundRetry: { remainingMs: () => invocation.getRemainingTimeInMillis() } } : {}),
+    }),
   );
 }

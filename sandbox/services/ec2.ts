@@ -1,6 +1,13 @@
 // EC2 (EC2 Query protocol): operation table and the small operations.
 import * as ec2 from '@aws-sdk/client-ec2';
-import type { CreateTagsRequest, DeleteTagsRequest, DescribeRegionsRequest } from '@aws-sdk/client-ec2';
+import type {
+  CreateTagsRequest,
+  DeleteTagsRequest,
+  DescribeInstancesRequest,
+  DescribeRegionsRequest,
+  ModifyInstanceMetadataOptionsRequest,
+  Reservation,
+} from '@aws-sdk/client-ec2';
 import { AwsError } from '../errors.js';
 import { EC2_XMLNS } from '../protocol/xml.js';
 import type { Ctx } from '../runtime.js';
@@ -55,12 +62,55 @@ const misc = {
   },
 };
 
+// EC2's eventual consistency (the `invisible` fault), in front of the instance operations: a hidden
+// instance answers NotFound to DescribeInstances by ID and to ModifyInstanceMetadataOptions, and is left
+// out of listings. Like EC2, a Describe naming several missing IDs fails whole and names them all.
+function hiddenIds(ctx: Ctx, ids: string[], count: boolean): Set<string> {
+  const now = Date.now();
+  return new Set(
+    [...new Set(ids)].filter((id) => {
+      const inst = ctx.rs.instances.get(id);
+      return !!inst && ctx.rt.faults.invisible(id, inst.launchTime.getTime(), now, count);
+    }),
+  );
+}
+
+function notFoundUnlessVisible(ctx: Ctx, ids: string[]): void {
+  const hidden = hiddenIds(ctx, ids, true);
+  if (!hidden.size) return;
+  ctx.rt.count('faults', ctx.op);
+  const missing = [...new Set(ids)].filter((id) => hidden.has(id) || !ctx.rs.instances.has(id));
+  throw new AwsError(
+    'InvalidInstanceID.NotFound',
+    missing.length === 1 ? `The instance ID '${missing[0]}' does not exist` : `The instance IDs '${missing.join(', ')}' do not exist`,
+  );
+}
+
+const consistency = {
+  DescribeInstances(ctx: Ctx, input: DescribeInstancesRequest) {
+    if (!ctx.rt.faults.get().invisible) return instanceHandlers.DescribeInstances(ctx, input);
+    if (input.InstanceIds?.length) notFoundUnlessVisible(ctx, input.InstanceIds);
+    const out = instanceHandlers.DescribeInstances(ctx, input);
+    if (input.InstanceIds?.length) return out;
+    const hidden = hiddenIds(ctx, [...ctx.rs.instances.keys()], false);
+    const Reservations = (out.Reservations ?? [])
+      .map((r: Reservation) => ({ ...r, Instances: (r.Instances ?? []).filter((i) => !hidden.has(i.InstanceId!)) }))
+      .filter((r) => r.Instances.length > 0);
+    return { ...out, Reservations };
+  },
+
+  ModifyInstanceMetadataOptions(ctx: Ctx, input: ModifyInstanceMetadataOptionsRequest) {
+    if (input.InstanceId && ctx.rt.faults.get().invisible) notFoundUnlessVisible(ctx, [input.InstanceId]);
+    return instanceHandlers.ModifyInstanceMetadataOptions(ctx, input);
+  },
+};
+
 export const ec2Service: QueryService = {
   service: 'ec2',
   protocol: 'ec2',
   xmlns: EC2_XMLNS,
   module: ec2 as unknown as Record<string, unknown>,
-  handlers: { ...instanceHandlers, ...templateHandlers, ...misc },
+  handlers: { ...instanceHandlers, ...consistency, ...templateHandlers, ...misc },
   throttled: true,
   throttleError: { code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' },
   serverError: { code: 'InternalError', status: 500, message: 'An internal error has occurred' },

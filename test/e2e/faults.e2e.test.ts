@@ -3,11 +3,11 @@
 // Lambda's async retries are emulated. Every eligible instance must end remediated (checked in the sandbox)
 // or in a `failed`/`gone` record: exactly one record each, none dropped.
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Instance } from '@aws-sdk/client-ec2';
+import { TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { lambdaContext, loadFunction } from '../helpers/lambda.js';
-import { sandboxIt, startTarget, type Target } from './harness.js';
+import { callCounter, sandboxIt, startTarget, type Target } from './harness.js';
 import { launchInstances } from '../helpers/launch.js';
 
 const SEED = 20261125;
@@ -137,5 +137,65 @@ describe('enforce-instances under faults', () => {
         `invocations retried: ${JSON.stringify(retried)}; faults injected (errors, vanished, pending): ${JSON.stringify(stats.faults)}; ` +
         `calls: ${JSON.stringify(stats.calls)}; SNS messages: ${sb.messages().length}; ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
     );
+  }, 60_000);
+});
+
+// EC2's eventual consistency: right after a launch, Describe and Modify may answer NotFound for the new IDs.
+// A fresh launch is waited for (bounded) and fixed; a really terminated one, or an old event, is `gone` at once.
+describe('enforce-instances and freshly launched instances EC2 does not show yet', () => {
+  sandboxIt('invisible for their first calls: remediated; terminated or old: gone without waiting', async () => {
+    const sb = t.sandbox!;
+    sb.setFaults({});
+    const w = { region: t.region, account: sb.state.accountId };
+    const node = (owner: string) => ({ 'eks:cluster-name': 'prod', 'eks:nodegroup-name': 'ng-fresh', 'kubernetes.io/cluster/prod': 'owned', owner });
+    const asg = await launch(3, 'optional', 2, node('team-a'));
+    const fleet = await launch(2, 'optional', 2, { 'karpenter.sh/nodepool': 'default', 'eks:eks-cluster-name': 'prod', 'kubernetes.io/cluster/prod': 'owned', owner: 'team-c' });
+    const [dead] = await launch(1, 'optional', 2, node('team-b'));
+    await t.ec2.send(new TerminateInstancesCommand({ InstanceIds: [dead!.InstanceId!] }));
+    const [stale] = await launch(1, 'optional', 2, node('team-b'));
+    const idsOf = (l: Instance[]) => l.map((i) => i.InstanceId!);
+    // Invisible for the first 3 calls naming them; the stale one for good (it must not be waited for).
+    sb.setFaults({ invisible: { ids: [...idsOf(asg), ...idsOf(fleet)], calls: 3 } });
+    const handler = (await loadFunction<{ handler: Handler }>('../../functions/enforce-instances.js', { AWS_ENDPOINT_URL: t.endpoint, AWS_REGION: t.region, TOPIC_ARN: t.topicArn, SELF_ROLE_NAMES: 'imds-guard-e2e', IDENTITY_GATE: 'off' })).handler;
+    const outcomes = (res: any) => Object.fromEntries((res.decisions as { id: string; outcome: string }[]).map((d) => [d.id, d.outcome]));
+    const calls = callCounter(t);
+
+    // A terminated instance in a fresh RunInstances event: Describe shows it terminated, so no wait.
+    let started = Date.now();
+    const deadRes = await handler(ct.runInstances([dead!], 'autoscaling', w), lambdaContext('enforce-instances'));
+    expect(outcomes(deadRes)).toEqual({ [dead!.InstanceId!]: 'gone' });
+    // One Modify, one Describe: no retry, so no wait (the calls prove it; the clock only bounds the run).
+    expect(calls.since()).toMatchObject({ ModifyInstanceMetadataOptions: 1, DescribeInstances: 1 });
+    expect(Date.now() - started).toBeLessThan(5_000);
+
+    // An old event (a redelivery 10 minutes on) for an instance EC2 does not show: gone at once, not even a Describe.
+    sb.setFaults({ invisible: { ids: [...idsOf(asg), ...idsOf(fleet), stale!.InstanceId!], calls: 3 } });
+    const old = ct.runInstances([stale!], 'autoscaling', w);
+    old.detail.eventTime = new Date(Date.now() - 10 * 60_000).toISOString().replace(/\.\d+Z$/, 'Z');
+    started = Date.now();
+    expect(outcomes(await handler(old, lambdaContext('enforce-instances')))).toEqual({ [stale!.InstanceId!]: 'gone' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const oldCalls = calls.since();
+    expect(oldCalls.ModifyInstanceMetadataOptions).toBe(1);
+    expect(oldCalls.DescribeInstances).toBeUndefined();
+
+    // Fresh RunInstances (options and tags in the event: Modify first) and CreateFleet (IDs only: Describe first).
+    started = Date.now();
+    const [runRes, fleetRes] = await Promise.all([
+      handler(ct.runInstances(asg, 'autoscaling', w), lambdaContext('enforce-instances')),
+      handler(ct.createFleet(idsOf(fleet), w), lambdaContext('enforce-instances')),
+    ]);
+    const took = Date.now() - started;
+    expect(outcomes(runRes)).toEqual(Object.fromEntries(idsOf(asg).map((id) => [id, 'remediated'])));
+    expect(outcomes(fleetRes)).toEqual(Object.fromEntries(idsOf(fleet).map((id) => [id, 'remediated'])));
+    for (const id of [...idsOf(asg), ...idsOf(fleet)]) {
+      const inst = sb.state.region(t.region).instances.get(id)!;
+      expect([inst.metadata.HttpTokens, inst.metadata.HttpPutResponseHopLimit], id).toEqual(['required', 1]);
+    }
+    expect(sb.stats().faults.ModifyInstanceMetadataOptions ?? 0).toBeGreaterThan(0);
+    expect(took).toBeGreaterThanOrEqual(1_000); // it did wait...
+    expect(took).toBeLessThan(30_000); // ...within the budget
+    expect(sb.state.region(t.region).instances.get(stale!.InstanceId!)!.modifyCount).toBe(0);
+    sb.setFaults({});
   }, 60_000);
 });
