@@ -77,7 +77,8 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
     return fixes.map((f, i) => {
       const what = f.reuse !== undefined ? `make version ${f.reuse} (made from version ${f.sourceVersion} by an earlier run) the default` : `create a version from ${f.sourceVersion}${f.makeDefault ? ' and make it the default' : ''}`;
       const then = i === 0 && copy ? `, then version ${copy.sourceVersion} again${copy.violations.length ? ' (fixed)' : ''} so $Latest keeps its content` : '';
-      return lt.describe(subject, run.settings, { ...facts, outcome: 'would-remediate', ...(f.before ? { before: f.before } : {}), desired: f.metadataOptions, after: f.metadataOptions, reason: `dry run: would ${what}${then}`, violations: f.violations });
+      // sourceVersion keeps the two records of one template (default and latest) apart, as in enforce mode.
+      return lt.describe(subject, run.settings, { ...facts, details: { ...facts.details, sourceVersion: f.sourceVersion }, outcome: 'would-remediate', ...(f.before ? { before: f.before } : {}), desired: f.metadataOptions, after: f.metadataOptions, reason: `dry run: would ${what}${then}`, violations: f.violations });
     });
   }
   const results = await lt.remediate(run.ec2, t, d.fixes);

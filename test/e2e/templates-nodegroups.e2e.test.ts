@@ -151,6 +151,17 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
     expect(await versions(id)).toHaveLength(4);
   });
 
+  sandboxIt('dry run with a bad default and a bad latest: two records with their own ids, and nothing created', async () => {
+    const { id, name } = await templateWith([{ ImageId: 'ami-old', MetadataOptions: BAD }, { ImageId: 'ami-new', MetadataOptions: BAD }]);
+    const run = await lambdaFor(t, 'enforce-launch-templates', { IDENTITY_GATE: 'off', SCOPE: 'all', MODE: 'dry-run' });
+    const res = await run(ct.createLaunchTemplate(id, name, w));
+    expect(res.decisions.map((d: any) => d.outcome)).toEqual(['would-remediate', 'would-remediate']);
+    const records = published();
+    expect(records.map((r) => r.details.sourceVersion)).toEqual([1, 2]);
+    expect(new Set(records.map((r) => r.id)).size).toBe(2);
+    expect(await versions(id)).toHaveLength(2);
+  });
+
   sandboxIt('ModifyLaunchTemplate fails: the failed record names the new versions, and the retry reuses them', async () => {
     const { id, name } = await templateWith([{ ImageId: 'ami-old', MetadataOptions: BAD }, { ImageId: 'ami-new', MetadataOptions: GOOD }]);
     const run = await lambdaFor(t, 'enforce-launch-templates', { IDENTITY_GATE: 'off', SCOPE: 'all', MAX_ATTEMPTS: '1' });
