@@ -13,6 +13,7 @@ import { runBackfill, type BackfillResult, type PlanOverview } from '../lib/back
 import { exitCode } from '../lib/backfill/summary.js';
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
 import { ENFORCED_WARNING } from '../lib/core/account-defaults.js';
+import { REGION_NAME } from '../lib/core/region.js';
 import { auditLines, render, type OutputFormat } from './format.js';
 import { multibar, NO_PROGRESS, type Progress } from './progress.js';
 
@@ -49,14 +50,13 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
 function list(v: string, prev: string[] = []): string[] {
   return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 function regionList(v: string): string[] {
   const out = list(v);
-  for (const r of out) if (!REGION.test(r)) throw new InvalidArgumentError(`"${r}" is not a Region name (e.g. eu-west-1)`);
+  for (const r of out) if (!REGION_NAME.test(r)) throw new InvalidArgumentError(`"${r}" is not a Region name (e.g. eu-west-1)`);
   if (!out.length) throw new InvalidArgumentError('give at least one Region');
   return [...new Set(out)];
 }

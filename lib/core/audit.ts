@@ -1,6 +1,7 @@
 // AuditRecord: one per resource decision. Versioned, because owners' tooling parses it.
 import type { Trigger } from './cloudtrail.js';
 import type { MetadataOptions } from './metadata-options.js';
+import { partitionOf } from './region.js';
 
 export const AUDIT_SCHEMA = 'imds-guard.audit/v1' as const;
 
@@ -74,15 +75,16 @@ export function severityOf(outcome: Outcome): Severity {
 }
 
 export function arnFor(type: ResourceType, region: string, account: string, id: string, cluster?: string): string {
+  const aws = `arn:${partitionOf(region)}`;
   switch (type) {
     case 'instance':
-      return `arn:aws:ec2:${region}:${account}:instance/${id}`;
+      return `${aws}:ec2:${region}:${account}:instance/${id}`;
     case 'launch-template':
-      return `arn:aws:ec2:${region}:${account}:launch-template/${id}`;
+      return `${aws}:ec2:${region}:${account}:launch-template/${id}`;
     case 'nodegroup':
-      return `arn:aws:eks:${region}:${account}:nodegroup/${cluster ?? 'unknown'}/${id}`;
+      return `${aws}:eks:${region}:${account}:nodegroup/${cluster ?? 'unknown'}/${id}`;
     case 'account-defaults':
-      return `arn:aws:ec2:${region}:${account}:instance-metadata-defaults`;
+      return `${aws}:ec2:${region}:${account}:instance-metadata-defaults`;
   }
 }
 

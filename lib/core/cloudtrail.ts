@@ -3,6 +3,7 @@
 // we rely on (IDs, names, region, account) and lenient about everything else.
 // zod/mini keeps the bundle small (classic zod and the Powertools parser schemas add ~440 KB).
 import * as z from 'zod/mini';
+import { REGION_NAME } from './region.js';
 
 const SessionIssuer = z.looseObject({ type: z.optional(z.string()), arn: z.optional(z.string()), userName: z.optional(z.string()) });
 
@@ -21,7 +22,7 @@ export const CloudTrailDetailSchema = z.looseObject({
   eventName: nonEmpty(),
   eventID: nonEmpty(),
   eventTime: nonEmpty(),
-  awsRegion: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'not an AWS Region')),
+  awsRegion: z.string().check(z.regex(REGION_NAME, 'not an AWS Region')),
   recipientAccountId: z.string().check(z.regex(/^\d{12}$/, 'not a 12-digit account ID')),
   userIdentity: UserIdentitySchema,
   sourceIPAddress: z.optional(z.string()),

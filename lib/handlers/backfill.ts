@@ -16,11 +16,11 @@ import { requireTopic, type Config } from '../config.js';
 import { callerIdentity, newRunId, type RunInfo } from '../backfill/context.js';
 import { INCLUDE_ALL, INSTANCES_ONLY } from '../backfill/discover.js';
 import { runBackfill } from '../backfill/run.js';
+import { REGION_NAME } from '../core/region.js';
 import { addCounts, regionSummary, renderSummaryMessage, summarize, type Counts } from '../backfill/summary.js';
 import { logger, metrics } from '../observability.js';
 import { report } from './report.js';
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const EKS_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 
 /** Counted when a fan-out starts some Regions but not all; infra/backfill.yml alarms on it. */
@@ -30,7 +30,7 @@ export const MAX_LINKS = 50;
 /** Kept back from the invocation's time for reporting, publishing and the hand-over. */
 export const SAFETY_MS = 90_000;
 
-const regionName = (msg?: string) => z.string().check(z.regex(REGION, msg ?? 'not an AWS Region name'));
+const regionName = (msg?: string) => z.string().check(z.regex(REGION_NAME, msg ?? 'not an AWS Region name'));
 const count = z.number().check(z.int(), z.gte(0));
 
 const ChildSchema = z.strictObject({

@@ -1,6 +1,7 @@
 // Audit records of one SNS message (one trigger, one owner) -> Slack Block Kit. Pure, never throws.
 import { OUTCOME_ORDER, countByOutcome, worstOutcome, type AuditRecord, type Outcome } from '../core/audit.js';
 import { formatOptions } from '../core/message.js';
+import { partitionOf, REGION_NAME } from '../core/region.js';
 
 /**
  * Slack rejects a whole message that breaks a limit, so every limit is enforced here.
@@ -70,8 +71,9 @@ export const consoleLinks = {
   nodegroup: (region: string, cluster: string, ng: string) => `https://${region}.console.aws.amazon.com/eks/home?region=${region}#/clusters/${enc(cluster)}/nodegroups/${enc(ng)}`,
 };
 
-// A Region goes into the host name of the link: anything odd gets no link rather than a wrong one.
-const okRegion = (r: string) => /^[a-z]{2}(-[a-z]+)+-\d$/.test(r);
+// A Region goes into the host name of the link: anything odd gets no link rather than a wrong one, and
+// so do other partitions (China, GovCloud, ISO, European Sovereign Cloud), whose consoles live elsewhere.
+const okRegion = (r: string) => REGION_NAME.test(r) && partitionOf(r) === 'aws';
 
 /** Slack shows <!date^…> in the reader's time zone; the fallback is the ISO time. */
 function slackDate(iso: string): string {
