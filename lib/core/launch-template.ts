@@ -79,7 +79,12 @@ export interface FixTarget {
   makeDefault: boolean;
 }
 
+// A fix names its source in its description: written by planOne, read back by existingFix and buriedLatest.
 const fixPrefix = (source: number) => `imds-guard: MetadataOptions fixed from version ${source} `;
+const fixSource = (description: string | undefined): number | undefined => {
+  const m = /^imds-guard: MetadataOptions fixed from version (\d+) /.exec(description ?? '');
+  return m ? Number(m[1]) : undefined;
+};
 
 function planOne(v: TemplateVersion | undefined, version: number, policy: Policy, kind: TemplateFix['kind'], makeDefault: boolean, latestAfter?: number): TemplateFix {
   const before = v?.metadataOptions ?? {};
@@ -135,7 +140,7 @@ export function planTemplateFixes(verdicts: VersionVerdict[], policy: Policy, ve
 
 /** A compliant version imds-guard already derived from `source` (so a second trigger reuses it). */
 export function existingFix(versions: TemplateVersion[], source: number, policy: Policy): TemplateVersion | undefined {
-  return versions.find((v) => v.version > source && v.description?.startsWith(fixPrefix(source)) && evaluate(v.metadataOptions ?? {}, policy).compliant);
+  return versions.find((v) => v.version > source && fixSource(v.description) === source && evaluate(v.metadataOptions ?? {}, policy).compliant);
 }
 
 /**
@@ -144,7 +149,7 @@ export function existingFix(versions: TemplateVersion[], source: number, policy:
  */
 export function buriedLatest(versions: TemplateVersion[], latest: number): number | undefined {
   const top = versions.find((v) => v.version === latest);
-  const source = Number(/^imds-guard: MetadataOptions fixed from version (\d+) /.exec(top?.description ?? '')?.[1]);
+  const source = fixSource(top?.description);
   const prev = versions.find((v) => v.version === latest - 1);
   if (!source || !prev || prev.version === source || prev.description?.startsWith('imds-guard:')) return undefined;
   return prev.version;

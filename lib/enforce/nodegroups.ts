@@ -51,7 +51,6 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
   const status = found.nodegroup.status;
   const active = status === 'ACTIVE';
   const reuse = d.fix.reuse;
-  const copyNote = (v: number) => (d.latest ? `; version ${v} repeats version ${d.latest.sourceVersion}${d.latest.violations.length ? ' (fixed)' : ''} so $Latest keeps its content` : '');
   if (run.mode === 'dry-run') {
     // With a compliant version already made and no rollout to do now, enforce would change nothing: say so.
     if (reuse !== undefined && !d.latest && (!run.rollout || !active)) {
@@ -76,7 +75,7 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
     ...(command ? { rolloutCommand: command } : {}),
   };
   const common = { ...facts, desired, violations: d.violations, details, ...(r.requestId ? { requestId: r.requestId } : {}) };
-  const copied = r.latestCopy?.newVersion !== undefined && !r.latestCopy.error ? copyNote(r.latestCopy.newVersion) : '';
+  const copied = d.latest && r.latestCopy?.newVersion !== undefined && !r.latestCopy.error ? lt.latestCopyNote(d.latest, r.latestCopy.newVersion) : '';
   if (r.error) {
     const what = {
       create: 'could not create a compliant version',

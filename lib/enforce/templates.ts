@@ -90,7 +90,7 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
     const details = { ...facts.details, sourceVersion: f.sourceVersion, newVersion: r.newVersion, madeDefault: r.madeDefault, ...(r.reused ? { reusedVersion: true } : {}), ...(latestCopy ? { latestCopy } : {}) };
     const common = { ...facts, ...(f.before ? { before: f.before } : {}), desired: f.metadataOptions, violations: f.violations, details };
     const made = r.newVersion === undefined ? '' : r.reused ? `version ${r.newVersion} (made from version ${f.sourceVersion} by an earlier run)` : `created version ${r.newVersion} from version ${f.sourceVersion}`;
-    const copied = latest?.newVersion !== undefined && !latest.error ? `; version ${latest.newVersion} repeats version ${latest.sourceVersion}${copy?.violations.length ? ' (fixed)' : ''} so $Latest keeps its content` : '';
+    const copied = copy && latest?.newVersion !== undefined && !latest.error ? lt.latestCopyNote(copy, latest.newVersion) : '';
     const error = r.error ?? latest?.error;
     if (error) {
       const lost = latest?.error && r.newVersion !== undefined && !r.reused ? `; $Latest is now version ${r.newVersion} (version ${f.sourceVersion}'s content, not version ${latest.sourceVersion}'s) until a retry copies version ${latest.sourceVersion}` : '';

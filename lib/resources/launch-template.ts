@@ -85,6 +85,11 @@ export function evaluate(f: FoundTemplate, policy: Policy, s: ScopeConfig, usedB
   return { action: 'fix', fixes, ...base };
 }
 
+/** What an audit reason says of the old $Latest created again as `newVersion` (templates and node groups alike). */
+export function latestCopyNote(copy: Pick<TemplateFix, 'sourceVersion' | 'violations'>, newVersion: number): string {
+  return `; version ${newVersion} repeats version ${copy.sourceVersion}${copy.violations.length ? ' (fixed)' : ''} so $Latest keeps its content`;
+}
+
 export interface FixResult {
   sourceVersion: number;
   kind: TemplateFix['kind'];

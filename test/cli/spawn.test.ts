@@ -15,11 +15,16 @@ beforeAll(async () => {
 });
 afterAll(() => sb.close());
 
-function spawnCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** The CLI's environment: fake keys, and no endpoint other than the one a test passes. */
+function cliEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDSPAWN', AWS_SECRET_ACCESS_KEY: 'spawn', AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true' };
   delete env.AWS_ENDPOINT_URL;
+  return env;
+}
+
+function spawnCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env: cliEnv(), timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -41,9 +46,7 @@ describe('bin/imds-guard.mjs', () => {
   }, 60_000);
 
   it('enforce piped into a reader that leaves at once: no EPIPE crash, and the run still finishes', async () => {
-    const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDSPAWN', AWS_SECRET_ACCESS_KEY: 'spawn', AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true' };
-    delete env.AWS_ENDPOINT_URL;
-    const child = spawn(process.execPath, [BIN, 'enforce', '--yes', '--endpoint-url', sb.url, '--regions', 'eu-west-1', '--output', 'json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'enforce', '--yes', '--endpoint-url', sb.url, '--regions', 'eu-west-1', '--output', 'json'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout.destroy(); // like `| head -0`: every write to stdout now fails with EPIPE
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
