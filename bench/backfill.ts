@@ -6,7 +6,13 @@
 // allow. Beside it, on a fresh seed, a naive sequential loop with the SDK's default retry.
 //
 // Env: BENCH_TIME_SCALE (default 20), BENCH_INSTANCES (default 5000), BENCH_SKIP_NAIVE=1.
-import { DescribeInstancesCommand, EC2Client, ModifyInstanceMetadataOptionsCommand, RunInstancesCommand, type _InstanceType } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  EC2Client,
+  ModifyInstanceMetadataOptionsCommand,
+  RunInstancesCommand,
+  type _InstanceType,
+} from '@aws-sdk/client-ec2';
 import { run, type CliIo } from '../cli/main.js';
 import { EKS_NODE_TAG_KEYS, LIVE_STATES } from '../lib/aws/ec2-scan.js';
 import { minSeconds, startSandbox, type Sandbox } from '../sandbox/server.js';
@@ -108,10 +114,16 @@ async function imdsGuard(sb: Sandbox): Promise<Row> {
   const io = captureIo();
   const wall0 = Date.now();
   const t0 = performance.now();
-  const code = await run(['enforce', '--yes', '--regions', REGIONS.join(','), '--endpoint-url', sb.url, '--output', 'json', '--rate-scale', String(SCALE)], io);
+  const code = await run(
+    ['enforce', '--yes', '--regions', REGIONS.join(','), '--endpoint-url', sb.url, '--output', 'json', '--rate-scale', String(SCALE)],
+    io,
+  );
   const elapsed = (performance.now() - t0) / 1000;
   if (code === 2) throw new Error(`imds-guard enforce failed: ${io.err()}`);
-  const result = JSON.parse(io.out()) as { counts: Record<string, number>; records: { resource: { type: string }; outcome: string; time: string }[] };
+  const result = JSON.parse(io.out()) as {
+    counts: Record<string, number>;
+    records: { resource: { type: string }; outcome: string; time: string }[];
+  };
   const after = sb.stats();
   const instanceRecords = result.records.filter((r) => r.resource.type === 'instance');
   // A record's time is taken when its Modify returned: the first one is the end of the startup.
@@ -138,13 +150,22 @@ async function naive(sb: Sandbox): Promise<Row> {
     let NextToken: string | undefined;
     do {
       const page = await ec2.send(
-        new DescribeInstancesCommand({ Filters: [{ Name: 'instance-state-name', Values: LIVE_STATES }, { Name: 'tag-key', Values: EKS_NODE_TAG_KEYS }], MaxResults: 1000, NextToken }),
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'instance-state-name', Values: LIVE_STATES },
+            { Name: 'tag-key', Values: EKS_NODE_TAG_KEYS },
+          ],
+          MaxResults: 1000,
+          NextToken,
+        }),
       );
       for (const i of (page.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
         const mo = i.MetadataOptions;
         if (mo?.HttpTokens === 'required' && (mo.HttpPutResponseHopLimit ?? 2) <= 1) continue;
         try {
-          await ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: i.InstanceId, HttpTokens: 'required', HttpPutResponseHopLimit: 1 }));
+          await ec2.send(
+            new ModifyInstanceMetadataOptionsCommand({ InstanceId: i.InstanceId, HttpTokens: 'required', HttpPutResponseHopLimit: 1 }),
+          );
           modified++;
         } catch {
           failures++;
@@ -168,7 +189,16 @@ async function naive(sb: Sandbox): Promise<Row> {
 function print(rows: Row[], min: number): void {
   const f = (n: number, d = 1) => n.toFixed(d);
   const header = ['', 'elapsed', 'minimum', 'ratio', 'modified', 'failures', 'throttled', 'Modify calls'];
-  const lines = rows.map((r) => [r.name, `${f(r.elapsed)} s`, `${f(min)} s`, `${f(r.elapsed / min, 2)}x`, String(r.modified), String(r.failures), String(r.throttled), String(r.modifyCalls)]);
+  const lines = rows.map((r) => [
+    r.name,
+    `${f(r.elapsed)} s`,
+    `${f(min)} s`,
+    `${f(r.elapsed / min, 2)}x`,
+    String(r.modified),
+    String(r.failures),
+    String(r.throttled),
+    String(r.modifyCalls),
+  ]);
   const all = [header, ...lines];
   const w = header.map((_, c) => Math.max(...all.map((l) => l[c]!.length)));
   for (const l of all) console.log(l.map((cell, c) => (c === 0 ? cell.padEnd(w[c]!) : cell.padStart(w[c]!))).join('   '));
@@ -178,12 +208,23 @@ async function main(): Promise<void> {
   const total0 = performance.now();
   const sb = await startSandbox({ port: 0, quiet: true, regions: REGIONS, throttle: { enabled: true, timeScale: SCALE } });
   // The CLI's clients find the sandbox through AWS_ENDPOINT_URL (set by --endpoint-url) and these keys.
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true' });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_REGION: 'eu-west-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  });
   try {
     const min = theoreticalMinimum();
-    console.log(`imds-guard backfill benchmark: ${TOTAL} non-compliant EKS nodes over ${REGIONS.length} Regions (${REGIONS.map((r) => `${r} ${perRegion[r]}`).join(', ')})`);
-    console.log(`sandbox: AWS EC2 token buckets with refill x${SCALE} (ModifyInstanceMetadataOptions: burst 100, ${5 * SCALE}/s per Region; Describe: burst 100, ${20 * SCALE}/s)`);
-    console.log(`theoretical minimum: max over Regions of (N - 100) / ${5 * SCALE} = ${min.modify.toFixed(2)} s, + Describe ${min.describe.toFixed(2)} s (inventory pages fit in the burst)\n`);
+    console.log(
+      `imds-guard backfill benchmark: ${TOTAL} non-compliant EKS nodes over ${REGIONS.length} Regions (${REGIONS.map((r) => `${r} ${perRegion[r]}`).join(', ')})`,
+    );
+    console.log(
+      `sandbox: AWS EC2 token buckets with refill x${SCALE} (ModifyInstanceMetadataOptions: burst 100, ${5 * SCALE}/s per Region; Describe: burst 100, ${20 * SCALE}/s)`,
+    );
+    console.log(
+      `theoretical minimum: max over Regions of (N - 100) / ${5 * SCALE} = ${min.modify.toFixed(2)} s, + Describe ${min.describe.toFixed(2)} s (inventory pages fit in the burst)\n`,
+    );
 
     await seed(sb);
     const ours = await imdsGuard(sb);
@@ -196,11 +237,15 @@ async function main(): Promise<void> {
     }
     print(rows, min.seconds);
     if (ours.firstModify !== undefined) {
-      console.log(`\nimds-guard: first Modify returned after ${ours.firstModify.toFixed(2)} s (caller identity, inventory of ${TOTAL} instances, plan); the Modify phase took ${(ours.elapsed - ours.firstModify).toFixed(2)} s against the ${min.modify.toFixed(2)} s the buckets allow`);
+      console.log(
+        `\nimds-guard: first Modify returned after ${ours.firstModify.toFixed(2)} s (caller identity, inventory of ${TOTAL} instances, plan); the Modify phase took ${(ours.elapsed - ours.firstModify).toFixed(2)} s against the ${min.modify.toFixed(2)} s the buckets allow`,
+      );
     }
     const ratio = ours.elapsed / min.seconds;
     const pass = ratio <= TARGET_RATIO && ours.failures === 0 && ours.modified === TOTAL;
-    console.log(`\ntarget: imds-guard <= ${TARGET_RATIO}x the minimum with zero failures: ${pass ? 'PASS' : 'FAIL'} (${ratio.toFixed(3)}x, ${ours.failures} failures, ${ours.modified}/${TOTAL} modified)`);
+    console.log(
+      `\ntarget: imds-guard <= ${TARGET_RATIO}x the minimum with zero failures: ${pass ? 'PASS' : 'FAIL'} (${ratio.toFixed(3)}x, ${ours.failures} failures, ${ours.modified}/${TOTAL} modified)`,
+    );
     console.log(`bench wall time ${((performance.now() - total0) / 1000).toFixed(1)} s`);
     if (!pass) process.exitCode = 1;
   } finally {

@@ -26,7 +26,14 @@ export function options(o: MetadataOptions | undefined, type?: string): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -74,7 +81,11 @@ export function renderTable(i: RenderInput): string {
           x.cluster,
           x.irsa ? 'yes' : 'no',
           x.podIdentityAgent ? `agent, ${x.podIdentityAssociations} assoc.` : 'no agent',
-          x.error ? `unknown (${clip(x.error, 60)})` : x.irsa || (x.podIdentityAgent && x.podIdentityAssociations > 0) ? 'yes' : 'NO: move pods to IRSA/Pod Identity first',
+          x.error
+            ? `unknown (${clip(x.error, 60)})`
+            : x.irsa || (x.podIdentityAgent && x.podIdentityAssociations > 0)
+              ? 'yes'
+              : 'NO: move pods to IRSA/Pod Identity first',
         ]),
       ]),
     );
@@ -86,7 +97,8 @@ export function renderTable(i: RenderInput): string {
     else {
       out.push(`  ${r.region}: ${countsLine(countByOutcome(r.records))}`);
       for (const n of r.notes) out.push(`    note: ${n}`);
-      if (r.continuation) out.push(`    stopped early: ${r.continuation.remaining} instances after ${r.continuation.afterInstanceId} remain`);
+      if (r.continuation)
+        out.push(`    stopped early: ${r.continuation.remaining} instances after ${r.continuation.afterInstanceId} remain`);
     }
   }
   const hidden = records.length - shown.length;
@@ -100,7 +112,11 @@ export function renderTable(i: RenderInput): string {
 function exitLine(i: RenderInput): string {
   const c = countByOutcome(allRecords(i.result));
   if (i.command === 'revert') {
-    return i.exitCode === 0 ? 'Exit 0: every selected instance was handled.' : i.exitCode === 1 ? `Exit 1: ${c.failed ?? 0} revert(s) failed.` : 'Exit 2: the run did not complete (see the errors above).';
+    return i.exitCode === 0
+      ? 'Exit 0: every selected instance was handled.'
+      : i.exitCode === 1
+        ? `Exit 1: ${c.failed ?? 0} revert(s) failed.`
+        : 'Exit 2: the run did not complete (see the errors above).';
   }
   switch (i.exitCode) {
     case 0:

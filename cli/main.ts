@@ -8,7 +8,16 @@ import { listEnabledRegions } from '../lib/aws/ec2-scan.js';
 import { RateLimiter } from '../lib/aws/rate-limit.js';
 import { accountDefaultsRun } from '../lib/backfill/account-defaults.js';
 import { callerIdentity, newRunId, type RunInfo } from '../lib/backfill/context.js';
-import { parseAuditLines, parseBeforeSpec, itemsFromIds, revertRun, selectReverts, RevertInputError, type RevertItem, type Skipped } from '../lib/backfill/revert.js';
+import {
+  parseAuditLines,
+  parseBeforeSpec,
+  itemsFromIds,
+  revertRun,
+  selectReverts,
+  RevertInputError,
+  type RevertItem,
+  type Skipped,
+} from '../lib/backfill/revert.js';
 import { runBackfill, type BackfillResult, type PlanOverview } from '../lib/backfill/run.js';
 import { exitCode } from '../lib/backfill/summary.js';
 import { ConfigError, loadConfig, type Config } from '../lib/config.js';
@@ -50,9 +59,14 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-
 function list(v: string, prev: string[] = []): string[] {
-  return [...prev, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...prev,
+    ...v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 function regionList(v: string): string[] {
   const out = list(v);
@@ -117,7 +131,9 @@ function connection(cmd: Command): Command {
     .option('--concurrency <n>', 'parallel calls per Region (the rate limiter still paces them)', intIn(1, 100))
     .addOption(new Option('--output <format>', 'stdout format').choices(['table', 'json', 'csv']).default('table'))
     .option('--out <file>', 'write the full audit as JSON Lines (what revert --audit reads)')
-    .addOption(new Option('--rate-scale <factor>', 'multiply the EC2 bucket refill rates (sandbox benchmarks only)').argParser(positive).hideHelp());
+    .addOption(
+      new Option('--rate-scale <factor>', 'multiply the EC2 bucket refill rates (sandbox benchmarks only)').argParser(positive).hideHelp(),
+    );
 }
 
 function scanning(cmd: Command): Command {
@@ -125,8 +141,18 @@ function scanning(cmd: Command): Command {
     .addOption(new Option('--scope <scope>', 'which instances: EKS nodes, or every instance').choices(['eks', 'all']))
     .option('--cluster <name>', 'only these clusters (repeatable, or a comma list)', list, [])
     .option('--max-hop-limit <n>', 'highest compliant hop limit (default: MAX_HOP_LIMIT or 1)', intIn(1, 64))
-    .addOption(new Option('--identity-gate <gate>', 'clusters without IRSA/Pod Identity: warn, hold (tokens only), off').choices(['warn', 'hold', 'off']))
-    .addOption(new Option('--query <q>', 'inventory: list every instance in scope; violations: let EC2 filters return only non-compliant ones').choices(['inventory', 'violations']).default('inventory'))
+    .addOption(
+      new Option('--identity-gate <gate>', 'clusters without IRSA/Pod Identity: warn, hold (tokens only), off').choices([
+        'warn',
+        'hold',
+        'off',
+      ]),
+    )
+    .addOption(
+      new Option('--query <q>', 'inventory: list every instance in scope; violations: let EC2 filters return only non-compliant ones')
+        .choices(['inventory', 'violations'])
+        .default('inventory'),
+    )
     .option('--all', 'table: also list compliant and out-of-scope resources');
 }
 
@@ -139,7 +165,17 @@ export function explain(err: unknown, endpoint?: string): string {
   if (name === 'CredentialsProviderError' || /Could not load credentials/i.test(msg)) {
     return 'no AWS credentials found: pass --profile NAME (or set AWS_PROFILE / AWS_ACCESS_KEY_ID); for a local run start the sandbox with `npm run sandbox` and export the variables it prints';
   }
-  if (['InvalidClientTokenId', 'UnrecognizedClientException', 'AuthFailure', 'ExpiredToken', 'ExpiredTokenException', 'SignatureDoesNotMatch', 'InvalidAccessKeyId'].includes(name)) {
+  if (
+    [
+      'InvalidClientTokenId',
+      'UnrecognizedClientException',
+      'AuthFailure',
+      'ExpiredToken',
+      'ExpiredTokenException',
+      'SignatureDoesNotMatch',
+      'InvalidAccessKeyId',
+    ].includes(name)
+  ) {
     return `AWS rejected the credentials (${name}: ${msg}); refresh them (e.g. aws sso login) or pick another --profile`;
   }
   if (code && ['ECONNREFUSED', 'ENOTFOUND', 'ECONNRESET', 'EHOSTUNREACH', 'ETIMEDOUT'].includes(code)) {
@@ -182,21 +218,38 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     const caller = await callerIdentity(home);
     const regions = o.regions ?? (await listEnabledRegions(ec2Client(home, { maxAttempts: config.MAX_ATTEMPTS })));
     if (!regions.length) throw new UsageError('no enabled Regions found; pass --regions');
-    const run: RunInfo = { runId: newRunId(), account: caller.account, actor: caller.arn, startedAt: new Date().toISOString(), source: 'cli', eventName };
+    const run: RunInfo = {
+      runId: newRunId(),
+      account: caller.account,
+      actor: caller.arn,
+      startedAt: new Date().toISOString(),
+      source: 'cli',
+      eventName,
+    };
     return { config, run, regions, limiter: new RateLimiter({ ...(o.rateScale ? { timeScale: o.rateScale } : {}) }) };
   };
 
-  const finish = async (command: string, o: ConnectionOpts & { all?: boolean }, result: BackfillResult, exit: number, skipped?: Skipped[]): Promise<number> => {
+  const finish = async (
+    command: string,
+    o: ConnectionOpts & { all?: boolean },
+    result: BackfillResult,
+    exit: number,
+    skipped?: Skipped[],
+  ): Promise<number> => {
     if (o.out) await writeFile(o.out, auditLines(result), 'utf8');
-    io.stdout.write(render(o.output, { command, result, exitCode: exit, ...(o.all ? { all: true } : {}), ...(skipped ? { skipped } : {}) }));
+    io.stdout.write(
+      render(o.output, { command, result, exitCode: exit, ...(o.all ? { all: true } : {}), ...(skipped ? { skipped } : {}) }),
+    );
     return exit;
   };
 
-  const progressFor = (regions: string[]): Progress => (io.stderr.isTTY ? multibar(regions, io.stderr as unknown as NodeJS.WritableStream) : NO_PROGRESS);
+  const progressFor = (regions: string[]): Progress =>
+    io.stderr.isTTY ? multibar(regions, io.stderr as unknown as NodeJS.WritableStream) : NO_PROGRESS;
 
   const mustConfirm = (what: string, o: { yes?: boolean; dryRun?: boolean }) => {
     if (o.yes || o.dryRun) return false;
-    if (!io.interactive) throw new UsageError(`${what} changes resources: pass --yes to confirm (stdin is not a terminal), or --dry-run to preview`);
+    if (!io.interactive)
+      throw new UsageError(`${what} changes resources: pass --yes to confirm (stdin is not a terminal), or --dry-run to preview`);
     return true;
   };
   const ask = async (question: string): Promise<boolean> => {
@@ -214,7 +267,11 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
   const backfill = async (command: 'scan' | 'enforce', o: EnforceOpts): Promise<number> => {
     const dry = command === 'scan' || !!o.dryRun;
     const confirm = command === 'enforce' && mustConfirm('enforce', o);
-    const s = await session(command === 'scan' ? 'Scan' : 'Enforce', o, { ...scanOverrides(o), ...(o.rollout ? { ROLLOUT: 'true' } : {}), MODE: dry ? 'dry-run' : 'enforce' });
+    const s = await session(command === 'scan' ? 'Scan' : 'Enforce', o, {
+      ...scanOverrides(o),
+      ...(o.rollout ? { ROLLOUT: 'true' } : {}),
+      MODE: dry ? 'dry-run' : 'enforce',
+    });
     const progress = progressFor(s.regions);
     let result: BackfillResult;
     try {
@@ -241,7 +298,8 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
   };
 
   const revert = async (o: RevertOpts): Promise<number> => {
-    if (!o.audit === !o.instances) throw new UsageError('revert takes either --audit FILE or --instances i-a,i-b (with --before tokens=…,hop=…)');
+    if (!o.audit === !o.instances)
+      throw new UsageError('revert takes either --audit FILE or --instances i-a,i-b (with --before tokens=…,hop=…)');
     if (o.instances && !o.before) throw new UsageError('--instances needs --before tokens=optional|required,hop=N[,endpoint=enabled]');
     if (o.audit && o.before) throw new UsageError('--before goes with --instances; with --audit the recorded "before" is restored');
     if (o.instances && o.regions && o.regions.length !== 1) throw new UsageError('--instances needs exactly one --regions value');
@@ -259,7 +317,11 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     const home = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION;
     const region = o.regions?.[0] ?? home;
     if (o.instances && !region) throw new UsageError('--instances needs --regions (or AWS_REGION)');
-    const s = await session('Revert', { ...o, regions: o.regions ?? [region ?? 'us-east-1'] }, o.concurrency ? { CONCURRENCY: String(o.concurrency) } : {});
+    const s = await session(
+      'Revert',
+      { ...o, regions: o.regions ?? [region ?? 'us-east-1'] },
+      o.concurrency ? { CONCURRENCY: String(o.concurrency) } : {},
+    );
     let items: RevertItem[];
     let skipped: Skipped[] = [];
     if (audit) {
@@ -267,14 +329,23 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
       if (o.regions) items = items.filter((i) => o.regions!.includes(i.region));
     } else items = itemsFromIds(o.instances!, region!, restore!);
     if (confirm && items.length) {
-      io.stderr.write(`\nRevert ${items.length} instance(s) to their recorded options (this may turn IMDSv1 back on):\n${items.slice(0, 20).map((i) => `  ${i.region} ${i.instanceId} -> tokens=${i.restore.httpTokens} hop=${i.restore.hopLimit}`).join('\n')}${items.length > 20 ? `\n  …and ${items.length - 20} more` : ''}\n`);
+      io.stderr.write(
+        `\nRevert ${items.length} instance(s) to their recorded options (this may turn IMDSv1 back on):\n${items
+          .slice(0, 20)
+          .map((i) => `  ${i.region} ${i.instanceId} -> tokens=${i.restore.httpTokens} hop=${i.restore.hopLimit}`)
+          .join('\n')}${items.length > 20 ? `\n  …and ${items.length - 20} more` : ''}\n`,
+      );
       if (!(await ask('Revert? [y/N] '))) {
         errLine('aborted: nothing was changed');
         return 1;
       }
     }
     const result = await revertRun({ config: s.config, items, run: s.run, dryRun: !!o.dryRun, limiter: s.limiter });
-    const failed = result.regions.some((r) => r.error) ? 2 : result.regions.some((r) => r.records.some((x) => x.outcome === 'failed')) ? 1 : 0;
+    const failed = result.regions.some((r) => r.error)
+      ? 2
+      : result.regions.some((r) => r.records.some((x) => x.outcome === 'failed'))
+        ? 1
+        : 0;
     return finish('revert', o, result, failed, skipped);
   };
 
@@ -290,7 +361,12 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
         return 1;
       }
     }
-    const result = await accountDefaultsRun({ config: s.config, run: s.run, limiter: s.limiter, request: { regions: s.regions, apply: !!o.apply, dryRun: !!o.dryRun, enforceTokens: !!o.httpTokensEnforced } });
+    const result = await accountDefaultsRun({
+      config: s.config,
+      run: s.run,
+      limiter: s.limiter,
+      request: { regions: s.regions, apply: !!o.apply, dryRun: !!o.dryRun, enforceTokens: !!o.httpTokensEnforced },
+    });
     return finish('account-defaults', o, result, exitCode(result.regions));
   };
 
@@ -300,13 +376,18 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .showSuggestionAfterError()
-    .addHelpText('after', '\nExit codes: 0 nothing left to fix, 1 violations remain (or changes failed), 2 errors (bad arguments, credentials, API failures).');
+    .addHelpText(
+      'after',
+      '\nExit codes: 0 nothing left to fix, 1 violations remain (or changes failed), 2 errors (bad arguments, credentials, API failures).',
+    );
 
   const act = (fn: (o: any) => Promise<number>) => async (o: any) => {
     code = await fn(o);
   };
 
-  scanning(program.command('scan').description('report what is out of policy; changes nothing (exit 1 when violations are found)')).action(act((o: ScanOpts) => backfill('scan', o as EnforceOpts)));
+  scanning(program.command('scan').description('report what is out of policy; changes nothing (exit 1 when violations are found)')).action(
+    act((o: ScanOpts) => backfill('scan', o as EnforceOpts)),
+  );
   scanning(program.command('enforce').description('fix what scan reports (asks first on a terminal; --yes otherwise)'))
     .option('--yes', 'do not ask for confirmation')
     .option('--dry-run', 'plan only: report what would change')
@@ -348,7 +429,14 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
 }
 
 function planText(plan: PlanOverview): string {
-  const lines = plan.regions.filter((r) => Object.keys(r.changes).length).map((r) => `  ${r.region}: ${Object.entries(r.changes).map(([t, n]) => `${n} ${t}${n === 1 ? '' : 's'}`).join(', ')}`);
+  const lines = plan.regions
+    .filter((r) => Object.keys(r.changes).length)
+    .map(
+      (r) =>
+        `  ${r.region}: ${Object.entries(r.changes)
+          .map(([t, n]) => `${n} ${t}${n === 1 ? '' : 's'}`)
+          .join(', ')}`,
+    );
   return `imds-guard would change ${plan.total} resource(s):\n${lines.join('\n')}`;
 }
 

@@ -26,22 +26,24 @@ const onlyIf = (condition, statement) => ({ 'Fn::If': [condition, statement, { R
 const unless = (condition, statement) => ({ 'Fn::If': [condition, { Ref: 'AWS::NoValue' }, statement] });
 
 // region: `${AWS::Region}` for enforce-instances (its events come from its own Region), `*` for the backfill.
-const statements = (region) => async ({ resolveVariable }) => {
-  const scope = await resolveVariable('param:scope');
-  if (scope !== 'eks' && scope !== 'all') throw new Error(`param scope must be eks or all, not "${scope}"`);
-  const clusters = String((await resolveVariable('param:selfManagedClusters')) ?? '')
-    .split(',')
-    .map((c) => c.trim())
-    .filter(Boolean);
-  const bad = clusters.find((c) => !EKS_CLUSTER_NAME.test(c));
-  if (bad) throw new Error(`param selfManagedClusters: "${bad}" is not an EKS cluster name`);
-  return [
-    onlyIf('ScopeIsAll', remediate('RemediateAnyInstance', undefined, region)),
-    unless('ScopeIsAll', remediate('RemediateManagedNodegroupNodes', 'eks:cluster-name', region)),
-    unless('ScopeIsAll', remediate('RemediateKarpenterAndAutoModeNodes', 'eks:eks-cluster-name', region)),
-    ...clusters.map((c, i) => unless('ScopeIsAll', remediate(`RemediateSelfManagedNodes${i}`, `kubernetes.io/cluster/${c}`, region))),
-  ];
-};
+const statements =
+  (region) =>
+  async ({ resolveVariable }) => {
+    const scope = await resolveVariable('param:scope');
+    if (scope !== 'eks' && scope !== 'all') throw new Error(`param scope must be eks or all, not "${scope}"`);
+    const clusters = String((await resolveVariable('param:selfManagedClusters')) ?? '')
+      .split(',')
+      .map((c) => c.trim())
+      .filter(Boolean);
+    const bad = clusters.find((c) => !EKS_CLUSTER_NAME.test(c));
+    if (bad) throw new Error(`param selfManagedClusters: "${bad}" is not an EKS cluster name`);
+    return [
+      onlyIf('ScopeIsAll', remediate('RemediateAnyInstance', undefined, region)),
+      unless('ScopeIsAll', remediate('RemediateManagedNodegroupNodes', 'eks:cluster-name', region)),
+      unless('ScopeIsAll', remediate('RemediateKarpenterAndAutoModeNodes', 'eks:eks-cluster-name', region)),
+      ...clusters.map((c, i) => unless('ScopeIsAll', remediate(`RemediateSelfManagedNodes${i}`, `kubernetes.io/cluster/${c}`, region))),
+    ];
+  };
 
 module.exports.remediateInstancesInRegion = statements('${AWS::Region}');
 module.exports.remediateAnyRegion = statements('*');

@@ -5,9 +5,17 @@ import * as z from 'zod/mini';
 // instead of surfacing later as a wrong remediation.
 const csv = z.pipe(
   z.string(),
-  z.transform((s) => s.split(',').map((v) => v.trim()).filter(Boolean)),
+  z.transform((s) =>
+    s
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean),
+  ),
 );
-const bool = z.pipe(z.enum(['true', 'false', '1', '0']), z.transform((v) => v === 'true' || v === '1'));
+const bool = z.pipe(
+  z.enum(['true', 'false', '1', '0']),
+  z.transform((v) => v === 'true' || v === '1'),
+);
 const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 
 export const OUTCOMES = ['remediated', 'would-remediate', 'compliant', 'exempt', 'out-of-scope', 'gone', 'failed', 'reported'] as const;
@@ -22,7 +30,14 @@ export const ConfigSchema = z.object({
   // Role names imds-guard runs as: events they cause are ignored (loop guard).
   SELF_ROLE_NAMES: z._default(csv, []),
   TOPIC_ARN: z.optional(z.string().check(z.regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w.-]+$/, 'must be an SNS topic ARN'))),
-  PUBLISH_OUTCOMES: z._default(z.pipe(csv, z.array(z.enum(OUTCOMES))), ['remediated', 'would-remediate', 'exempt', 'gone', 'failed', 'reported']),
+  PUBLISH_OUTCOMES: z._default(z.pipe(csv, z.array(z.enum(OUTCOMES))), [
+    'remediated',
+    'would-remediate',
+    'exempt',
+    'gone',
+    'failed',
+    'reported',
+  ]),
   OWNER_TAG_KEYS: z._default(csv, ['owner', 'Owner', 'team']),
   DEFAULT_OWNER: z._default(z.string().check(z.minLength(1)), 'unowned'),
   CONCURRENCY: z._default(int(1, 100), 10),

@@ -65,7 +65,18 @@ export function modifyMetadataOptions(instanceId: string, w: Where, actorArn?: s
   const e = where(sample('modify-metadata-options-revert'), w.region, w.account);
   e.detail.requestParameters.ModifyInstanceMetadataOptionsRequest.InstanceId = instanceId;
   e.detail.responseElements.ModifyInstanceMetadataOptionsResponse.instanceId = instanceId;
-  if (actorArn) e.detail.userIdentity = { type: 'AssumedRole', arn: actorArn, sessionContext: { sessionIssuer: { type: 'Role', arn: actorArn.replace(':sts:', ':iam:').replace(/assumed-role\/([^/]+)\/.*/, 'role/$1'), userName: actorArn.split('/')[1] } } };
+  if (actorArn)
+    e.detail.userIdentity = {
+      type: 'AssumedRole',
+      arn: actorArn,
+      sessionContext: {
+        sessionIssuer: {
+          type: 'Role',
+          arn: actorArn.replace(':sts:', ':iam:').replace(/assumed-role\/([^/]+)\/.*/, 'role/$1'),
+          userName: actorArn.split('/')[1],
+        },
+      },
+    };
   return e;
 }
 
@@ -83,6 +94,8 @@ export function createNodegroup(cluster: string, nodegroup: string, w: Where, lt
   req.nodegroupName = nodegroup;
   if (lt) req.launchTemplate = lt;
   else delete req.launchTemplate;
-  e.detail.responseElements = { nodegroup: { nodegroupName: nodegroup, clusterName: cluster, status: 'CREATING', ...(lt ? { launchTemplate: lt } : {}) } };
+  e.detail.responseElements = {
+    nodegroup: { nodegroupName: nodegroup, clusterName: cluster, status: 'CREATING', ...(lt ? { launchTemplate: lt } : {}) },
+  };
   return e;
 }

@@ -60,7 +60,13 @@ function summary(state: SandboxState) {
         rs.name,
         {
           metadataDefaults: rs.metadataDefaults,
-          instances: [...rs.instances.values()].map((i) => ({ id: i.id, state: i.state, metadata: i.metadata, tags: i.tags, launchTemplate: i.launchTemplate })),
+          instances: [...rs.instances.values()].map((i) => ({
+            id: i.id,
+            state: i.state,
+            metadata: i.metadata,
+            tags: i.tags,
+            launchTemplate: i.launchTemplate,
+          })),
           launchTemplates: [...rs.launchTemplates.values()].map((lt) => ({
             id: lt.id,
             name: lt.name,
@@ -71,7 +77,11 @@ function summary(state: SandboxState) {
           clusters: [...rs.clusters.values()].map((c) => ({
             name: c.name,
             oidcIssuer: c.oidcIssuer,
-            nodegroups: [...c.nodegroups.values()].map((n) => ({ name: n.name, launchTemplate: n.launchTemplate, eksLaunchTemplate: n.eksLaunchTemplate })),
+            nodegroups: [...c.nodegroups.values()].map((n) => ({
+              name: n.name,
+              launchTemplate: n.launchTemplate,
+              eksLaunchTemplate: n.eksLaunchTemplate,
+            })),
             addons: [...c.addons.keys()],
             podIdentityAssociations: c.podIdentityAssociations.size,
           })),

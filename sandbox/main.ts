@@ -71,14 +71,22 @@ async function main(): Promise<void> {
 
   console.log(`imds-guard sandbox listening on ${sb.url}\n`);
   for (const [k, val] of Object.entries(sb.env(region))) console.log(`export ${k}=${val}`);
-  console.log(`\ncontrol plane: GET ${sb.url}/_sandbox/{stats,messages,state,faults,throttle}  POST ${sb.url}/_sandbox/{faults,throttle,reset}`);
+  console.log(
+    `\ncontrol plane: GET ${sb.url}/_sandbox/{stats,messages,state,faults,throttle}  POST ${sb.url}/_sandbox/{faults,throttle,reset}`,
+  );
 
   if (!v.empty) {
     const info = await seedDemo({ endpoint: sb.url, region });
     console.log(`\ndemo estate in ${region} (account ${info.accountId}):`);
-    console.log(`  clusters: payments (IRSA: ${info.oidcProviderArn.split('/').pop()}), analytics (pod identity ${info.podIdentity.associationId})`);
-    console.log(`  payments-default (EKS template ${info.nodegroups.paymentsDefault.launchTemplateId}): ${info.nodegroups.paymentsDefault.instanceIds.join(' ')}`);
-    console.log(`  analytics-custom (${info.nodegroups.analyticsCustom.launchTemplateName} ${info.nodegroups.analyticsCustom.launchTemplateId}): ${info.nodegroups.analyticsCustom.instanceIds.join(' ')}`);
+    console.log(
+      `  clusters: payments (IRSA: ${info.oidcProviderArn.split('/').pop()}), analytics (pod identity ${info.podIdentity.associationId})`,
+    );
+    console.log(
+      `  payments-default (EKS template ${info.nodegroups.paymentsDefault.launchTemplateId}): ${info.nodegroups.paymentsDefault.instanceIds.join(' ')}`,
+    );
+    console.log(
+      `  analytics-custom (${info.nodegroups.analyticsCustom.launchTemplateName} ${info.nodegroups.analyticsCustom.launchTemplateId}): ${info.nodegroups.analyticsCustom.instanceIds.join(' ')}`,
+    );
     console.log(`  karpenter (compliant): ${info.karpenterInstanceIds.join(' ')}`);
     console.log(`  self-managed: optional/hop1 ${info.selfManaged.optionalHop1}, required/hop2 ${info.selfManaged.requiredHop2}`);
     console.log(`  bastion (not EKS): ${info.bastionInstanceId}   exempt: ${info.exemptInstanceId}`);

@@ -89,7 +89,13 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const seed = opts.seed ?? 1;
   const config0: SandboxConfig = { clusterStatus: 'ACTIVE', nodegroupStatus: 'ACTIVE', rollNodesOnUpdate: true, ...opts.eks };
   const config = { ...config0 };
-  const state = new SandboxState(accountId, regions, opts.callerArn ?? `arn:aws:sts::${accountId}:assumed-role/imds-guard-local/local`, config, seed);
+  const state = new SandboxState(
+    accountId,
+    regions,
+    opts.callerArn ?? `arn:aws:sts::${accountId}:assumed-role/imds-guard-local/local`,
+    config,
+    seed,
+  );
   const rt = new Runtime(state, new Throttler(opts.throttle ?? {}), new Faults(opts.faults ?? {}, seed));
   const dynamodb = new DynamoDb();
   const log = (...a: unknown[]) => {
@@ -119,9 +125,15 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const ctx = ctxFor(rt, region, action);
     const isEc2 = svc.protocol === 'ec2';
     const ok = (inner: string) =>
-      send(res, 200, 'text/xml;charset=UTF-8', isEc2 ? ec2Response(action, ctx.requestId, inner) : queryResponse(action, svc.xmlns, ctx.requestId, inner), {
-        'x-amzn-requestid': ctx.requestId,
-      });
+      send(
+        res,
+        200,
+        'text/xml;charset=UTF-8',
+        isEc2 ? ec2Response(action, ctx.requestId, inner) : queryResponse(action, svc.xmlns, ctx.requestId, inner),
+        {
+          'x-amzn-requestid': ctx.requestId,
+        },
+      );
     try {
       await preamble(action);
       const handler = svc.handlers[action];
@@ -214,7 +226,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         throw new AwsError('SerializationException', 'The request body is not valid JSON');
       }
       injected(op, {
-        throttle: () => new AwsError('ProvisionedThroughputExceededException', 'Throughput exceeds the current capacity of your table or index.'),
+        throttle: () =>
+          new AwsError('ProvisionedThroughputExceededException', 'Throughput exceeds the current capacity of your table or index.'),
         server: () => new AwsError('InternalServerError', 'Internal server error', 500),
       });
       reply(200, dynamodb.handle(ctx, op, input));

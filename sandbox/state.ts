@@ -210,7 +210,10 @@ export class RegionState {
   readonly vpcId: string;
   readonly subnets: { id: string; az: string }[];
 
-  constructor(readonly name: string, ids: Rng) {
+  constructor(
+    readonly name: string,
+    ids: Rng,
+  ) {
     this.vpcId = `vpc-${ids.hex(17)}`;
     this.subnets = ['a', 'b', 'c'].map((z) => ({ id: `subnet-${ids.hex(17)}`, az: `${name}${z}` }));
   }

@@ -33,7 +33,15 @@ try {
     (await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }))).Reservations!.flatMap((r) => r.Instances ?? []);
 
   const ng = demo.nodegroups;
-  const all = [...ng.paymentsDefault.instanceIds, ...ng.analyticsCustom.instanceIds, ...demo.karpenterInstanceIds, demo.selfManaged.optionalHop1, demo.selfManaged.requiredHop2, demo.bastionInstanceId, demo.exemptInstanceId];
+  const all = [
+    ...ng.paymentsDefault.instanceIds,
+    ...ng.analyticsCustom.instanceIds,
+    ...demo.karpenterInstanceIds,
+    demo.selfManaged.optionalHop1,
+    demo.selfManaged.requiredHop2,
+    demo.bastionInstanceId,
+    demo.exemptInstanceId,
+  ];
   const before = new Map((await describe(all)).map((i) => [i.InstanceId!, i]));
   const pick = (ids: string[]) => ids.map((id) => before.get(id)!).filter(Boolean) as Instance[];
 
@@ -48,10 +56,26 @@ try {
   console.log('\nDelivering CloudTrail events to the handlers...');
   await deliver('enforce-instances', ct.runInstances(pick(ng.paymentsDefault.instanceIds), 'autoscaling', w));
   await deliver('enforce-instances', ct.runInstances(pick(ng.analyticsCustom.instanceIds), 'autoscaling', w));
-  await deliver('enforce-instances', ct.runInstances(pick([demo.selfManaged.optionalHop1, demo.selfManaged.requiredHop2, demo.bastionInstanceId, demo.exemptInstanceId]), 'user', w));
+  await deliver(
+    'enforce-instances',
+    ct.runInstances(
+      pick([demo.selfManaged.optionalHop1, demo.selfManaged.requiredHop2, demo.bastionInstanceId, demo.exemptInstanceId]),
+      'user',
+      w,
+    ),
+  );
   await deliver('enforce-instances', ct.createFleet(demo.karpenterInstanceIds, w));
-  await deliver('enforce-launch-templates', ct.createLaunchTemplate(ng.analyticsCustom.launchTemplateId, ng.analyticsCustom.launchTemplateName, w));
-  await deliver('enforce-nodegroups', ct.createNodegroup(ng.analyticsCustom.clusterName, ng.analyticsCustom.nodegroupName, w, { id: ng.analyticsCustom.launchTemplateId, version: '1' }));
+  await deliver(
+    'enforce-launch-templates',
+    ct.createLaunchTemplate(ng.analyticsCustom.launchTemplateId, ng.analyticsCustom.launchTemplateName, w),
+  );
+  await deliver(
+    'enforce-nodegroups',
+    ct.createNodegroup(ng.analyticsCustom.clusterName, ng.analyticsCustom.nodegroupName, w, {
+      id: ng.analyticsCustom.launchTemplateId,
+      version: '1',
+    }),
+  );
   await deliver('enforce-nodegroups', ct.createNodegroup(ng.paymentsDefault.clusterName, ng.paymentsDefault.nodegroupName, w));
   // Drift: someone switches a fixed node back to IMDSv1; imds-guard puts it right again.
   const drifted = demo.selfManaged.optionalHop1;
@@ -68,15 +92,27 @@ try {
   // Latest decision per resource, as the owner sees it.
   const latest = new Map<string, AuditRecord>();
   for (const r of records) latest.set(r.resource.id, r);
-  const name = (i: Instance | undefined) => i?.Tags?.find((t) => t.Key === 'Name')?.Value ?? i?.Tags?.find((t) => t.Key === 'eks:nodegroup-name')?.Value ?? i?.Tags?.find((t) => t.Key === 'karpenter.sh/nodepool')?.Value ?? '';
-  const opts = (i: Instance | undefined) => formatOptions({ httpTokens: i?.MetadataOptions?.HttpTokens as 'optional', hopLimit: i?.MetadataOptions?.HttpPutResponseHopLimit });
+  const name = (i: Instance | undefined) =>
+    i?.Tags?.find((t) => t.Key === 'Name')?.Value ??
+    i?.Tags?.find((t) => t.Key === 'eks:nodegroup-name')?.Value ??
+    i?.Tags?.find((t) => t.Key === 'karpenter.sh/nodepool')?.Value ??
+    '';
+  const opts = (i: Instance | undefined) =>
+    formatOptions({ httpTokens: i?.MetadataOptions?.HttpTokens as 'optional', hopLimit: i?.MetadataOptions?.HttpPutResponseHopLimit });
 
   console.log('\nInstances: before -> after (read back from the sandbox)');
   table(
     ['instance', 'what', 'owner', 'before', 'after', 'outcome'],
     all.map((id) => {
       const r = latest.get(id);
-      return [id, name(before.get(id)), r?.resource.owner ?? '(not published)', opts(before.get(id)), opts(after.get(id)), outcomes.get(id) ?? '-'];
+      return [
+        id,
+        name(before.get(id)),
+        r?.resource.owner ?? '(not published)',
+        opts(before.get(id)),
+        opts(after.get(id)),
+        outcomes.get(id) ?? '-',
+      ];
     }),
   );
   console.log('\nLaunch templates and node groups');
@@ -84,12 +120,23 @@ try {
     ['resource', 'type', 'owner', 'before', 'after', 'outcome', 'why'],
     records
       .filter((r) => r.resource.type !== 'instance')
-      .map((r) => [r.resource.name ?? r.resource.id, r.resource.type, r.resource.owner, formatOptions(r.before), r.after ? formatOptions(r.after) : '-', r.outcome, (r.reason ?? '').slice(0, 90)]),
+      .map((r) => [
+        r.resource.name ?? r.resource.id,
+        r.resource.type,
+        r.resource.owner,
+        formatOptions(r.before),
+        r.after ? formatOptions(r.after) : '-',
+        r.outcome,
+        (r.reason ?? '').slice(0, 90),
+      ]),
   );
 
   printMessages(sandbox.messages(), process.argv.includes('--email') ? 'email' : 'slack');
 
-  const fixed = all.filter((id) => after.get(id)?.MetadataOptions?.HttpTokens === 'required' && (after.get(id)?.MetadataOptions?.HttpPutResponseHopLimit ?? 9) <= 1).length;
+  const fixed = all.filter(
+    (id) =>
+      after.get(id)?.MetadataOptions?.HttpTokens === 'required' && (after.get(id)?.MetadataOptions?.HttpPutResponseHopLimit ?? 9) <= 1,
+  ).length;
   const untouched = [demo.bastionInstanceId, demo.exemptInstanceId].filter((id) => opts(before.get(id)) === opts(after.get(id))).length;
   console.log(
     `\nSummary: ${fixed}/${all.length} instances compliant after enforcement; ${untouched}/2 exempt and non-EKS instances left untouched; ` +

@@ -12,12 +12,15 @@ const CONST = /^const (_[A-Za-z0-9_]+) = ("(?:[^"\\]|\\.)*");$/gm;
 const pureSchemas = {
   name: 'pure-sdk-schemas',
   setup(build) {
-    build.onLoad({ filter: /[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/](submodules[\\/][^\\/]+[\\/])?schemas[\\/]schemas_\d+\.js$/ }, async (args) => {
-      let code = await readFile(args.path, 'utf8');
-      const values = new Map([...code.matchAll(CONST)].map((m) => [m[1], m[2]]));
-      code = code.replace(/\[(_[A-Za-z0-9_]+)\]:/g, (whole, name) => (values.has(name) ? `${values.get(name)}:` : whole));
-      return { contents: code, loader: 'js' };
-    });
+    build.onLoad(
+      { filter: /[\\/]@aws-sdk[\\/][^\\/]+[\\/]dist-es[\\/](submodules[\\/][^\\/]+[\\/])?schemas[\\/]schemas_\d+\.js$/ },
+      async (args) => {
+        let code = await readFile(args.path, 'utf8');
+        const values = new Map([...code.matchAll(CONST)].map((m) => [m[1], m[2]]));
+        code = code.replace(/\[(_[A-Za-z0-9_]+)\]:/g, (whole, name) => (values.has(name) ? `${values.get(name)}:` : whole));
+        return { contents: code, loader: 'js' };
+      },
+    );
   },
 };
 

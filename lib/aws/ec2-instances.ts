@@ -96,7 +96,11 @@ const NOT_FOUND_IDS = /i-[0-9a-f]{8,17}/g;
  * consistency); the others are absent from the result at once. A terminated instance stays visible
  * (state `terminated`) for about an hour, so a fresh ID that really ended does not wait.
  */
-export async function describeInstances(ec2: EC2Client, ids: string[], opts: DescribeOptions = {}): Promise<Map<string, DescribedInstance>> {
+export async function describeInstances(
+  ec2: EC2Client,
+  ids: string[],
+  opts: DescribeOptions = {},
+): Promise<Map<string, DescribedInstance>> {
   const found = new Map<string, DescribedInstance>();
   let todo = ids;
   for (let n = 0; ; n++) {

@@ -63,9 +63,12 @@ export async function scanInstances(ec2: EC2Client, o: InstanceScanOptions): Pro
   for (const Filters of instanceQueries(o)) {
     let NextToken: string | undefined;
     do {
-      const out = await ec2.send(new DescribeInstancesCommand({ Filters, MaxResults: o.pageSize ?? 1000, ...(NextToken ? { NextToken } : {}) }));
+      const out = await ec2.send(
+        new DescribeInstancesCommand({ Filters, MaxResults: o.pageSize ?? 1000, ...(NextToken ? { NextToken } : {}) }),
+      );
       calls++;
-      for (const r of out.Reservations ?? []) for (const i of r.Instances ?? []) if (i.InstanceId) byId.set(i.InstanceId, fromSdkInstance(i));
+      for (const r of out.Reservations ?? [])
+        for (const i of r.Instances ?? []) if (i.InstanceId) byId.set(i.InstanceId, fromSdkInstance(i));
       NextToken = out.NextToken || undefined;
     } while (NextToken);
   }

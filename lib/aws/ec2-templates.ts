@@ -55,7 +55,10 @@ export async function describeTemplate(ec2: EC2Client, ref: { id?: string; name?
 }
 
 export async function* listTemplates(ec2: EC2Client, filters?: Filter[]): AsyncGenerator<TemplateInfo> {
-  for await (const page of paginateDescribeLaunchTemplates({ client: ec2 }, { MaxResults: 200, ...(filters ? { Filters: filters } : {}) })) {
+  for await (const page of paginateDescribeLaunchTemplates(
+    { client: ec2 },
+    { MaxResults: 200, ...(filters ? { Filters: filters } : {}) },
+  )) {
     for (const t of page.LaunchTemplates ?? []) yield fromSdkTemplate(t);
   }
 }
@@ -65,7 +68,10 @@ const versionGone = (err: unknown) => (err as { name?: string }).name === 'Inval
 /** The named versions that exist. EC2 fails the whole call if one was deleted: then each is asked alone. */
 export async function describeVersions(ec2: EC2Client, id: string, versions: (number | string)[]): Promise<TemplateVersion[]> {
   const wanted = [...new Set(versions.map(String))];
-  const ask = async (vs: string[]) => ((await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: vs }))).LaunchTemplateVersions ?? []).map(fromSdkVersion);
+  const ask = async (vs: string[]) =>
+    ((await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: vs }))).LaunchTemplateVersions ?? []).map(
+      fromSdkVersion,
+    );
   try {
     return await ask(wanted);
   } catch (err) {
@@ -96,7 +102,13 @@ export interface CreatedVersion {
 }
 
 /** A new version from SourceVersion: only MetadataOptions is given, so every other field is inherited. */
-export async function createFixedVersion(ec2: EC2Client, id: string, sourceVersion: number, mo: MetadataOptions, description: string): Promise<CreatedVersion> {
+export async function createFixedVersion(
+  ec2: EC2Client,
+  id: string,
+  sourceVersion: number,
+  mo: MetadataOptions,
+  description: string,
+): Promise<CreatedVersion> {
   const out = await ec2.send(
     new CreateLaunchTemplateVersionCommand({
       LaunchTemplateId: id,
@@ -114,7 +126,10 @@ export async function createFixedVersion(ec2: EC2Client, id: string, sourceVersi
       },
     }),
   );
-  return { version: out.LaunchTemplateVersion?.VersionNumber ?? 0, ...(out.$metadata?.requestId ? { requestId: out.$metadata.requestId } : {}) };
+  return {
+    version: out.LaunchTemplateVersion?.VersionNumber ?? 0,
+    ...(out.$metadata?.requestId ? { requestId: out.$metadata.requestId } : {}),
+  };
 }
 
 export async function setDefaultVersion(ec2: EC2Client, id: string, version: number): Promise<void> {

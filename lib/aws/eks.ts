@@ -36,7 +36,11 @@ export async function listNodegroups(eks: EKSClient, cluster: string): Promise<s
 
 export async function updateNodegroupVersion(eks: EKSClient, cluster: string, nodegroup: string, lt: { id: string; version: number }) {
   const out = await eks.send(
-    new UpdateNodegroupVersionCommand({ clusterName: cluster, nodegroupName: nodegroup, launchTemplate: { id: lt.id, version: String(lt.version) } }),
+    new UpdateNodegroupVersionCommand({
+      clusterName: cluster,
+      nodegroupName: nodegroup,
+      launchTemplate: { id: lt.id, version: String(lt.version) },
+    }),
   );
   return { updateId: out.update?.id, status: out.update?.status, requestId: out.$metadata?.requestId };
 }

@@ -155,7 +155,10 @@ export class RateLimiter {
   spec(cls: BucketClass): BucketSpec {
     const base = this.opts.buckets?.[cls] ?? EC2_BUCKETS[cls];
     const refillPerSecond = base.refillPerSecond * this.timeScale;
-    const headroom = Math.min(Math.max(this.jitterMs > 0 ? 1 : 0, Math.ceil((refillPerSecond * this.jitterMs) / 1000)), Math.floor(base.capacity / 2));
+    const headroom = Math.min(
+      Math.max(this.jitterMs > 0 ? 1 : 0, Math.ceil((refillPerSecond * this.jitterMs) / 1000)),
+      Math.floor(base.capacity / 2),
+    );
     return { capacity: Math.max(1, base.capacity - headroom), refillPerSecond };
   }
 

@@ -39,27 +39,57 @@ export async function accountDefaultsRun(input: {
       const rec = (facts: Parameters<typeof accountDefaultsRecord>[4]) => accountDefaultsRecord(ctx, trigger, defaults, posture, facts);
       let record;
       if (posture.compliant) record = rec({ mode, outcome: 'compliant', reason: 'account defaults meet the policy' });
-      else if (!posture.change) record = rec({ mode, outcome: 'reported', reason: 'managed by a declarative policy; change it in AWS Organizations' });
+      else if (!posture.change)
+        record = rec({ mode, outcome: 'reported', reason: 'managed by a declarative policy; change it in AWS Organizations' });
       else {
         const after = defaultsAsOptions(applyDefaultsChange(defaults, posture.change));
         if (mode === 'dry-run') {
-          record = rec({ mode, outcome: 'would-remediate', desired: after, after, reason: `${req.apply ? 'dry run: ' : ''}would set HttpTokens=required, HttpPutResponseHopLimit=${posture.change.hopLimit}${posture.change.httpTokensEnforced ? ', HttpTokensEnforced=enabled' : ''}` });
+          record = rec({
+            mode,
+            outcome: 'would-remediate',
+            desired: after,
+            after,
+            reason: `${req.apply ? 'dry run: ' : ''}would set HttpTokens=required, HttpPutResponseHopLimit=${posture.change.hopLimit}${posture.change.httpTokensEnforced ? ', HttpTokensEnforced=enabled' : ''}`,
+          });
         } else {
           try {
             const res = await putMetadataDefaults(ctx.clients.ec2, posture.change);
-            record = rec({ mode, outcome: 'remediated', desired: after, after, reason: `set HttpTokens=required, HttpPutResponseHopLimit=${posture.change.hopLimit}${posture.change.httpTokensEnforced ? ', HttpTokensEnforced=enabled' : ''}`, ...res });
+            record = rec({
+              mode,
+              outcome: 'remediated',
+              desired: after,
+              after,
+              reason: `set HttpTokens=required, HttpPutResponseHopLimit=${posture.change.hopLimit}${posture.change.httpTokensEnforced ? ', HttpTokensEnforced=enabled' : ''}`,
+              ...res,
+            });
           } catch (err) {
             const e = err as Error;
-            record = rec({ mode, outcome: 'failed', desired: after, error: { name: e.name, message: e.message }, reason: 'ModifyInstanceMetadataDefaults failed' });
+            record = rec({
+              mode,
+              outcome: 'failed',
+              desired: after,
+              error: { name: e.name, message: e.message },
+              reason: 'ModifyInstanceMetadataDefaults failed',
+            });
           }
         }
       }
-      const result: RegionResult = { ...base, records: [record], accountDefaults: { defaults, posture }, durationMs: Math.round(performance.now() - started) };
+      const result: RegionResult = {
+        ...base,
+        records: [record],
+        accountDefaults: { defaults, posture },
+        durationMs: Math.round(performance.now() - started),
+      };
       input.onRegion?.(result);
       return result;
     } catch (err) {
       const e = err as Error;
-      const result: RegionResult = { ...base, records: [], error: { name: e.name ?? 'Error', message: e.message ?? String(err) }, durationMs: Math.round(performance.now() - started) };
+      const result: RegionResult = {
+        ...base,
+        records: [],
+        error: { name: e.name ?? 'Error', message: e.message ?? String(err) },
+        durationMs: Math.round(performance.now() - started),
+      };
       input.onRegion?.(result);
       return result;
     }

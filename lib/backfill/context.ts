@@ -21,11 +21,22 @@ export interface RunInfo {
 }
 
 export function newRunId(now = new Date()): string {
-  return `imds-guard-${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+  return `imds-guard-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
 export function triggerFor(run: RunInfo, region: string): Trigger {
-  return { source: run.source, eventName: run.eventName, eventId: run.runId, eventTime: run.startedAt, actor: run.actor, region, account: run.account };
+  return {
+    source: run.source,
+    eventName: run.eventName,
+    eventId: run.runId,
+    eventTime: run.startedAt,
+    actor: run.actor,
+    region,
+    account: run.account,
+  };
 }
 
 export interface Caller {

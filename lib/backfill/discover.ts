@@ -90,7 +90,9 @@ export async function discoverRegion(ctx: BackfillContext, trigger: Trigger, o: 
   let templates = allTemplates;
   if (o.clusters.length > 0) {
     const keep = await Promise.all(
-      allTemplates.map(async (t) => wanted(identifyNode(t.tags).cluster) || (await ctx.usedBy(t.id, t.name)).some((r) => wanted(r.cluster))),
+      allTemplates.map(
+        async (t) => wanted(identifyNode(t.tags).cluster) || (await ctx.usedBy(t.id, t.name)).some((r) => wanted(r.cluster)),
+      ),
     );
     templates = allTemplates.filter((_, i) => keep[i]);
   }
@@ -98,7 +100,8 @@ export async function discoverRegion(ctx: BackfillContext, trigger: Trigger, o: 
   const nodegroups: NodegroupTarget[] = [];
   if (o.include.nodegroups) {
     for (const cluster of clusters) {
-      for (const nodegroup of await listNodegroups(eks, cluster)) nodegroups.push({ region: ctx.region, account: trigger.account, cluster, nodegroup });
+      for (const nodegroup of await listNodegroups(eks, cluster))
+        nodegroups.push({ region: ctx.region, account: trigger.account, cluster, nodegroup });
     }
   }
   return { region: ctx.region, instances, templates, nodegroups, clusters, notes, calls: { describeInstances: scan.calls } };

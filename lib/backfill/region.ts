@@ -43,7 +43,15 @@ export function accountDefaultsRecord(
 ): AuditRecord {
   const id = `account-defaults/${ctx.region}`;
   return recordFor(
-    { type: 'account-defaults', id, arn: arnFor('account-defaults', ctx.region, trigger.account, id), region: ctx.region, account: trigger.account, owner: ctx.settings.defaultOwner, name: 'instance metadata defaults' },
+    {
+      type: 'account-defaults',
+      id,
+      arn: arnFor('account-defaults', ctx.region, trigger.account, id),
+      region: ctx.region,
+      account: trigger.account,
+      owner: ctx.settings.defaultOwner,
+      name: 'instance metadata defaults',
+    },
     {
       trigger,
       ...facts,
@@ -62,7 +70,13 @@ async function readiness(ctx: BackfillContext, cluster: string): Promise<Identit
   return r ?? identityReadiness(ctx.clients.eks, ctx.clients.iam, cluster);
 }
 
-export async function planRegion(ctx: BackfillContext, d: RegionDiscovery, trigger: Trigger, include: { accountDefaults: boolean; identity: boolean }, hooks: RegionHooks = {}): Promise<RegionPlan> {
+export async function planRegion(
+  ctx: BackfillContext,
+  d: RegionDiscovery,
+  trigger: Trigger,
+  include: { accountDefaults: boolean; identity: boolean },
+  hooks: RegionHooks = {},
+): Promise<RegionPlan> {
   const emit = (rs: AuditRecord[]) => {
     for (const r of rs) hooks.record?.(r);
     return rs;
@@ -73,7 +87,11 @@ export async function planRegion(ctx: BackfillContext, d: RegionDiscovery, trigg
   const defaultsP = include.accountDefaults
     ? getMetadataDefaults(ctx.clients.ec2).then((defaults) => {
         const posture = evaluateDefaults(defaults, basePolicy(ctx.config));
-        const record = accountDefaultsRecord(ctx, trigger, defaults, posture, { mode: 'dry-run', outcome: posture.compliant ? 'compliant' : 'reported', reason: reasonOf(posture) });
+        const record = accountDefaultsRecord(ctx, trigger, defaults, posture, {
+          mode: 'dry-run',
+          outcome: posture.compliant ? 'compliant' : 'reported',
+          reason: reasonOf(posture),
+        });
         emit([record]);
         return { defaults, posture, record };
       })
@@ -81,15 +99,39 @@ export async function planRegion(ctx: BackfillContext, d: RegionDiscovery, trigg
   const identityP = include.identity ? Promise.all(d.clusters.map((c) => pool(() => readiness(ctx, c)))) : Promise.resolve([]);
   const templatesP = Promise.all(
     d.templates.map((t) =>
-      pool(async () => emit(await enforceTemplate({ region: ctx.region, account: trigger.account, launchTemplateId: t.id }, trigger, { ...common, ec2: ctx.clients.ec2, usedBy: ctx.usedBy }))),
+      pool(async () =>
+        emit(
+          await enforceTemplate({ region: ctx.region, account: trigger.account, launchTemplateId: t.id }, trigger, {
+            ...common,
+            ec2: ctx.clients.ec2,
+            usedBy: ctx.usedBy,
+          }),
+        ),
+      ),
     ),
   );
   const nodegroupsP = Promise.all(
-    d.nodegroups.map((t) => pool(async () => emit(await enforceNodegroup(t, trigger, { ...common, eks: ctx.clients.eks, ec2: ctx.clients.ec2, rollout: ctx.config.ROLLOUT })))),
+    d.nodegroups.map((t) =>
+      pool(async () =>
+        emit(await enforceNodegroup(t, trigger, { ...common, eks: ctx.clients.eks, ec2: ctx.clients.ec2, rollout: ctx.config.ROLLOUT })),
+      ),
+    ),
   );
-  const instancesP = enforceInstances(d.instances, trigger, { ...common, ec2: ctx.clients.ec2, concurrency: ctx.config.CONCURRENCY, ownerTagsFor: ctx.ownerTagsFor, ...(hooks.record ? { onRecord: hooks.record } : {}) });
+  const instancesP = enforceInstances(d.instances, trigger, {
+    ...common,
+    ec2: ctx.clients.ec2,
+    concurrency: ctx.config.CONCURRENCY,
+    ownerTagsFor: ctx.ownerTagsFor,
+    ...(hooks.record ? { onRecord: hooks.record } : {}),
+  });
 
-  const [defaults, identity, templates, nodegroups, instances] = await Promise.all([defaultsP, identityP, templatesP, nodegroupsP, instancesP]);
+  const [defaults, identity, templates, nodegroups, instances] = await Promise.all([
+    defaultsP,
+    identityP,
+    templatesP,
+    nodegroupsP,
+    instancesP,
+  ]);
   return {
     discovery: d,
     records: ordered([...(defaults ? [defaults.record] : []), ...templates.flat(), ...nodegroups.flat(), ...instances], d.instances),
@@ -111,7 +153,11 @@ const TYPE_ORDER = { 'account-defaults': 0, 'launch-template': 1, nodegroup: 2, 
 /** Records arrive in completion order; reports read better by type, then instance ID order. */
 function ordered(records: AuditRecord[], targets: InstanceTarget[]): AuditRecord[] {
   const pos = new Map(targets.map((t, i) => [t.instanceId, i]));
-  return [...records].sort((a, b) => TYPE_ORDER[a.resource.type] - TYPE_ORDER[b.resource.type] || (a.resource.type === 'instance' ? (pos.get(a.resource.id) ?? 0) - (pos.get(b.resource.id) ?? 0) : 0));
+  return [...records].sort(
+    (a, b) =>
+      TYPE_ORDER[a.resource.type] - TYPE_ORDER[b.resource.type] ||
+      (a.resource.type === 'instance' ? (pos.get(a.resource.id) ?? 0) - (pos.get(b.resource.id) ?? 0) : 0),
+  );
 }
 
 export interface ApplyOptions {
@@ -130,10 +176,17 @@ export interface RegionApply {
   continuation?: { afterInstanceId: string; remaining: number };
 }
 
-const key = (r: AuditRecord) => `${r.resource.type}\u0000${r.resource.type === 'nodegroup' ? `${r.resource.cluster}/` : ''}${r.resource.id}`;
+const key = (r: AuditRecord) =>
+  `${r.resource.type}\u0000${r.resource.type === 'nodegroup' ? `${r.resource.cluster}/` : ''}${r.resource.id}`;
 
 /** Enforce what the plan marked would-remediate; everything else keeps its plan record. */
-export async function applyRegion(ctx: BackfillContext, plan: RegionPlan, trigger: Trigger, hooks: RegionHooks = {}, o: ApplyOptions = {}): Promise<RegionApply> {
+export async function applyRegion(
+  ctx: BackfillContext,
+  plan: RegionPlan,
+  trigger: Trigger,
+  hooks: RegionHooks = {},
+  o: ApplyOptions = {},
+): Promise<RegionApply> {
   const now = o.now ?? Date.now;
   const would = new Set(plan.records.filter((r) => r.outcome === 'would-remediate').map(key));
   const emit = (rs: AuditRecord[]) => {
@@ -148,24 +201,48 @@ export async function applyRegion(ctx: BackfillContext, plan: RegionPlan, trigge
     const pool = pLimit(RESOURCE_CONCURRENCY);
     const templates = d.templates.filter((t) => would.has(`launch-template\u0000${t.id}`));
     const t = await Promise.all(
-      templates.map((x) => pool(async () => emit(await enforceTemplate({ region: ctx.region, account: trigger.account, launchTemplateId: x.id }, trigger, { ...common, ec2: ctx.clients.ec2, usedBy: ctx.usedBy })))),
+      templates.map((x) =>
+        pool(async () =>
+          emit(
+            await enforceTemplate({ region: ctx.region, account: trigger.account, launchTemplateId: x.id }, trigger, {
+              ...common,
+              ec2: ctx.clients.ec2,
+              usedBy: ctx.usedBy,
+            }),
+          ),
+        ),
+      ),
     );
     const groups = d.nodegroups.filter((g) => would.has(`nodegroup\u0000${g.cluster}/${g.nodegroup}`));
-    const n = await Promise.all(groups.map((g) => pool(async () => emit(await enforceNodegroup(g, trigger, { ...common, eks: ctx.clients.eks, ec2: ctx.clients.ec2, rollout: ctx.config.ROLLOUT })))));
+    const n = await Promise.all(
+      groups.map((g) =>
+        pool(async () =>
+          emit(await enforceNodegroup(g, trigger, { ...common, eks: ctx.clients.eks, ec2: ctx.clients.ec2, rollout: ctx.config.ROLLOUT })),
+        ),
+      ),
+    );
     return [...t.flat(), ...n.flat()];
   })();
 
   // Instances: the targets already carry options and tags, so N changes cost N Modify calls.
   const instancesP = (async () => {
     const targets = d.instances.filter((i) => would.has(`instance\u0000${i.instanceId}`));
-    const run = { ...common, ec2: ctx.clients.ec2, concurrency: ctx.config.CONCURRENCY, ownerTagsFor: ctx.ownerTagsFor, ...(hooks.record ? { onRecord: hooks.record } : {}) };
+    const run = {
+      ...common,
+      ec2: ctx.clients.ec2,
+      concurrency: ctx.config.CONCURRENCY,
+      ownerTagsFor: ctx.ownerTagsFor,
+      ...(hooks.record ? { onRecord: hooks.record } : {}),
+    };
     if (o.deadline === undefined) return { records: await enforceInstances(targets, trigger, run) };
     const size = o.chunkSize ?? 250;
     const out: AuditRecord[] = [];
     for (let i = 0; i < targets.length; i += size) {
       const chunk = targets.slice(i, i + size);
       if (i > 0) {
-        const estimate = (ctx.limiter?.estimateMs(ctx.region, 'ModifyInstanceMetadataOptions', chunk.length) ?? chunk.length * 200) + (o.marginMs ?? 30_000);
+        const estimate =
+          (ctx.limiter?.estimateMs(ctx.region, 'ModifyInstanceMetadataOptions', chunk.length) ?? chunk.length * 200) +
+          (o.marginMs ?? 30_000);
         if (now() + estimate > o.deadline) {
           return { records: out, continuation: { afterInstanceId: targets[i - 1]!.instanceId, remaining: targets.length - i } };
         }

@@ -44,7 +44,13 @@ export function parseAuditLines(text: string): AuditRecord[] {
       throw new RevertInputError(`line ${i + 1}: not JSON`);
     }
     const r = v as Partial<AuditRecord>;
-    if (r?.schema !== AUDIT_SCHEMA || !r.resource || typeof r.resource.id !== 'string' || typeof r.resource.region !== 'string' || typeof r.outcome !== 'string') {
+    if (
+      r?.schema !== AUDIT_SCHEMA ||
+      !r.resource ||
+      typeof r.resource.id !== 'string' ||
+      typeof r.resource.region !== 'string' ||
+      typeof r.outcome !== 'string'
+    ) {
       throw new RevertInputError(`line ${i + 1}: not an ${AUDIT_SCHEMA} record`);
     }
     records.push(r as AuditRecord);
@@ -54,7 +60,11 @@ export function parseAuditLines(text: string): AuditRecord[] {
 
 function restoreOf(before: MetadataOptions | undefined): RevertItem['restore'] | undefined {
   if (!before?.httpTokens || before.hopLimit === undefined) return undefined;
-  return { httpTokens: before.httpTokens, hopLimit: before.hopLimit, ...(before.httpEndpoint ? { httpEndpoint: before.httpEndpoint } : {}) };
+  return {
+    httpTokens: before.httpTokens,
+    hopLimit: before.hopLimit,
+    ...(before.httpEndpoint ? { httpEndpoint: before.httpEndpoint } : {}),
+  };
 }
 
 /** Which records a revert acts on: instance records with outcome `remediated` and a full `before`. */
@@ -97,14 +107,21 @@ export function selectReverts(records: AuditRecord[], account?: string): { items
 /** `tokens=optional,hop=2[,endpoint=enabled]` for `revert --instances`. */
 export function parseBeforeSpec(spec: string): RevertItem['restore'] {
   const out: Partial<RevertItem['restore']> = {};
-  for (const part of spec.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of spec
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [k, v] = part.split('=').map((x) => x?.trim());
     if (k === 'tokens' && (v === 'optional' || v === 'required')) out.httpTokens = v;
     else if ((k === 'hop' || k === 'hop-limit') && v && /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 64) out.hopLimit = Number(v);
     else if (k === 'endpoint' && (v === 'enabled' || v === 'disabled')) out.httpEndpoint = v;
-    else throw new RevertInputError(`--before: cannot read "${part}" (expected tokens=optional|required, hop=1..64, endpoint=enabled|disabled)`);
+    else
+      throw new RevertInputError(
+        `--before: cannot read "${part}" (expected tokens=optional|required, hop=1..64, endpoint=enabled|disabled)`,
+      );
   }
-  if (!out.httpTokens || out.hopLimit === undefined) throw new RevertInputError('--before must give both tokens=… and hop=… (revert sends both, exactly)');
+  if (!out.httpTokens || out.hopLimit === undefined)
+    throw new RevertInputError('--before must give both tokens=… and hop=… (revert sends both, exactly)');
   return out as RevertItem['restore'];
 }
 
@@ -149,7 +166,10 @@ export async function revertRun(input: {
     try {
       const ctx = contextFor(region);
       const trigger = triggerFor(run, region);
-      const current = await describeInstances(ctx.clients.ec2, items.map((i) => i.instanceId));
+      const current = await describeInstances(
+        ctx.clients.ec2,
+        items.map((i) => i.instanceId),
+      );
       const limit = pLimit(config.CONCURRENCY);
       const records = await Promise.all(
         items.map((item) =>
@@ -167,19 +187,50 @@ export async function revertRun(input: {
             const make = (f: AuditFacts) => {
               const r = item.source
                 ? recordFor(item.source.resource, f)
-                : instance.describe({ instanceId: item.instanceId, region, account: trigger.account, tags, actor: trigger.actor, eventId: trigger.eventId, eventTime: trigger.eventTime }, ctx.settings, { ...f, node: identifyNode(tags) });
+                : instance.describe(
+                    {
+                      instanceId: item.instanceId,
+                      region,
+                      account: trigger.account,
+                      tags,
+                      actor: trigger.actor,
+                      eventId: trigger.eventId,
+                      eventTime: trigger.eventTime,
+                    },
+                    ctx.settings,
+                    { ...f, node: identifyNode(tags) },
+                  );
               input.onRecord?.(region, r);
               return r;
             };
-            if (!d || d.state === 'terminated' || d.state === 'shutting-down') return make({ ...facts, outcome: 'gone', reason: 'instance not found (terminated)' });
-            if (mode === 'dry-run') return make({ ...facts, outcome: 'would-remediate', after: { ...d.metadataOptions, ...item.restore }, reason: 'dry run: would restore the recorded options' });
+            if (!d || d.state === 'terminated' || d.state === 'shutting-down')
+              return make({ ...facts, outcome: 'gone', reason: 'instance not found (terminated)' });
+            if (mode === 'dry-run')
+              return make({
+                ...facts,
+                outcome: 'would-remediate',
+                after: { ...d.metadataOptions, ...item.restore },
+                reason: 'dry run: would restore the recorded options',
+              });
             try {
               const res = await restore(ctx.clients.ec2, item.instanceId, item.restore);
-              return make({ ...facts, outcome: 'remediated', after: { ...d.metadataOptions, ...item.restore }, ...res, reason: 'reverted to the recorded "before" options on request', notes: [REVERT_NOTE] });
+              return make({
+                ...facts,
+                outcome: 'remediated',
+                after: { ...d.metadataOptions, ...item.restore },
+                ...res,
+                reason: 'reverted to the recorded "before" options on request',
+                notes: [REVERT_NOTE],
+              });
             } catch (err) {
               const e = err as { name?: string; message?: string };
-              if (e.name === 'InvalidInstanceID.NotFound') return make({ ...facts, outcome: 'gone', reason: 'instance no longer exists (terminated)' });
-              return make({ ...facts, error: { name: e.name ?? 'Error', message: e.message ?? String(err) }, reason: 'could not restore the recorded options' });
+              if (e.name === 'InvalidInstanceID.NotFound')
+                return make({ ...facts, outcome: 'gone', reason: 'instance no longer exists (terminated)' });
+              return make({
+                ...facts,
+                error: { name: e.name ?? 'Error', message: e.message ?? String(err) },
+                reason: 'could not restore the recorded options',
+              });
             }
           }),
         ),
@@ -187,7 +238,12 @@ export async function revertRun(input: {
       return { ...base, records, durationMs: Math.round(performance.now() - started) };
     } catch (err) {
       const e = err as Error;
-      return { ...base, records: [], error: { name: e.name ?? 'Error', message: e.message ?? String(err) }, durationMs: Math.round(performance.now() - started) };
+      return {
+        ...base,
+        records: [],
+        error: { name: e.name ?? 'Error', message: e.message ?? String(err) },
+        durationMs: Math.round(performance.now() - started),
+      };
     }
   };
 

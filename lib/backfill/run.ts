@@ -85,7 +85,8 @@ function errorOf(err: unknown): { name: string; message: string } {
 export function overview(plans: { region: string; plan?: RegionPlan }[]): PlanOverview {
   const regions = plans.map(({ region, plan }) => {
     const changes: Record<string, number> = {};
-    for (const r of plan?.records ?? []) if (r.outcome === 'would-remediate') changes[r.resource.type] = (changes[r.resource.type] ?? 0) + 1;
+    for (const r of plan?.records ?? [])
+      if (r.outcome === 'would-remediate') changes[r.resource.type] = (changes[r.resource.type] ?? 0) + 1;
     return { region, changes };
   });
   return { regions, total: regions.reduce((n, r) => n + Object.values(r.changes).reduce((a, b) => a + b, 0), 0) };
@@ -110,7 +111,12 @@ export async function runBackfill(input: BackfillInput): Promise<BackfillResult>
       const ctx = contextFor(region);
       const trigger = triggerFor(run, region);
       hooks.phase?.(region, 'discover');
-      const d = await discoverRegion(ctx, trigger, { clusters: req.clusters, query: req.query, include, ...(req.afterInstanceId ? { afterInstanceId: req.afterInstanceId } : {}) });
+      const d = await discoverRegion(ctx, trigger, {
+        clusters: req.clusters,
+        query: req.query,
+        include,
+        ...(req.afterInstanceId ? { afterInstanceId: req.afterInstanceId } : {}),
+      });
       hooks.phase?.(region, 'plan', d.instances.length + d.templates.length + d.nodegroups.length + (include.accountDefaults ? 1 : 0));
       const plan = await planRegion(ctx, d, trigger, include, { record: (r) => hooks.record?.(region, r) });
       return { region, started, ctx, plan };
@@ -140,10 +146,16 @@ export async function runBackfill(input: BackfillInput): Promise<BackfillResult>
     const would = p.plan.records.filter((r) => r.outcome === 'would-remediate').length;
     try {
       hooks.phase?.(p.region, 'apply', would);
-      const applied = await applyRegion(p.ctx, p.plan, triggerFor(run, p.region), { record: (r) => hooks.record?.(p.region, r) }, {
-        ...(req.deadline !== undefined ? { deadline: req.deadline } : {}),
-        ...(req.chunkSize !== undefined ? { chunkSize: req.chunkSize } : {}),
-      });
+      const applied = await applyRegion(
+        p.ctx,
+        p.plan,
+        triggerFor(run, p.region),
+        { record: (r) => hooks.record?.(p.region, r) },
+        {
+          ...(req.deadline !== undefined ? { deadline: req.deadline } : {}),
+          ...(req.chunkSize !== undefined ? { chunkSize: req.chunkSize } : {}),
+        },
+      );
       return finish(p, applied.records, applied.continuation ? { continuation: applied.continuation } : {});
     } catch (err) {
       return finish(p, p.plan.records, { error: errorOf(err) });
@@ -163,7 +175,11 @@ export async function runBackfill(input: BackfillInput): Promise<BackfillResult>
     // Barrier: the operator sees the whole plan before the first change.
     const planned = await Promise.all(req.regions.map(planOne));
     const o = overview(planned);
-    if (o.total > 0 && !(await input.confirm(o))) return done(planned.map((p) => finish(p, p.plan?.records ?? [])), true);
+    if (o.total > 0 && !(await input.confirm(o)))
+      return done(
+        planned.map((p) => finish(p, p.plan?.records ?? [])),
+        true,
+      );
     return done(await Promise.all(planned.map(applyOne)));
   }
   // No barrier: each Region goes from plan to apply on its own.

@@ -58,7 +58,9 @@ export function regionSummary(r: SummaryRegionInput): RegionSummary {
     region: r.region,
     counts: countByOutcome(r.records),
     byType: countsByType(r.records),
-    identityNotReady: (r.identity ?? []).filter((i) => !(i.irsa || (i.podIdentityAgent && i.podIdentityAssociations > 0))).map((i) => i.cluster),
+    identityNotReady: (r.identity ?? [])
+      .filter((i) => !(i.irsa || (i.podIdentityAgent && i.podIdentityAssociations > 0)))
+      .map((i) => i.cluster),
     ...(r.accountDefaults ? { accountDefaultsCompliant: r.accountDefaults.posture.compliant } : {}),
     ...(r.error ? { error: r.error } : {}),
   };
@@ -105,7 +107,11 @@ export function countsLine(c: Counts): string {
 
 /** The worst outcome that occurs in the counts (for attributes and titles). */
 export function worstOf(c: Counts): Outcome {
-  return worstOutcome(Object.entries(c).filter(([, n]) => (n ?? 0) > 0).map(([o]) => ({ outcome: o as Outcome }) as AuditRecord));
+  return worstOutcome(
+    Object.entries(c)
+      .filter(([, n]) => (n ?? 0) > 0)
+      .map(([o]) => ({ outcome: o as Outcome }) as AuditRecord),
+  );
 }
 
 export interface SummaryMessage {
@@ -131,7 +137,9 @@ function emailBody(s: RunSummary): string {
       `${r.region}: ${r.error ? `ERROR ${r.error.name}: ${r.error.message}` : countsLine(r.counts)}${r.links && r.links > 1 ? ` (${r.links} invocations)` : ''}`,
       ...Object.entries(r.byType).map(([t, c]) => `  ${t}: ${countsLine(c ?? {})}`),
       ...(r.identityNotReady.length ? [`  clusters without IRSA or Pod Identity: ${r.identityNotReady.join(', ')}`] : []),
-      ...(r.accountDefaultsCompliant === false ? ['  account metadata defaults are not compliant: imds-guard account-defaults --apply'] : []),
+      ...(r.accountDefaultsCompliant === false
+        ? ['  account metadata defaults are not compliant: imds-guard account-defaults --apply']
+        : []),
     ]),
     '',
     'Per-resource records were published to the owners and logged as audit lines.',
@@ -156,11 +164,17 @@ function chatbotBody(s: RunSummary) {
       nextSteps: [
         ...(failedRegions.length || worst === 'failed' ? ['Check the failed Regions and resources in the imds-guard logs'] : []),
         ...(s.counts['would-remediate'] ? ['Run the backfill with mode "enforce" to apply'] : []),
-        ...(s.regions.some((r) => r.identityNotReady.length) ? ['Set up IRSA or Pod Identity for the clusters listed before lowering their hop limit'] : []),
+        ...(s.regions.some((r) => r.identityNotReady.length)
+          ? ['Set up IRSA or Pod Identity for the clusters listed before lowering their hop limit']
+          : []),
       ],
       keywords: [worst, s.eventName, ...s.regions.map((r) => r.region)],
     },
-    metadata: { threadId: `imds-guard-${s.runId}`, summary: `imds-guard ${s.eventName}: ${countsLine(s.counts)}`, additionalContext: { runId: s.runId, account: s.account } },
+    metadata: {
+      threadId: `imds-guard-${s.runId}`,
+      summary: `imds-guard ${s.eventName}: ${countsLine(s.counts)}`,
+      additionalContext: { runId: s.runId, account: s.account },
+    },
   };
 }
 

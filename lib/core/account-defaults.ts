@@ -53,10 +53,19 @@ export function evaluateDefaults(d: AccountDefaults, policy: Policy, want: Defau
       violations.push(`HttpPutResponseHopLimit is ${d.hopLimit ?? 'no-preference'}, expected <= ${policy.maxHopLimit}`);
     }
   }
-  if (want.enforceTokens && d.httpTokensEnforced !== 'enabled') violations.push(`HttpTokensEnforced is ${d.httpTokensEnforced ?? 'no-preference'}, expected enabled`);
-  if (d.httpTokensEnforced === 'enabled') notes.push('HttpTokensEnforced=enabled: launches that do not require tokens (e.g. EKS default launch templates) fail with UnsupportedOperation');
-  if (managedByPolicy) notes.push(`managed by a declarative policy${d.managedExceptionMessage ? ` (${d.managedExceptionMessage})` : ''}: change it in AWS Organizations, not per account`);
-  notes.push('Account defaults only apply where the launch does not set MetadataOptions; EKS default launch templates set tokens optional and hop limit 2, so imds-guard still fixes those nodes.');
+  if (want.enforceTokens && d.httpTokensEnforced !== 'enabled')
+    violations.push(`HttpTokensEnforced is ${d.httpTokensEnforced ?? 'no-preference'}, expected enabled`);
+  if (d.httpTokensEnforced === 'enabled')
+    notes.push(
+      'HttpTokensEnforced=enabled: launches that do not require tokens (e.g. EKS default launch templates) fail with UnsupportedOperation',
+    );
+  if (managedByPolicy)
+    notes.push(
+      `managed by a declarative policy${d.managedExceptionMessage ? ` (${d.managedExceptionMessage})` : ''}: change it in AWS Organizations, not per account`,
+    );
+  notes.push(
+    'Account defaults only apply where the launch does not set MetadataOptions; EKS default launch templates set tokens optional and hop limit 2, so imds-guard still fixes those nodes.',
+  );
   const compliant = violations.length === 0;
   const change: DefaultsChange | undefined =
     compliant || managedByPolicy
@@ -71,7 +80,12 @@ export function evaluateDefaults(d: AccountDefaults, policy: Policy, want: Defau
 
 /** The defaults after a change (fields outside the policy keep their state). */
 export function applyDefaultsChange(d: AccountDefaults, c: DefaultsChange): AccountDefaults {
-  return { ...d, httpTokens: c.httpTokens, hopLimit: c.hopLimit, ...(c.httpTokensEnforced ? { httpTokensEnforced: c.httpTokensEnforced } : {}) };
+  return {
+    ...d,
+    httpTokens: c.httpTokens,
+    hopLimit: c.hopLimit,
+    ...(c.httpTokensEnforced ? { httpTokensEnforced: c.httpTokensEnforced } : {}),
+  };
 }
 
 /** The MetadataOptions view for audit records (before/after). */

@@ -68,7 +68,16 @@ const SEVERITY: Record<Outcome, Severity> = {
 };
 
 /** Outcomes ordered from most to least urgent, for summaries and message attributes. */
-export const OUTCOME_ORDER: Outcome[] = ['failed', 'reported', 'would-remediate', 'remediated', 'exempt', 'gone', 'compliant', 'out-of-scope'];
+export const OUTCOME_ORDER: Outcome[] = [
+  'failed',
+  'reported',
+  'would-remediate',
+  'remediated',
+  'exempt',
+  'gone',
+  'compliant',
+  'out-of-scope',
+];
 
 export function severityOf(outcome: Outcome): Severity {
   return SEVERITY[outcome];

@@ -60,7 +60,12 @@ export interface Trigger {
   account: string;
 }
 
-export type Ignored = { kind: 'ignored'; reason: 'failed-call' | 'self-caused' | 'no-resources' | 'unsupported-event'; message: string; trigger: Trigger };
+export type Ignored = {
+  kind: 'ignored';
+  reason: 'failed-call' | 'self-caused' | 'no-resources' | 'unsupported-event';
+  message: string;
+  trigger: Trigger;
+};
 export type Invalid = { kind: 'invalid'; message: string; issues: string[] };
 
 export type Envelope = { kind: 'ok'; detail: CloudTrailDetail; trigger: Trigger } | Invalid;
@@ -138,7 +143,12 @@ export function acceptEvent(
   const ignored = ignoreReason(env, selfRoleNames);
   if (ignored) return ignored;
   if (!handles.includes(env.detail.eventName)) {
-    return { kind: 'ignored', reason: 'unsupported-event', message: `${handler} does not handle ${env.detail.eventName}`, trigger: env.trigger };
+    return {
+      kind: 'ignored',
+      reason: 'unsupported-event',
+      message: `${handler} does not handle ${env.detail.eventName}`,
+      trigger: env.trigger,
+    };
   }
   return env;
 }

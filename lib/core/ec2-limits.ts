@@ -26,7 +26,12 @@ export const EC2_BUCKETS: Record<BucketClass, BucketSpec> = {
   mutating: { capacity: 50, refillPerSecond: 5 },
 };
 
-const OWN_BUCKET = new Set<string>(['ModifyInstanceMetadataOptions', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate', 'ModifyInstanceMetadataDefaults']);
+const OWN_BUCKET = new Set<string>([
+  'ModifyInstanceMetadataOptions',
+  'CreateLaunchTemplateVersion',
+  'ModifyLaunchTemplate',
+  'ModifyInstanceMetadataDefaults',
+]);
 
 /**
  * The bucket an EC2 action draws from. Non-mutating actions share one category bucket, as in AWS;
@@ -43,4 +48,3 @@ export function classifyEc2(action: string, input: Record<string, unknown> = {})
   }
   return 'mutating';
 }
-

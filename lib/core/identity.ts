@@ -33,13 +33,17 @@ export function gatePolicy(base: Policy, gate: IdentityGate, r: IdentityReadines
   if (gate === 'hold') {
     return {
       policy: { ...base, holdHopLimit: true },
-      notes: [`cluster ${r.cluster}: ${why}; IDENTITY_GATE=hold kept the hop limit and only required tokens. Set up IRSA or Pod Identity, then lower the hop limit.`],
+      notes: [
+        `cluster ${r.cluster}: ${why}; IDENTITY_GATE=hold kept the hop limit and only required tokens. Set up IRSA or Pod Identity, then lower the hop limit.`,
+      ],
       details,
     };
   }
   return {
     policy: base,
-    notes: [`cluster ${r.cluster}: ${why}. Pods that used the node role's credentials lose them at hop limit ${base.maxHopLimit}; move them to IRSA or Pod Identity.`],
+    notes: [
+      `cluster ${r.cluster}: ${why}. Pods that used the node role's credentials lose them at hop limit ${base.maxHopLimit}; move them to IRSA or Pod Identity.`,
+    ],
     details,
   };
 }

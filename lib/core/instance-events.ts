@@ -66,6 +66,12 @@ export function parseInstanceEvent(raw: unknown, selfRoleNames: string[]): Insta
   if (found.length === 0) {
     return { kind: 'ignored', reason: 'no-resources', message: `${d.eventName} names no instances`, trigger };
   }
-  const base = { region: trigger.region, account: trigger.account, actor: trigger.actor, eventId: trigger.eventId, eventTime: trigger.eventTime };
+  const base = {
+    region: trigger.region,
+    account: trigger.account,
+    actor: trigger.actor,
+    eventId: trigger.eventId,
+    eventTime: trigger.eventTime,
+  };
   return { kind: 'targets', trigger, targets: found.map((f) => ({ ...base, ...f })) };
 }

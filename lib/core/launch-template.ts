@@ -56,7 +56,14 @@ export function judgeVersions(t: TemplateInfo, versions: TemplateVersion[], poli
     const v = versions.find((x) => x.version === version);
     if (!v) return [];
     const ev = evaluate(v.metadataOptions ?? {}, policy);
-    return [{ version, roles, ...(v.metadataOptions ? { before: v.metadataOptions } : {}), violations: ev.compliant ? [] : describeViolations(ev.violations) }];
+    return [
+      {
+        version,
+        roles,
+        ...(v.metadataOptions ? { before: v.metadataOptions } : {}),
+        violations: ev.compliant ? [] : describeViolations(ev.violations),
+      },
+    ];
   });
 }
 
@@ -86,12 +93,27 @@ const fixSource = (description: string | undefined): number | undefined => {
   return m ? Number(m[1]) : undefined;
 };
 
-function planOne(v: TemplateVersion | undefined, version: number, policy: Policy, kind: TemplateFix['kind'], makeDefault: boolean, latestAfter?: number): TemplateFix {
+function planOne(
+  v: TemplateVersion | undefined,
+  version: number,
+  policy: Policy,
+  kind: TemplateFix['kind'],
+  makeDefault: boolean,
+  latestAfter?: number,
+): TemplateFix {
   const before = v?.metadataOptions ?? {};
   const ev = evaluate(before, policy);
   const common = { sourceVersion: version, kind, makeDefault, ...(v?.metadataOptions ? { before: v.metadataOptions } : {}) };
   if (ev.compliant) {
-    return { ...common, metadataOptions: before, violations: [], description: `imds-guard: copy of version ${version}, so $Latest keeps its content after version ${latestAfter} was fixed`.slice(0, 255) };
+    return {
+      ...common,
+      metadataOptions: before,
+      violations: [],
+      description: `imds-guard: copy of version ${version}, so $Latest keeps its content after version ${latestAfter} was fixed`.slice(
+        0,
+        255,
+      ),
+    };
   }
   return {
     ...common,
@@ -109,7 +131,9 @@ function planOne(v: TemplateVersion | undefined, version: number, policy: Policy
  */
 export function planFixes(targets: FixTarget[], latest: number, versions: TemplateVersion[], policy: Policy): TemplateFix[] {
   const byVersion = new Map(versions.map((v) => [v.version, v]));
-  const ordered = [...new Map(targets.map((t) => [t.version, t])).values()].sort((a, b) => Number(b.makeDefault) - Number(a.makeDefault) || a.version - b.version);
+  const ordered = [...new Map(targets.map((t) => [t.version, t])).values()].sort(
+    (a, b) => Number(b.makeDefault) - Number(a.makeDefault) || a.version - b.version,
+  );
   const fixes = ordered.map((t) => {
     const fix = planOne(byVersion.get(t.version), t.version, policy, 'fix', t.makeDefault);
     const reuse = existingFix(versions, t.version, policy)?.version;
@@ -134,13 +158,22 @@ export function planTemplateFixes(verdicts: VersionVerdict[], policy: Policy, ve
   const bad = verdicts.filter((v) => v.violations.length > 0 && (v.roles.includes('default') || v.roles.includes('latest')));
   if (bad.length === 0 || latest === undefined) return [];
   const known = new Map(versions.map((v) => [v.version, v]));
-  for (const v of verdicts) if (!known.has(v.version)) known.set(v.version, { version: v.version, ...(v.before ? { metadataOptions: v.before } : {}), instanceTags: {} });
-  return planFixes(bad.map((v) => ({ version: v.version, makeDefault: v.roles.includes('default') })), latest, [...known.values()], policy);
+  for (const v of verdicts)
+    if (!known.has(v.version))
+      known.set(v.version, { version: v.version, ...(v.before ? { metadataOptions: v.before } : {}), instanceTags: {} });
+  return planFixes(
+    bad.map((v) => ({ version: v.version, makeDefault: v.roles.includes('default') })),
+    latest,
+    [...known.values()],
+    policy,
+  );
 }
 
 /** A compliant version imds-guard already derived from `source` (so a second trigger reuses it). */
 export function existingFix(versions: TemplateVersion[], source: number, policy: Policy): TemplateVersion | undefined {
-  return versions.find((v) => v.version > source && fixSource(v.description) === source && evaluate(v.metadataOptions ?? {}, policy).compliant);
+  return versions.find(
+    (v) => v.version > source && fixSource(v.description) === source && evaluate(v.metadataOptions ?? {}, policy).compliant,
+  );
 }
 
 /**

@@ -65,7 +65,7 @@ function resourceLine(r: AuditRecord): string {
       : r.before
         ? `(${formatOptions(r.before)})`
         : '';
-  const why = r.error ? `error ${r.error.name}: ${r.error.message}` : r.reason ?? '';
+  const why = r.error ? `error ${r.error.name}: ${r.error.message}` : (r.reason ?? '');
   return [`${r.outcome.toUpperCase()} ${r.resource.type} ${r.resource.id}`, where && `(${where})`, change, why && `- ${why}`]
     .filter(Boolean)
     .join(' ');

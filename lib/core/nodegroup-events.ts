@@ -26,6 +26,7 @@ export function parseNodegroupEvent(raw: unknown, selfRoleNames: string[]): Node
   const ng = prop(d.responseElements, 'nodegroup');
   const cluster = name(prop(req, 'name'), prop(req, 'clusterName'), prop(ng, 'clusterName'));
   const nodegroup = name(prop(req, 'nodegroupName'), prop(ng, 'nodegroupName'));
-  if (!cluster || !nodegroup) return { kind: 'ignored', reason: 'no-resources', message: `${d.eventName} names no cluster and node group`, trigger };
+  if (!cluster || !nodegroup)
+    return { kind: 'ignored', reason: 'no-resources', message: `${d.eventName} names no cluster and node group`, trigger };
   return { kind: 'targets', trigger, targets: [{ region: trigger.region, account: trigger.account, cluster, nodegroup }] };
 }

@@ -19,10 +19,20 @@ export function identifyNode(tags: Tags): NodeIdentity {
     .find(({ m, v }) => m && (v === 'owned' || v === 'shared'))?.m?.[1];
 
   if (tags['eks:nodegroup-name'] || (tags['eks:cluster-name'] && tags['aws:autoscaling:groupName'])) {
-    return { eks: true, launcher: 'managed-nodegroup', cluster: tags['eks:cluster-name'] ?? k8sCluster, nodegroup: tags['eks:nodegroup-name'] };
+    return {
+      eks: true,
+      launcher: 'managed-nodegroup',
+      cluster: tags['eks:cluster-name'] ?? k8sCluster,
+      nodegroup: tags['eks:nodegroup-name'],
+    };
   }
   if (tags['karpenter.sh/nodepool'] || tags['karpenter.k8s.aws/ec2nodeclass']) {
-    return { eks: true, launcher: 'karpenter', cluster: tags['eks:eks-cluster-name'] ?? k8sCluster, nodegroup: tags['karpenter.sh/nodepool'] };
+    return {
+      eks: true,
+      launcher: 'karpenter',
+      cluster: tags['eks:eks-cluster-name'] ?? k8sCluster,
+      nodegroup: tags['karpenter.sh/nodepool'],
+    };
   }
   if (tags['eks:eks-cluster-name']) return { eks: true, launcher: 'auto-mode', cluster: tags['eks:eks-cluster-name'] };
   const eksctl = tags['alpha.eksctl.io/cluster-name'];

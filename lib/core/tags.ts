@@ -3,7 +3,11 @@ export type Tags = Record<string, string>;
 
 export function toTags(raw: unknown): Tags {
   if (!raw) return {};
-  const list = Array.isArray(raw) ? raw : typeof raw === 'object' && raw !== null && 'items' in raw ? (raw as { items: unknown }).items : undefined;
+  const list = Array.isArray(raw)
+    ? raw
+    : typeof raw === 'object' && raw !== null && 'items' in raw
+      ? (raw as { items: unknown }).items
+      : undefined;
   if (Array.isArray(list)) {
     const out: Tags = {};
     for (const t of list) {

@@ -33,10 +33,13 @@ export function parseTemplateEvent(raw: unknown, selfRoleNames: string[]): Templ
   const res = prop(d.responseElements, `${d.eventName}Response`) ?? d.responseElements;
   const lt = prop(res, 'launchTemplate');
   const ltv = prop(res, 'launchTemplateVersion');
-  const id = str(prop(req, 'LaunchTemplateId'), LT_ID) ?? str(prop(lt, 'launchTemplateId'), LT_ID) ?? str(prop(ltv, 'launchTemplateId'), LT_ID);
+  const id =
+    str(prop(req, 'LaunchTemplateId'), LT_ID) ?? str(prop(lt, 'launchTemplateId'), LT_ID) ?? str(prop(ltv, 'launchTemplateId'), LT_ID);
   const name = str(prop(req, 'LaunchTemplateName'), LT_NAME) ?? str(prop(lt, 'launchTemplateName'), LT_NAME);
   const version =
-    versionOf(prop(ltv, 'versionNumber')) ?? versionOf(prop(req, 'SetDefaultVersion', 'DefaultVersion')) ?? versionOf(prop(lt, 'latestVersionNumber'));
+    versionOf(prop(ltv, 'versionNumber')) ??
+    versionOf(prop(req, 'SetDefaultVersion', 'DefaultVersion')) ??
+    versionOf(prop(lt, 'latestVersionNumber'));
   if (!id && !name) return { kind: 'ignored', reason: 'no-resources', message: `${d.eventName} names no launch template`, trigger };
   const target: LaunchTemplateTarget = {
     region: trigger.region,

@@ -13,7 +13,10 @@ export function policyProvider(base: Policy, gate: IdentityGate, clients: () => 
     if (gate === 'off' || !cluster) return Promise.resolve({ policy: base, notes: [] });
     if (!seen.has(cluster)) {
       const { eks, iam } = clients();
-      seen.set(cluster, identityReadiness(eks, iam, cluster).then((r) => gatePolicy(base, gate, r)));
+      seen.set(
+        cluster,
+        identityReadiness(eks, iam, cluster).then((r) => gatePolicy(base, gate, r)),
+      );
     }
     return seen.get(cluster)!;
   };

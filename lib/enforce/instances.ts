@@ -46,10 +46,19 @@ export async function enforceInstances(targets: InstanceTarget[], trigger: Trigg
   } catch (err) {
     // Describe failed even after the SDK's retries: every target still ends in a record.
     const e = err as Error;
-    for (const t of targets) emit(instance.describe(t, run.settings, { ...base, outcome: 'failed', error: { name: e.name, message: e.message }, reason: 'could not describe the instance' }));
+    for (const t of targets)
+      emit(
+        instance.describe(t, run.settings, {
+          ...base,
+          outcome: 'failed',
+          error: { name: e.name, message: e.message },
+          reason: 'could not describe the instance',
+        }),
+      );
     return records;
   }
-  for (const t of found.gone) emit(instance.describe(t, run.settings, { ...base, outcome: 'gone', reason: 'instance not found (terminated)' }));
+  for (const t of found.gone)
+    emit(instance.describe(t, run.settings, { ...base, outcome: 'gone', reason: 'instance not found (terminated)' }));
 
   const limit = pLimit(run.concurrency);
   await Promise.all(
@@ -59,19 +68,42 @@ export async function enforceInstances(targets: InstanceTarget[], trigger: Trigg
         const gate = await run.policyFor(identifyNode(i.tags).cluster);
         const decision = instance.evaluate(i, gate.policy, run.settings);
         const subject = await withOwnerTags(i, decision.node, run);
-        const facts = { ...base, node: decision.node, before: i.metadataOptions, notes: gate.notes, ...(gate.details ? { details: gate.details } : {}) };
+        const facts = {
+          ...base,
+          node: decision.node,
+          before: i.metadataOptions,
+          notes: gate.notes,
+          ...(gate.details ? { details: gate.details } : {}),
+        };
         if (decision.action === 'skip') {
           emit(instance.describe(subject, run.settings, { ...facts, outcome: decision.outcome, reason: decision.reason, notes: [] }));
           return;
         }
         const desired = applyRemediation(i.metadataOptions, decision.remediation);
         if (run.mode === 'dry-run') {
-          emit(instance.describe(subject, run.settings, { ...facts, outcome: 'would-remediate', desired, after: desired, violations: decision.violations, reason: 'dry run: no change made' }));
+          emit(
+            instance.describe(subject, run.settings, {
+              ...facts,
+              outcome: 'would-remediate',
+              desired,
+              after: desired,
+              violations: decision.violations,
+              reason: 'dry run: no change made',
+            }),
+          );
           return;
         }
         const first = await instance.remediate(run.ec2, i, decision.remediation);
         const record = (res: instance.RemediateResult) =>
-          emit(instance.describe(subject, run.settings, { ...facts, desired, violations: decision.violations, ...res, ...(res.outcome === 'remediated' ? { after: res.after } : {}) }));
+          emit(
+            instance.describe(subject, run.settings, {
+              ...facts,
+              desired,
+              violations: decision.violations,
+              ...res,
+              ...(res.outcome === 'remediated' ? { after: res.after } : {}),
+            }),
+          );
         if (first.outcome === 'gone' && isFresh(i)) return { first, remediation: decision.remediation, record };
         record(first);
         return undefined;

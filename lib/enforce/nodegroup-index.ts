@@ -28,6 +28,6 @@ export function nodegroupIndex(eks: EKSClient): UsedBy {
   return async (id, name) => {
     index ??= build();
     const map = await index;
-    return [...(map.get(id) ?? []), ...(name ? map.get(name) ?? [] : [])];
+    return [...(map.get(id) ?? []), ...(name ? (map.get(name) ?? []) : [])];
   };
 }

@@ -26,12 +26,22 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
     found = await ng.find(run.eks, run.ec2, target);
   } catch (err) {
     const e = err as Error;
-    return [ng.describe(stub, run.settings, {}, { ...base, outcome: 'failed', error: { name: e.name, message: e.message }, reason: 'could not describe the node group' })];
+    return [
+      ng.describe(
+        stub,
+        run.settings,
+        {},
+        { ...base, outcome: 'failed', error: { name: e.name, message: e.message }, reason: 'could not describe the node group' },
+      ),
+    ];
   }
   if (!found) return [ng.describe(stub, run.settings, {}, { ...base, outcome: 'gone', reason: 'node group no longer exists' })];
 
   const tags = found.template ? lt.ownerTags(found.template) : {};
-  if (run.settings.exemptClusters.includes(target.cluster) || found.nodegroup.tags[run.settings.exemptTagKey]?.toLowerCase() === run.settings.exemptTagValue.toLowerCase()) {
+  if (
+    run.settings.exemptClusters.includes(target.cluster) ||
+    found.nodegroup.tags[run.settings.exemptTagKey]?.toLowerCase() === run.settings.exemptTagValue.toLowerCase()
+  ) {
     return [ng.describe(found, run.settings, tags, { ...base, outcome: 'exempt', reason: 'exempt by cluster list or tag' })];
   }
   const gate = await run.policyFor(target.cluster);
@@ -41,11 +51,38 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
     ...base,
     notes: gate.notes,
     ...(d.before ? { before: d.before } : {}),
-    details: { launchTemplate: template ? { id: template.id, name: template.name, pinnedVersion: found.pinnedVersion, eksManaged: d.action === 'report' && d.reason.includes('EKS-created') } : null, status: found.nodegroup.status, ...(gate.details ?? {}) },
+    details: {
+      launchTemplate: template
+        ? {
+            id: template.id,
+            name: template.name,
+            pinnedVersion: found.pinnedVersion,
+            eksManaged: d.action === 'report' && d.reason.includes('EKS-created'),
+          }
+        : null,
+      status: found.nodegroup.status,
+      ...(gate.details ?? {}),
+    },
   };
-  if (d.action === 'compliant') return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'compliant', reason: `launch template version ${found.pinnedVersion} meets the policy`, notes: [] })];
+  if (d.action === 'compliant')
+    return [
+      ng.describe(found, run.settings, tags, {
+        ...facts,
+        outcome: 'compliant',
+        reason: `launch template version ${found.pinnedVersion} meets the policy`,
+        notes: [],
+      }),
+    ];
   if (d.action === 'report') {
-    return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'reported', reason: d.reason, violations: d.violations, details: { ...facts.details, ...(d.recommendation ? { recommendation: d.recommendation } : {}) } })];
+    return [
+      ng.describe(found, run.settings, tags, {
+        ...facts,
+        outcome: 'reported',
+        reason: d.reason,
+        violations: d.violations,
+        details: { ...facts.details, ...(d.recommendation ? { recommendation: d.recommendation } : {}) },
+      }),
+    ];
   }
   const desired = d.fix.metadataOptions;
   const status = found.nodegroup.status;
@@ -55,11 +92,32 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
     // With a compliant version already made and no rollout to do now, enforce would change nothing: say so.
     if (reuse !== undefined && !d.latest && (!run.rollout || !active)) {
       const command = ng.rolloutCommand(found.nodegroup, target.region, template!.id, reuse);
-      return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'reported', desired, violations: d.violations, details: { ...facts.details, rolloutCommand: command }, reason: `compliant launch template version ${reuse} exists; ${waitOrOptIn(run.rollout, status)}. Run: ${command}` })];
+      return [
+        ng.describe(found, run.settings, tags, {
+          ...facts,
+          outcome: 'reported',
+          desired,
+          violations: d.violations,
+          details: { ...facts.details, rolloutCommand: command },
+          reason: `compliant launch template version ${reuse} exists; ${waitOrOptIn(run.rollout, status)}. Run: ${command}`,
+        }),
+      ];
     }
     const make = reuse !== undefined ? `use existing compliant version ${reuse}` : `create a compliant version from ${d.fix.sourceVersion}`;
-    const roll = run.rollout ? (active ? ' and roll the node group onto it' : ` (the rollout waits for ACTIVE; the node group is ${status})`) : '';
-    return [ng.describe(found, run.settings, tags, { ...facts, outcome: 'would-remediate', desired, violations: d.violations, reason: `dry run: would ${make}${d.latest ? `, then version ${d.latest.sourceVersion} again so $Latest keeps its content` : ''}${roll}` })];
+    const roll = run.rollout
+      ? active
+        ? ' and roll the node group onto it'
+        : ` (the rollout waits for ACTIVE; the node group is ${status})`
+      : '';
+    return [
+      ng.describe(found, run.settings, tags, {
+        ...facts,
+        outcome: 'would-remediate',
+        desired,
+        violations: d.violations,
+        reason: `dry run: would ${make}${d.latest ? `, then version ${d.latest.sourceVersion} again so $Latest keeps its content` : ''}${roll}`,
+      }),
+    ];
   }
   const r = await ng.remediate(run.eks, run.ec2, found, d, run.rollout);
   const command = r.newVersion ? ng.rolloutCommand(found.nodegroup, target.region, template!.id, r.newVersion) : undefined;
@@ -75,7 +133,8 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
     ...(command ? { rolloutCommand: command } : {}),
   };
   const common = { ...facts, desired, violations: d.violations, details, ...(r.requestId ? { requestId: r.requestId } : {}) };
-  const copied = d.latest && r.latestCopy?.newVersion !== undefined && !r.latestCopy.error ? lt.latestCopyNote(d.latest, r.latestCopy.newVersion) : '';
+  const copied =
+    d.latest && r.latestCopy?.newVersion !== undefined && !r.latestCopy.error ? lt.latestCopyNote(d.latest, r.latestCopy.newVersion) : '';
   if (r.error) {
     const what = {
       create: 'could not create a compliant version',
@@ -85,8 +144,22 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
     }[r.failedStep ?? 'create'];
     return [ng.describe(found, run.settings, tags, { ...common, outcome: 'failed', error: r.error, reason: what })];
   }
-  if (r.rolledOut) return [ng.describe(found, run.settings, tags, { ...common, outcome: 'remediated', after: desired, reason: `rolling out launch template version ${r.newVersion}${copied} (update ${r.updateId ?? 'started'})` })];
-  return [ng.describe(found, run.settings, tags, { ...common, outcome: 'reported', reason: `compliant launch template version ${r.newVersion} is ready${copied}; ${waitOrOptIn(run.rollout, status)}. Run: ${command}` })];
+  if (r.rolledOut)
+    return [
+      ng.describe(found, run.settings, tags, {
+        ...common,
+        outcome: 'remediated',
+        after: desired,
+        reason: `rolling out launch template version ${r.newVersion}${copied} (update ${r.updateId ?? 'started'})`,
+      }),
+    ];
+  return [
+    ng.describe(found, run.settings, tags, {
+      ...common,
+      outcome: 'reported',
+      reason: `compliant launch template version ${r.newVersion} is ready${copied}; ${waitOrOptIn(run.rollout, status)}. Run: ${command}`,
+    }),
+  ];
 }
 
 function waitOrOptIn(rollout: boolean, status: string): string {

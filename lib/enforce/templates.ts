@@ -30,7 +30,14 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
     });
   } catch (err) {
     const e = err as Error;
-    return [lt.describe(ref, run.settings, { ...base, outcome: 'failed', error: { name: e.name, message: e.message }, reason: 'could not describe the launch template' })];
+    return [
+      lt.describe(ref, run.settings, {
+        ...base,
+        outcome: 'failed',
+        error: { name: e.name, message: e.message },
+        reason: 'could not describe the launch template',
+      }),
+    ];
   }
   if (!found) return [lt.describe(ref, run.settings, { ...base, outcome: 'gone', reason: 'launch template no longer exists' })];
 
@@ -48,7 +55,14 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
       found = await lt.withVersionsAfter(run.ec2, found, t.defaultVersion);
     } catch (err) {
       const e = err as Error;
-      return [lt.describe(subject, run.settings, { ...base, outcome: 'failed', error: { name: e.name, message: e.message }, reason: 'could not describe the launch template versions' })];
+      return [
+        lt.describe(subject, run.settings, {
+          ...base,
+          outcome: 'failed',
+          error: { name: e.name, message: e.message },
+          reason: 'could not describe the launch template versions',
+        }),
+      ];
     }
     d = lt.evaluate(found, gate.policy, run.settings, usedBy, affected);
   }
@@ -75,10 +89,25 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
   const copy = d.fixes.find((f) => f.kind === 'latest');
   if (run.mode === 'dry-run') {
     return fixes.map((f, i) => {
-      const what = f.reuse !== undefined ? `make version ${f.reuse} (made from version ${f.sourceVersion} by an earlier run) the default` : `create a version from ${f.sourceVersion}${f.makeDefault ? ' and make it the default' : ''}`;
-      const then = i === 0 && copy ? `, then version ${copy.sourceVersion} again${copy.violations.length ? ' (fixed)' : ''} so $Latest keeps its content` : '';
+      const what =
+        f.reuse !== undefined
+          ? `make version ${f.reuse} (made from version ${f.sourceVersion} by an earlier run) the default`
+          : `create a version from ${f.sourceVersion}${f.makeDefault ? ' and make it the default' : ''}`;
+      const then =
+        i === 0 && copy
+          ? `, then version ${copy.sourceVersion} again${copy.violations.length ? ' (fixed)' : ''} so $Latest keeps its content`
+          : '';
       // sourceVersion keeps the two records of one template (default and latest) apart, as in enforce mode.
-      return lt.describe(subject, run.settings, { ...facts, details: { ...facts.details, sourceVersion: f.sourceVersion }, outcome: 'would-remediate', ...(f.before ? { before: f.before } : {}), desired: f.metadataOptions, after: f.metadataOptions, reason: `dry run: would ${what}${then}`, violations: f.violations });
+      return lt.describe(subject, run.settings, {
+        ...facts,
+        details: { ...facts.details, sourceVersion: f.sourceVersion },
+        outcome: 'would-remediate',
+        ...(f.before ? { before: f.before } : {}),
+        desired: f.metadataOptions,
+        after: f.metadataOptions,
+        reason: `dry run: would ${what}${then}`,
+        violations: f.violations,
+      });
     });
   }
   const results = await lt.remediate(run.ec2, t, d.fixes);
@@ -86,17 +115,49 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
   return fixes.map((f, i) => {
     const r = results[d.fixes.indexOf(f)]!;
     const latest = i === 0 ? copyResult : undefined;
-    const latestCopy = latest ? { sourceVersion: latest.sourceVersion, ...(latest.newVersion !== undefined ? { newVersion: latest.newVersion } : {}), ...(latest.error ? { error: latest.error } : {}) } : undefined;
-    const details = { ...facts.details, sourceVersion: f.sourceVersion, newVersion: r.newVersion, madeDefault: r.madeDefault, ...(r.reused ? { reusedVersion: true } : {}), ...(latestCopy ? { latestCopy } : {}) };
+    const latestCopy = latest
+      ? {
+          sourceVersion: latest.sourceVersion,
+          ...(latest.newVersion !== undefined ? { newVersion: latest.newVersion } : {}),
+          ...(latest.error ? { error: latest.error } : {}),
+        }
+      : undefined;
+    const details = {
+      ...facts.details,
+      sourceVersion: f.sourceVersion,
+      newVersion: r.newVersion,
+      madeDefault: r.madeDefault,
+      ...(r.reused ? { reusedVersion: true } : {}),
+      ...(latestCopy ? { latestCopy } : {}),
+    };
     const common = { ...facts, ...(f.before ? { before: f.before } : {}), desired: f.metadataOptions, violations: f.violations, details };
-    const made = r.newVersion === undefined ? '' : r.reused ? `version ${r.newVersion} (made from version ${f.sourceVersion} by an earlier run)` : `created version ${r.newVersion} from version ${f.sourceVersion}`;
+    const made =
+      r.newVersion === undefined
+        ? ''
+        : r.reused
+          ? `version ${r.newVersion} (made from version ${f.sourceVersion} by an earlier run)`
+          : `created version ${r.newVersion} from version ${f.sourceVersion}`;
     const copied = copy && latest?.newVersion !== undefined && !latest.error ? lt.latestCopyNote(copy, latest.newVersion) : '';
     const error = r.error ?? latest?.error;
     if (error) {
-      const lost = latest?.error && r.newVersion !== undefined && !r.reused ? `; $Latest is now version ${r.newVersion} (version ${f.sourceVersion}'s content, not version ${latest.sourceVersion}'s) until a retry copies version ${latest.sourceVersion}` : '';
-      return lt.describe(subject, run.settings, { ...common, outcome: 'failed', error, reason: `could not fix version ${f.sourceVersion}${made ? ` (${made}${copied})` : ''}${lost}` });
+      const lost =
+        latest?.error && r.newVersion !== undefined && !r.reused
+          ? `; $Latest is now version ${r.newVersion} (version ${f.sourceVersion}'s content, not version ${latest.sourceVersion}'s) until a retry copies version ${latest.sourceVersion}`
+          : '';
+      return lt.describe(subject, run.settings, {
+        ...common,
+        outcome: 'failed',
+        error,
+        reason: `could not fix version ${f.sourceVersion}${made ? ` (${made}${copied})` : ''}${lost}`,
+      });
     }
     const how = r.reused ? `made ${made} the default` : `${made}${r.madeDefault ? ' and made it the default' : ''}`;
-    return lt.describe(subject, run.settings, { ...common, outcome: 'remediated', after: f.metadataOptions, ...(r.requestId ? { requestId: r.requestId } : {}), reason: `${how}${copied}` });
+    return lt.describe(subject, run.settings, {
+      ...common,
+      outcome: 'remediated',
+      after: f.metadataOptions,
+      ...(r.requestId ? { requestId: r.requestId } : {}),
+      reason: `${how}${copied}`,
+    });
   });
 }

@@ -67,7 +67,14 @@ type Child = z.infer<typeof ChildSchema>;
 
 export type BackfillHandlerResult =
   | { status: 'invalid'; message: string; issues: string[] }
-  | { status: 'fanned-out'; runId: string; regions: string[]; invocations: number; notStarted?: string[]; error?: { name: string; message: string } }
+  | {
+      status: 'fanned-out';
+      runId: string;
+      regions: string[];
+      invocations: number;
+      notStarted?: string[];
+      error?: { name: string; message: string };
+    }
   | { status: 'continued'; runId: string; region: string; link: number; afterInstanceId: string; remaining: number; counts: Counts }
   | { status: 'done'; runId: string; region: string; link: number; counts: Counts; error?: { name: string; message: string } };
 
@@ -93,7 +100,9 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
   const home = () => process.env.AWS_REGION ?? regionOfArn(topicArn);
 
   const invoke = async (functionArn: string, payload: BackfillEvent) => {
-    await lambdaFor(regionOfArn(functionArn)).send(new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(payload)) }));
+    await lambdaFor(regionOfArn(functionArn)).send(
+      new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
+    );
   };
 
   async function fanOut(event: BackfillEvent, context: Context): Promise<BackfillHandlerResult> {
@@ -103,7 +112,11 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
     const startedAt = new Date(now()).toISOString();
     const settled = await Promise.allSettled(
       regions.map((region) =>
-        invoke(context.invokedFunctionArn, { ...event, regions: [region], child: { runId, region, link: 0, account: caller.account, actor: caller.arn, startedAt, counts: {}, identityNotReady: [] } }),
+        invoke(context.invokedFunctionArn, {
+          ...event,
+          regions: [region],
+          child: { runId, region, link: 0, account: caller.account, actor: caller.arn, startedAt, counts: {}, identityNotReady: [] },
+        }),
       ),
     );
     const failed = regions.filter((_, i) => settled[i]!.status === 'rejected');
@@ -122,15 +135,35 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
     const error = { name: 'FanOutError', message: why };
     const mode = event.mode === 'enforce' ? 'enforce' : 'dry-run';
     const finishedAt = new Date(now()).toISOString();
-    await publishMessages(sns(), topicArn, failed.map((region) => renderSummaryMessage(summarize(run, mode, [{ ...regionSummary({ region, records: [] }), error }], finishedAt), config.DEFAULT_OWNER)));
+    await publishMessages(
+      sns(),
+      topicArn,
+      failed.map((region) =>
+        renderSummaryMessage(
+          summarize(run, mode, [{ ...regionSummary({ region, records: [] }), error }], finishedAt),
+          config.DEFAULT_OWNER,
+        ),
+      ),
+    );
     logger.error('backfill Regions not started', { backfill: { runId, failed, error } });
     metrics.addMetric(REGIONS_NOT_STARTED_METRIC, MetricUnit.Count, failed.length);
     return { status: 'fanned-out', runId, regions: started, invocations: started.length, notStarted: failed, error };
   }
 
   async function runChild(event: BackfillEvent, child: Child, context: Context): Promise<BackfillHandlerResult> {
-    const cfg: Config = { ...config, ...(event.scope ? { SCOPE: event.scope } : {}), ...(event.rollout !== undefined ? { ROLLOUT: event.rollout } : {}) };
-    const run: RunInfo = { runId: child.runId, account: child.account, actor: child.actor, startedAt: child.startedAt, source: 'backfill', eventName: event.mode === 'scan' ? 'Scan' : 'Backfill' };
+    const cfg: Config = {
+      ...config,
+      ...(event.scope ? { SCOPE: event.scope } : {}),
+      ...(event.rollout !== undefined ? { ROLLOUT: event.rollout } : {}),
+    };
+    const run: RunInfo = {
+      runId: child.runId,
+      account: child.account,
+      actor: child.actor,
+      startedAt: child.startedAt,
+      source: 'backfill',
+      eventName: event.mode === 'scan' ? 'Scan' : 'Backfill',
+    };
     const result = await runBackfill({
       config: cfg,
       run,
@@ -155,14 +188,51 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
     const base = { runId: child.runId, region: child.region, link: child.link };
 
     if (region.continuation && !region.error && child.link + 1 < MAX_LINKS) {
-      const next: Child = { ...child, link: child.link + 1, afterInstanceId: region.continuation.afterInstanceId, counts, identityNotReady, ...(accountDefaultsCompliant !== undefined ? { accountDefaultsCompliant } : {}) };
+      const next: Child = {
+        ...child,
+        link: child.link + 1,
+        afterInstanceId: region.continuation.afterInstanceId,
+        counts,
+        identityNotReady,
+        ...(accountDefaultsCompliant !== undefined ? { accountDefaultsCompliant } : {}),
+      };
       await invoke(context.invokedFunctionArn, { ...event, child: next });
-      logger.info('backfill continues', { backfill: { ...base, afterInstanceId: next.afterInstanceId, remaining: region.continuation.remaining } });
-      return { status: 'continued', ...base, afterInstanceId: region.continuation.afterInstanceId, remaining: region.continuation.remaining, counts };
+      logger.info('backfill continues', {
+        backfill: { ...base, afterInstanceId: next.afterInstanceId, remaining: region.continuation.remaining },
+      });
+      return {
+        status: 'continued',
+        ...base,
+        afterInstanceId: region.continuation.afterInstanceId,
+        remaining: region.continuation.remaining,
+        counts,
+      };
     }
 
-    const error = region.error ?? (region.continuation ? { name: 'TooManyLinks', message: `stopped after ${MAX_LINKS} invocations with ${region.continuation.remaining} instances left; run the backfill again` } : undefined);
-    const summary = summarize(run, result.mode, [{ ...rs, counts, byType: rs.byType, identityNotReady, ...(accountDefaultsCompliant !== undefined ? { accountDefaultsCompliant } : {}), ...(error ? { error } : {}), links: child.link + 1 }], new Date(now()).toISOString());
+    const error =
+      region.error ??
+      (region.continuation
+        ? {
+            name: 'TooManyLinks',
+            message: `stopped after ${MAX_LINKS} invocations with ${region.continuation.remaining} instances left; run the backfill again`,
+          }
+        : undefined);
+    const summary = summarize(
+      run,
+      result.mode,
+      [
+        {
+          ...rs,
+          counts,
+          byType: rs.byType,
+          identityNotReady,
+          ...(accountDefaultsCompliant !== undefined ? { accountDefaultsCompliant } : {}),
+          ...(error ? { error } : {}),
+          links: child.link + 1,
+        },
+      ],
+      new Date(now()).toISOString(),
+    );
     await publishMessages(sns(), topicArn, [renderSummaryMessage(summary, config.DEFAULT_OWNER)]);
     logger.info('backfill region complete', { backfill: { ...base, counts, ...(error ? { error } : {}) } });
     return { status: 'done', ...base, counts, ...(error ? { error } : {}) };
@@ -173,7 +243,11 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
     if (!parsed.success) {
       const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
       logger.error('rejected backfill input', { rejection: { reason: 'invalid-input', issues } });
-      return { status: 'invalid', message: 'expected {"mode": "scan"|"enforce"|"dry-run", "regions"?: [...], "scope"?: "eks"|"all", "clusters"?: [...]}', issues };
+      return {
+        status: 'invalid',
+        message: 'expected {"mode": "scan"|"enforce"|"dry-run", "regions"?: [...], "scope"?: "eks"|"all", "clusters"?: [...]}',
+        issues,
+      };
     }
     const event = parsed.data;
     return event.child ? runChild(event, event.child, context) : fanOut(event, context);

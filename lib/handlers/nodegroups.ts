@@ -6,7 +6,14 @@ import { makeEventHandler } from './event-handler.js';
 
 export function makeNodegroupHandler(config: Config) {
   return makeEventHandler(config, parseNodegroupEvent, async (targets, trigger, ctx) => {
-    const run = { eks: ctx.clients.eks, ec2: ctx.clients.ec2, mode: config.MODE, rollout: config.ROLLOUT, settings: ctx.settings, policyFor: ctx.policyFor };
+    const run = {
+      eks: ctx.clients.eks,
+      ec2: ctx.clients.ec2,
+      mode: config.MODE,
+      rollout: config.ROLLOUT,
+      settings: ctx.settings,
+      policyFor: ctx.policyFor,
+    };
     return (await Promise.all(targets.map((t) => enforceNodegroup(t, trigger, run)))).flat();
   });
 }

@@ -45,14 +45,18 @@ export function makeNotifySlackHandler(config: SlackConfig, deps: NotifyDeps = {
       if (parsed.kind === 'invalid') {
         // A retry would fail the same way: log, count, skip.
         invalid++;
-        logger.error('rejected SNS message', { rejection: { reason: 'invalid-message', messageId: rec?.Sns?.MessageId, message: parsed.message, issues: parsed.issues } });
+        logger.error('rejected SNS message', {
+          rejection: { reason: 'invalid-message', messageId: rec?.Sns?.MessageId, message: parsed.message, issues: parsed.issues },
+        });
         metrics.addMetric('slackInvalidMessages', MetricUnit.Count, 1);
         continue;
       }
       batches.push(...parsed.batches);
     }
     // SNS delivers one record per invocation today; regroup anyway so a batch never splits an owner's trigger.
-    const groups = groupByOwnerAndTrigger(batches.flatMap((b) => b.records.map((r) => ({ ...r, resource: { ...r.resource, owner: b.owner } }))));
+    const groups = groupByOwnerAndTrigger(
+      batches.flatMap((b) => b.records.map((r) => ({ ...r, resource: { ...r.resource, owner: b.owner } }))),
+    );
 
     const deadline = context ? Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS : undefined;
     const deliveries: Delivery[] = [];
@@ -80,17 +84,24 @@ async function deliver(g: OwnerBatch, config: SlackConfig, opts: NotifyDeps & { 
   try {
     const url = await readWebhookUrl(route.ref, config.cacheSeconds);
     const msg = renderSlackMessage(g.records, g.owner);
-    const res = await postToSlack(url, { ...msg, unfurl_links: false, unfurl_media: false }, {
-      maxAttempts: config.maxAttempts,
-      ...opts,
-      onRetry: (r) => logger.warn('Slack post retry', { slack: { ...base, parameter, ...r } }),
+    const res = await postToSlack(
+      url,
+      { ...msg, unfurl_links: false, unfurl_media: false },
+      {
+        maxAttempts: config.maxAttempts,
+        ...opts,
+        onRetry: (r) => logger.warn('Slack post retry', { slack: { ...base, parameter, ...r } }),
+      },
+    );
+    logger.info('Slack message posted', {
+      slack: { ...base, parameter, source: route.source, attempts: res.attempts, blocks: msg.blocks.length },
     });
-    logger.info('Slack message posted', { slack: { ...base, parameter, source: route.source, attempts: res.attempts, blocks: msg.blocks.length } });
     metrics.addMetric('slackPosted', MetricUnit.Count, 1);
     return { ...base, parameter, status: 'posted', attempts: res.attempts };
   } catch (err) {
     const error = describeError(err);
-    const post = err instanceof SlackPostError ? { attempts: err.attempts, ...(err.status !== undefined ? { httpStatus: err.status } : {}) } : {};
+    const post =
+      err instanceof SlackPostError ? { attempts: err.attempts, ...(err.status !== undefined ? { httpStatus: err.status } : {}) } : {};
     logger.error('Slack delivery failed', { slack: { ...base, parameter, ...post, error } });
     metrics.addMetric('slackFailed', MetricUnit.Count, 1);
     return { ...base, parameter, status: 'failed', ...post, error };

@@ -13,6 +13,8 @@ export function skip(parsed: Ignored | Invalid): Skipped {
     return { status: 'invalid', message: parsed.message, issues: parsed.issues };
   }
   metrics.addMetric('ignoredEvents', MetricUnit.Count, 1);
-  logger.info('ignored event', { ignored: { reason: parsed.reason, message: parsed.message, eventId: parsed.trigger.eventId, eventName: parsed.trigger.eventName } });
+  logger.info('ignored event', {
+    ignored: { reason: parsed.reason, message: parsed.message, eventId: parsed.trigger.eventId, eventName: parsed.trigger.eventName },
+  });
   return { status: 'ignored', reason: parsed.reason, message: parsed.message };
 }

@@ -29,4 +29,3 @@ export function regionContext(config: Config, region: string, extra: Pick<Client
     ownerTagsFor: nodegroupOwnerTags(clients.eks),
   };
 }
-

@@ -22,6 +22,12 @@ export async function report(records: AuditRecord[], sns: SNSClient, topicArn: s
   const published = await publishMessages(sns, topicArn, messages);
   const counts = countByOutcome(records);
   logger.info('run complete', { counts, published: published.length });
-  const decisions = records.map((r) => ({ type: r.resource.type, id: r.resource.id, outcome: r.outcome, owner: r.resource.owner, ...(r.reason ? { reason: r.reason } : {}) }));
+  const decisions = records.map((r) => ({
+    type: r.resource.type,
+    id: r.resource.id,
+    outcome: r.outcome,
+    owner: r.resource.owner,
+    ...(r.reason ? { reason: r.reason } : {}),
+  }));
   return { counts, decisions, published };
 }

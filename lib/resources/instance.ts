@@ -45,7 +45,11 @@ export const FRESH_LAUNCH_MS = 5 * 60_000;
  * fresh instance's NotFound is retried; any other NotFound is `gone` at once. A time further in the future
  * than the window (a bad clock, a forged event) is not fresh.
  */
-export function isFreshLaunch(i: { eventTime: string; launchTime?: string | undefined }, eventName: string, now: number = Date.now()): boolean {
+export function isFreshLaunch(
+  i: { eventTime: string; launchTime?: string | undefined },
+  eventName: string,
+  now: number = Date.now(),
+): boolean {
   const times = [LAUNCH_EVENTS.includes(eventName) ? i.eventTime : undefined, i.launchTime];
   return times.some((t) => {
     const at = t === undefined ? NaN : Date.parse(t);
@@ -76,7 +80,13 @@ export async function find(ec2: EC2Client, targets: InstanceTarget[], opts: Find
     }
     const d = described.get(t.instanceId);
     if (!d || d.state === 'terminated' || d.state === 'shutting-down') gone.push(t);
-    else known.push({ ...t, metadataOptions: t.metadataOptions ?? d.metadataOptions, tags: { ...d.tags, ...t.tags }, ...(d.launchTime ? { launchTime: d.launchTime } : {}) });
+    else
+      known.push({
+        ...t,
+        metadataOptions: t.metadataOptions ?? d.metadataOptions,
+        tags: { ...d.tags, ...t.tags },
+        ...(d.launchTime ? { launchTime: d.launchTime } : {}),
+      });
   }
   return { known, gone };
 }
@@ -96,7 +106,12 @@ export function evaluate(i: KnownInstance, policy: Policy, s: ScopeConfig): Deci
   if (scope.action !== 'enforce') return { action: 'skip', outcome: scope.action, node: scope.node, reason: scope.reason };
   const ev = evaluatePolicy(i.metadataOptions, policy);
   if (ev.compliant) return { action: 'skip', outcome: 'compliant', node: scope.node, reason: 'MetadataOptions meet the policy' };
-  return { action: 'remediate', node: scope.node, remediation: planRemediation(i.metadataOptions, policy), violations: describeViolations(ev.violations) };
+  return {
+    action: 'remediate',
+    node: scope.node,
+    remediation: planRemediation(i.metadataOptions, policy),
+    violations: describeViolations(ev.violations),
+  };
 }
 
 export interface InstanceFacts extends AuditFacts {
@@ -157,15 +172,25 @@ export interface AfterNotFoundOptions {
  * visible for about an hour). Otherwise EC2 has not caught up yet: wait (NotFoundRetry's schedule and
  * budget) and modify again. Call it outside any concurrency slot: it waits.
  */
-export async function remediateAfterNotFound(ec2: EC2Client, i: KnownInstance, r: Remediation, first: RemediateResult, o: AfterNotFoundOptions): Promise<RemediateResult> {
+export async function remediateAfterNotFound(
+  ec2: EC2Client,
+  i: KnownInstance,
+  r: Remediation,
+  first: RemediateResult,
+  o: AfterNotFoundOptions,
+): Promise<RemediateResult> {
   const slot = o.slot ?? ((fn) => fn());
   let res = first;
   let attempts = 1;
   for (let n = 0; res.outcome === 'gone'; n++) {
     const state = await slot(() => describeState(ec2, i.instanceId));
-    if (state === 'terminated' || state === 'shutting-down') return { outcome: 'gone', reason: `instance terminated (DescribeInstances: ${state})` };
+    if (state === 'terminated' || state === 'shutting-down')
+      return { outcome: 'gone', reason: `instance terminated (DescribeInstances: ${state})` };
     if (!(await o.retry.wait(n))) {
-      return { outcome: 'gone', reason: `instance still not found after ${attempts} attempts (launched recently: waited for EC2's eventual consistency); treated as terminated` };
+      return {
+        outcome: 'gone',
+        reason: `instance still not found after ${attempts} attempts (launched recently: waited for EC2's eventual consistency); treated as terminated`,
+      };
     }
     res = await slot(() => remediate(ec2, i, r));
     attempts++;

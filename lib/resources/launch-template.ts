@@ -25,7 +25,10 @@ export interface FoundTemplate {
 }
 
 /** find: the template and its default, latest and affected versions. */
-export async function find(ec2: EC2Client, ref: { id?: string; name?: string; region: string; account: string; version?: number }): Promise<FoundTemplate | undefined> {
+export async function find(
+  ec2: EC2Client,
+  ref: { id?: string; name?: string; region: string; account: string; version?: number },
+): Promise<FoundTemplate | undefined> {
   const template = await describeTemplate(ec2, ref);
   if (!template) return undefined;
   const wanted = [template.defaultVersion, template.latestVersion, ...(ref.version ? [ref.version] : [])];
@@ -51,36 +54,57 @@ export function needsHistory(f: FoundTemplate, policy: Policy): boolean {
 }
 
 export type TemplateDecision =
-  | { action: 'skip'; outcome: Extract<Outcome, 'out-of-scope' | 'exempt' | 'compliant'>; reason: string; verdicts: VersionVerdict[]; cluster?: string }
+  | {
+      action: 'skip';
+      outcome: Extract<Outcome, 'out-of-scope' | 'exempt' | 'compliant'>;
+      reason: string;
+      verdicts: VersionVerdict[];
+      cluster?: string;
+    }
   | { action: 'report'; reason: string; verdicts: VersionVerdict[]; cluster?: string; recommendation: string }
   | { action: 'fix'; fixes: TemplateFix[]; verdicts: VersionVerdict[]; cluster?: string };
 
 /** evaluate (pure). `usedBy` lists node groups known to reference the template. */
-export function evaluate(f: FoundTemplate, policy: Policy, s: ScopeConfig, usedBy: { cluster: string; nodegroup: string }[] = [], affected?: number): TemplateDecision {
+export function evaluate(
+  f: FoundTemplate,
+  policy: Policy,
+  s: ScopeConfig,
+  usedBy: { cluster: string; nodegroup: string }[] = [],
+  affected?: number,
+): TemplateDecision {
   const { template } = f;
   const verdicts = judgeVersions(template, f.versions, policy, affected);
   const eks = launchesEksNodes(template, f.versions);
   const cluster = eks.cluster ?? usedBy[0]?.cluster;
   const base = { verdicts, ...(cluster ? { cluster } : {}) };
-  if (s.scope === 'eks' && !eks.eks && usedBy.length === 0) return { action: 'skip', outcome: 'out-of-scope', reason: 'not used by EKS nodes (scope=eks)', ...base };
+  if (s.scope === 'eks' && !eks.eks && usedBy.length === 0)
+    return { action: 'skip', outcome: 'out-of-scope', reason: 'not used by EKS nodes (scope=eks)', ...base };
   const exemptValue = template.tags[s.exemptTagKey];
   if (exemptValue !== undefined && exemptValue.toLowerCase() === s.exemptTagValue.toLowerCase()) {
     return { action: 'skip', outcome: 'exempt', reason: `tag ${s.exemptTagKey}=${exemptValue}`, ...base };
   }
-  if (cluster && s.exemptClusters.includes(cluster)) return { action: 'skip', outcome: 'exempt', reason: `cluster ${cluster} is in EXEMPT_CLUSTERS`, ...base };
+  if (cluster && s.exemptClusters.includes(cluster))
+    return { action: 'skip', outcome: 'exempt', reason: `cluster ${cluster} is in EXEMPT_CLUSTERS`, ...base };
   const bad = verdicts.filter((v) => v.violations.length > 0);
   if (bad.length === 0) return { action: 'skip', outcome: 'compliant', reason: 'default and latest versions meet the policy', ...base };
   if (isEksManaged(template)) {
     return {
       action: 'report',
-      reason: 'EKS-created launch template: changing it would put the node group into Ec2LaunchTemplateVersionMismatch, so imds-guard leaves it and fixes its instances instead',
-      recommendation: 'Create the node group with a custom launch template that sets HttpTokens=required and HttpPutResponseHopLimit=1 (a node group cannot switch templates: create a new node group and move workloads)',
+      reason:
+        'EKS-created launch template: changing it would put the node group into Ec2LaunchTemplateVersionMismatch, so imds-guard leaves it and fixes its instances instead',
+      recommendation:
+        'Create the node group with a custom launch template that sets HttpTokens=required and HttpPutResponseHopLimit=1 (a node group cannot switch templates: create a new node group and move workloads)',
       ...base,
     };
   }
   const fixes = planTemplateFixes(verdicts, policy, f.versions);
   if (fixes.length === 0) {
-    return { action: 'report', reason: `only version(s) ${bad.map((b) => b.version).join(', ')} are out of policy; neither default nor latest`, recommendation: 'Move anything pinned to those versions to a compliant one', ...base };
+    return {
+      action: 'report',
+      reason: `only version(s) ${bad.map((b) => b.version).join(', ')} are out of policy; neither default nor latest`,
+      recommendation: 'Move anything pinned to those versions to a compliant one',
+      ...base,
+    };
   }
   return { action: 'fix', fixes, ...base };
 }
@@ -117,7 +141,12 @@ export async function remediate(ec2: EC2Client, t: TemplateInfo, fixes: Template
     } else {
       try {
         const created = await createFixedVersion(ec2, t.id, fix.sourceVersion, fix.metadataOptions, fix.description);
-        results.push({ ...base, newVersion: created.version, reused: false, ...(created.requestId ? { requestId: created.requestId } : {}) });
+        results.push({
+          ...base,
+          newVersion: created.version,
+          reused: false,
+          ...(created.requestId ? { requestId: created.requestId } : {}),
+        });
       } catch (err) {
         const e = err as Error;
         failure = `not attempted: creating a version from ${fix.sourceVersion} failed (${e.name})`;
@@ -129,7 +158,10 @@ export async function remediate(ec2: EC2Client, t: TemplateInfo, fixes: Template
   const r = results[i];
   if (r?.newVersion !== undefined) {
     if (failure) {
-      r.error ??= { name: 'DefaultNotSet', message: `version ${r.newVersion} was not made the default: ${failure.replace('not attempted: ', '')}` };
+      r.error ??= {
+        name: 'DefaultNotSet',
+        message: `version ${r.newVersion} was not made the default: ${failure.replace('not attempted: ', '')}`,
+      };
     } else {
       try {
         await setDefaultVersion(ec2, t.id, r.newVersion);
@@ -148,7 +180,11 @@ export function ownerTags(f: Pick<FoundTemplate, 'template' | 'versions'>): Tags
 }
 
 /** describe (pure): the audit record for one template. */
-export function describe(ref: { id: string; name?: string; region: string; account: string; tags?: Tags }, s: InstanceSettings, { cluster, ...f }: AuditFacts & { cluster?: string }): AuditRecord {
+export function describe(
+  ref: { id: string; name?: string; region: string; account: string; tags?: Tags },
+  s: InstanceSettings,
+  { cluster, ...f }: AuditFacts & { cluster?: string },
+): AuditRecord {
   return recordFor(
     {
       type: 'launch-template',

@@ -32,7 +32,11 @@ export interface FoundNodegroup {
 }
 
 /** find: the node group, then its launch template (custom, or EKS-created found by its tags). */
-export async function find(eks: EKSClient, ec2: EC2Client, t: { cluster: string; nodegroup: string; region: string; account: string }): Promise<FoundNodegroup | undefined> {
+export async function find(
+  eks: EKSClient,
+  ec2: EC2Client,
+  t: { cluster: string; nodegroup: string; region: string; account: string },
+): Promise<FoundNodegroup | undefined> {
   const ng = await describeNodegroup(eks, t.cluster, t.nodegroup);
   if (!ng) return undefined;
   const info: NodegroupInfo = {
@@ -41,13 +45,27 @@ export async function find(eks: EKSClient, ec2: EC2Client, t: { cluster: string;
     ...(ng.nodegroupArn ? { arn: ng.nodegroupArn } : {}),
     status: ng.status ?? 'UNKNOWN',
     tags: toTags(ng.tags ?? {}),
-    ...(ng.launchTemplate ? { launchTemplate: { ...(ng.launchTemplate.id ? { id: ng.launchTemplate.id } : {}), ...(ng.launchTemplate.name ? { name: ng.launchTemplate.name } : {}), ...(ng.launchTemplate.version ? { version: ng.launchTemplate.version } : {}) } } : {}),
+    ...(ng.launchTemplate
+      ? {
+          launchTemplate: {
+            ...(ng.launchTemplate.id ? { id: ng.launchTemplate.id } : {}),
+            ...(ng.launchTemplate.name ? { name: ng.launchTemplate.name } : {}),
+            ...(ng.launchTemplate.version ? { version: ng.launchTemplate.version } : {}),
+          },
+        }
+      : {}),
   };
   const base = { nodegroup: info, region: t.region, account: t.account };
   let template: launchTemplate.FoundTemplate | undefined;
   if (info.launchTemplate) {
     const pinned = Number(info.launchTemplate.version);
-    template = await launchTemplate.find(ec2, { ...(info.launchTemplate.id ? { id: info.launchTemplate.id } : {}), ...(info.launchTemplate.name ? { name: info.launchTemplate.name } : {}), region: t.region, account: t.account, ...(pinned ? { version: pinned } : {}) });
+    template = await launchTemplate.find(ec2, {
+      ...(info.launchTemplate.id ? { id: info.launchTemplate.id } : {}),
+      ...(info.launchTemplate.name ? { name: info.launchTemplate.name } : {}),
+      region: t.region,
+      account: t.account,
+      ...(pinned ? { version: pinned } : {}),
+    });
     if (!template) return base;
     const pinnedVersion = pinned || template.template.defaultVersion;
     // Fixes made earlier appear as later versions: fetch them (by range: some may be deleted) to reuse.
@@ -88,14 +106,20 @@ export function evaluate(f: FoundNodegroup, policy: Policy): NodegroupDecision {
     return {
       action: 'report',
       reason: `uses the EKS-created launch template ${f.template.template.name}, which imds-guard must not change (Ec2LaunchTemplateVersionMismatch); its instances are fixed as they launch`,
-      recommendation: 'Create a replacement node group with a custom launch template that sets HttpTokens=required and HttpPutResponseHopLimit=1, then move workloads',
+      recommendation:
+        'Create a replacement node group with a custom launch template that sets HttpTokens=required and HttpPutResponseHopLimit=1, then move workloads',
       ...common,
     };
   }
   // Any status: the version is made now (a node group is still CREATING or UPDATING when its event
   // arrives); only the rollout waits for ACTIVE.
   const t = f.template.template;
-  const [fix, latest] = planFixes([{ version: f.pinnedVersion, makeDefault: t.defaultVersion === f.pinnedVersion }], t.latestVersion, f.template.versions, policy);
+  const [fix, latest] = planFixes(
+    [{ version: f.pinnedVersion, makeDefault: t.defaultVersion === f.pinnedVersion }],
+    t.latestVersion,
+    f.template.versions,
+    policy,
+  );
   if (!fix) return { action: 'report', reason: 'no fix could be planned', ...common };
   return { action: 'fix', ...common, fix, ...(latest ? { latest } : {}) };
 }
@@ -120,19 +144,43 @@ export interface NodegroupFixResult {
 }
 
 /** remediate: the compliant version first (any status); the disruptive rollout only when opted in and ACTIVE. */
-export async function remediate(eks: EKSClient, ec2: EC2Client, f: FoundNodegroup, d: Extract<NodegroupDecision, { action: 'fix' }>, rollout: boolean): Promise<NodegroupFixResult> {
+export async function remediate(
+  eks: EKSClient,
+  ec2: EC2Client,
+  f: FoundNodegroup,
+  d: Extract<NodegroupDecision, { action: 'fix' }>,
+  rollout: boolean,
+): Promise<NodegroupFixResult> {
   const t = f.template!.template;
   const [res, copy] = await launchTemplate.remediate(ec2, t, [d.fix, ...(d.latest ? [d.latest] : [])]);
-  const latestCopy = copy ? { sourceVersion: copy.sourceVersion, ...(copy.newVersion !== undefined ? { newVersion: copy.newVersion } : {}), ...(copy.error ? { error: copy.error } : {}) } : undefined;
-  const made = { ...(res?.newVersion !== undefined ? { newVersion: res.newVersion } : {}), reused: res?.reused ?? false, madeDefault: res?.madeDefault ?? false, ...(latestCopy ? { latestCopy } : {}), ...(res?.requestId ? { requestId: res.requestId } : {}) };
-  if (res?.newVersion === undefined) return { ...made, rolledOut: false, error: res?.error ?? { name: 'Unknown', message: 'no version was created' }, failedStep: 'create' };
+  const latestCopy = copy
+    ? {
+        sourceVersion: copy.sourceVersion,
+        ...(copy.newVersion !== undefined ? { newVersion: copy.newVersion } : {}),
+        ...(copy.error ? { error: copy.error } : {}),
+      }
+    : undefined;
+  const made = {
+    ...(res?.newVersion !== undefined ? { newVersion: res.newVersion } : {}),
+    reused: res?.reused ?? false,
+    madeDefault: res?.madeDefault ?? false,
+    ...(latestCopy ? { latestCopy } : {}),
+    ...(res?.requestId ? { requestId: res.requestId } : {}),
+  };
+  if (res?.newVersion === undefined)
+    return { ...made, rolledOut: false, error: res?.error ?? { name: 'Unknown', message: 'no version was created' }, failedStep: 'create' };
   if (copy?.error) return { ...made, rolledOut: false, error: copy.error, failedStep: 'latest' };
   if (res.error) return { ...made, rolledOut: false, error: res.error, failedStep: 'default' };
   if (!rollout) return { ...made, rolledOut: false };
   if (f.nodegroup.status !== 'ACTIVE') return { ...made, rolledOut: false, rolloutWaiting: true };
   try {
     const u = await updateNodegroupVersion(eks, f.nodegroup.cluster, f.nodegroup.name, { id: t.id, version: res.newVersion });
-    return { ...made, rolledOut: true, ...(u.updateId ? { updateId: u.updateId } : {}), ...(u.requestId ? { requestId: u.requestId } : {}) };
+    return {
+      ...made,
+      rolledOut: true,
+      ...(u.updateId ? { updateId: u.updateId } : {}),
+      ...(u.requestId ? { requestId: u.requestId } : {}),
+    };
   } catch (err) {
     const e = err as Error;
     return { ...made, rolledOut: false, error: { name: e.name, message: e.message }, failedStep: 'rollout' };
@@ -140,7 +188,12 @@ export async function remediate(eks: EKSClient, ec2: EC2Client, f: FoundNodegrou
 }
 
 /** describe (pure): the audit record for one node group. */
-export function describe(f: Pick<FoundNodegroup, 'region' | 'account'> & { nodegroup: Pick<NodegroupInfo, 'cluster' | 'name' | 'tags'> & { arn?: string } }, s: InstanceSettings, tags: Tags, facts: AuditFacts): AuditRecord {
+export function describe(
+  f: Pick<FoundNodegroup, 'region' | 'account'> & { nodegroup: Pick<NodegroupInfo, 'cluster' | 'name' | 'tags'> & { arn?: string } },
+  s: InstanceSettings,
+  tags: Tags,
+  facts: AuditFacts,
+): AuditRecord {
   const ng = f.nodegroup;
   return recordFor(
     {

@@ -8,7 +8,14 @@ import { partitionOf, REGION_NAME } from '../core/region.js';
  * totalChars is not documented: chat.postMessage answers msg_blocks_too_long from ~13k characters
  * of block text (slackapi/bolt-js#2509), so resource sections stay under a conservative budget.
  */
-export const SLACK_LIMITS = { blocks: 50, headerChars: 150, sectionChars: 3000, textChars: 3000, contextElements: 10, totalChars: 12_000 } as const;
+export const SLACK_LIMITS = {
+  blocks: 50,
+  headerChars: 150,
+  sectionChars: 3000,
+  textChars: 3000,
+  contextElements: 10,
+  totalChars: 12_000,
+} as const;
 
 export type PlainText = { type: 'plain_text'; text: string; emoji?: boolean };
 export type Mrkdwn = { type: 'mrkdwn'; text: string };
@@ -62,13 +69,20 @@ const enc = encodeURIComponent;
 
 export function countsLine(records: AuditRecord[]): string {
   const counts = countByOutcome(records);
-  return OUTCOME_ORDER.filter((o) => counts[o]).map((o) => `${counts[o]} ${o}`).join(', ') || 'no records';
+  return (
+    OUTCOME_ORDER.filter((o) => counts[o])
+      .map((o) => `${counts[o]} ${o}`)
+      .join(', ') || 'no records'
+  );
 }
 
 export const consoleLinks = {
-  instance: (region: string, id: string) => `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#InstanceDetails:instanceId=${enc(id)}`,
-  launchTemplate: (region: string, id: string) => `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#LaunchTemplateDetails:launchTemplateId=${enc(id)}`,
-  nodegroup: (region: string, cluster: string, ng: string) => `https://${region}.console.aws.amazon.com/eks/home?region=${region}#/clusters/${enc(cluster)}/nodegroups/${enc(ng)}`,
+  instance: (region: string, id: string) =>
+    `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#InstanceDetails:instanceId=${enc(id)}`,
+  launchTemplate: (region: string, id: string) =>
+    `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#LaunchTemplateDetails:launchTemplateId=${enc(id)}`,
+  nodegroup: (region: string, cluster: string, ng: string) =>
+    `https://${region}.console.aws.amazon.com/eks/home?region=${region}#/clusters/${enc(cluster)}/nodegroups/${enc(ng)}`,
 };
 
 // A Region goes into the host name of the link: anything odd gets no link rather than a wrong one, and
@@ -84,7 +98,8 @@ function slackDate(iso: string): string {
 /** before → after; without an `after`, what the policy wanted and that it was not applied. */
 function changeLine(r: AuditRecord): string {
   if (r.after) return `${code(formatOptions(r.before))} → ${code(formatOptions(r.after))}`;
-  if (r.desired) return `${code(formatOptions(r.before))} → ${code(formatOptions(r.desired))} _(${r.mode === 'dry-run' ? 'dry run: ' : ''}not applied)_`;
+  if (r.desired)
+    return `${code(formatOptions(r.before))} → ${code(formatOptions(r.desired))} _(${r.mode === 'dry-run' ? 'dry run: ' : ''}not applied)_`;
   return r.before ? `${code(formatOptions(r.before))} (unchanged)` : '';
 }
 
@@ -99,12 +114,19 @@ function resourceSection(r: AuditRecord): SlackBlock {
         : type === 'nodegroup' && cluster
           ? link(consoleLinks.nodegroup(region, cluster, nodegroup ?? id), id)
           : code(id);
-  const ng = nodegroup && type !== 'nodegroup' ? (cluster && okRegion(region) ? link(consoleLinks.nodegroup(region, cluster, nodegroup), nodegroup) : code(nodegroup)) : '';
+  const ng =
+    nodegroup && type !== 'nodegroup'
+      ? cluster && okRegion(region)
+        ? link(consoleLinks.nodegroup(region, cluster, nodegroup), nodegroup)
+        : code(nodegroup)
+      : '';
   const lines = [
     `${EMOJI[r.outcome]} *${r.outcome}* · ${type} ${linked}${name ? ` _${esc(name, 100)}_` : ''}`,
     [cluster && `cluster ${code(cluster, 100)}`, ng && `node group ${ng}`].filter(Boolean).join(' · '),
     changeLine(r),
-    r.error ? `*Error* ${code(r.error.name, 100)}: ${esc(r.error.message, 500)}${r.requestId ? ` (request ${code(r.requestId, 80)})` : ''}` : '',
+    r.error
+      ? `*Error* ${code(r.error.name, 100)}: ${esc(r.error.message, 500)}${r.requestId ? ` (request ${code(r.requestId, 80)})` : ''}`
+      : '',
     r.reason ? `*Reason:* ${esc(r.reason, 500)}` : '',
     // before → after already says what was wrong; violations only when there is no change to show.
     r.violations.length && !(r.before || r.after || r.desired) ? `*Violations:* ${esc(r.violations.join('; '), 300)}` : '',
@@ -123,12 +145,16 @@ function revertHints(records: AuditRecord[]): Mrkdwn[] {
     changed.length ? `or ${code(`imds-guard revert --instances ${ids} --region ${t.region}`, 400)}` : '',
     `imds-guard · event ${code(t.eventId, 100)} · account ${esc(t.account, 20)}`,
   ];
-  return hints.filter(Boolean).slice(0, SLACK_LIMITS.contextElements).map((text) => ({ type: 'mrkdwn', text: clip(text, SLACK_LIMITS.sectionChars) }));
+  return hints
+    .filter(Boolean)
+    .slice(0, SLACK_LIMITS.contextElements)
+    .map((text) => ({ type: 'mrkdwn', text: clip(text, SLACK_LIMITS.sectionChars) }));
 }
 
 /** Render one SNS message's records. The owner defaults to the records' own. */
 export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.resource.owner ?? 'unowned'): SlackMessage {
-  if (records.length === 0) return { text: 'imds-guard: no records', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'imds-guard: no records' } }] };
+  if (records.length === 0)
+    return { text: 'imds-guard: no records', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'imds-guard: no records' } }] };
   const t = records[0]!.trigger;
   const dry = records[0]!.mode === 'dry-run';
   const worst = worstOutcome(records);
@@ -139,7 +165,10 @@ export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.r
     `*Owner:* ${esc(owner, 100)} · *Outcome:* ${countsLine(records)}${dry ? ' · :test_tube: *dry run*' : ''}`,
   ].join('\n');
   const head: SlackBlock[] = [
-    { type: 'header', text: { type: 'plain_text', text: clip(`${EMOJI[worst]} ${escapeSlack(title)}`, SLACK_LIMITS.headerChars), emoji: true } },
+    {
+      type: 'header',
+      text: { type: 'plain_text', text: clip(`${EMOJI[worst]} ${escapeSlack(title)}`, SLACK_LIMITS.headerChars), emoji: true },
+    },
     { type: 'section', text: { type: 'mrkdwn', text: clip(summary, SLACK_LIMITS.sectionChars) } },
     { type: 'divider' },
   ];
@@ -159,7 +188,8 @@ export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.r
     chars += len;
   }
   const hidden = ordered.slice(sections.length);
-  if (hidden.length) sections.push({ type: 'section', text: { type: 'mrkdwn', text: `…and ${hidden.length} more resources (${countsLine(hidden)})` } });
+  if (hidden.length)
+    sections.push({ type: 'section', text: { type: 'mrkdwn', text: `…and ${hidden.length} more resources (${countsLine(hidden)})` } });
 
   return { text: fallbackText(`${EMOJI[worst]} ${title}`, ordered), blocks: [...head, ...sections, ...tail] };
 }

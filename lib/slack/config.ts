@@ -50,7 +50,11 @@ const Json = z.pipe(
     try {
       return JSON.parse(s) as unknown;
     } catch {
-      ctx.issues.push({ code: 'custom', input: undefined, message: 'must be a JSON object mapping owner to a parameter reference, e.g. {"payments":"ssm:/imds-guard/slack/payments"}' });
+      ctx.issues.push({
+        code: 'custom',
+        input: undefined,
+        message: 'must be a JSON object mapping owner to a parameter reference, e.g. {"payments":"ssm:/imds-guard/slack/payments"}',
+      });
       return z.NEVER;
     }
   }),

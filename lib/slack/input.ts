@@ -91,7 +91,11 @@ export function parseSnsMessage(message: string, ownerAttribute?: string): Parse
   }
   const parsed = Array.isArray(raw) ? RecordArray.safeParse(raw) : AuditMessageSchema.safeParse(raw);
   if (!parsed.success) {
-    return { kind: 'invalid', message: 'not an imds-guard audit message', issues: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`) };
+    return {
+      kind: 'invalid',
+      message: 'not an imds-guard audit message',
+      issues: parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`),
+    };
   }
   const envelopeOwner = Array.isArray(parsed.data) ? undefined : parsed.data.owner;
   const records = (Array.isArray(parsed.data) ? parsed.data : parsed.data.records) as AuditRecord[];
@@ -99,7 +103,10 @@ export function parseSnsMessage(message: string, ownerAttribute?: string): Parse
 }
 
 /** One Slack message per (owner, trigger), as the SNS messages are cut. */
-export function groupByOwnerAndTrigger(records: AuditRecord[], ownerOf: (r: AuditRecord) => string = (r) => r.resource.owner): OwnerBatch[] {
+export function groupByOwnerAndTrigger(
+  records: AuditRecord[],
+  ownerOf: (r: AuditRecord) => string = (r) => r.resource.owner,
+): OwnerBatch[] {
   const groups = new Map<string, OwnerBatch>();
   for (const r of records) {
     const owner = ownerOf(r);

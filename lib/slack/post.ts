@@ -42,7 +42,16 @@ export function retryAfterMs(header: string | null, now = Date.now()): number | 
 }
 
 export async function postToSlack(url: string, payload: unknown, opts: PostOptions): Promise<{ status: number; attempts: number }> {
-  const { maxAttempts, sleep = sleepReal, timeoutMs = 10_000, maxRetryAfterMs = 30_000, baseDelayMs = 500, maxDelayMs = 8_000, random = Math.random, now = Date.now } = opts;
+  const {
+    maxAttempts,
+    sleep = sleepReal,
+    timeoutMs = 10_000,
+    maxRetryAfterMs = 30_000,
+    baseDelayMs = 500,
+    maxDelayMs = 8_000,
+    random = Math.random,
+    now = Date.now,
+  } = opts;
   const body = JSON.stringify(payload);
   for (let attempt = 1; ; attempt++) {
     let status: number | undefined;
@@ -50,20 +59,29 @@ export async function postToSlack(url: string, payload: unknown, opts: PostOptio
     let wait: number | undefined;
     try {
       // redirect manual: a webhook that redirects is misconfigured; do not send the payload elsewhere.
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-8' }, body, redirect: 'manual', signal: AbortSignal.timeout(timeoutMs) });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
       status = res.status;
       const text = (await res.text().catch(() => '')).slice(0, 200);
       if (res.ok) return { status, attempts: attempt };
       reason = `HTTP ${status}${text ? `: ${text}` : ''}`;
-      if (status !== 429 && status < 500) throw new SlackPostError(`Slack webhook answered ${reason} (attempt ${attempt}, not retried)`, attempt, status);
+      if (status !== 429 && status < 500)
+        throw new SlackPostError(`Slack webhook answered ${reason} (attempt ${attempt}, not retried)`, attempt, status);
       wait = retryAfterMs(res.headers.get('retry-after'), now());
     } catch (err) {
       if (err instanceof SlackPostError) throw err;
       reason = describeError(err); // network error or timeout: retryable
     }
-    if (attempt >= maxAttempts) throw new SlackPostError(`Slack webhook failed after ${attempt} attempts: ${reason}`, attempt, status, true);
+    if (attempt >= maxAttempts)
+      throw new SlackPostError(`Slack webhook failed after ${attempt} attempts: ${reason}`, attempt, status, true);
     // Full jitter spreads retries from concurrent invocations; Retry-After wins when Slack sends it.
-    const delayMs = wait !== undefined ? Math.min(wait, maxRetryAfterMs) : Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
+    const delayMs =
+      wait !== undefined ? Math.min(wait, maxRetryAfterMs) : Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempt - 1)));
     if (opts.deadline !== undefined && now() + delayMs > opts.deadline) {
       throw new SlackPostError(`Slack webhook failed after ${attempt} attempts: ${reason} (no time left to retry)`, attempt, status, true);
     }

@@ -34,7 +34,11 @@ export function mrkdwnToText(s: string, opts: PreviewOptions = {}): string {
     .replace(/&amp;/g, '&');
 }
 
-const indent = (text: string, by = '  ') => text.split('\n').map((l) => by + l).join('\n');
+const indent = (text: string, by = '  ') =>
+  text
+    .split('\n')
+    .map((l) => by + l)
+    .join('\n');
 
 export function renderSlackPreview(input: SlackBlock[] | SlackMessage, opts: PreviewOptions = {}): string {
   const blocks = Array.isArray(input) ? input : input.blocks;
@@ -57,5 +61,8 @@ export function renderSlackPreview(input: SlackBlock[] | SlackMessage, opts: Pre
         break;
     }
   }
-  return out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd();
+  return out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd();
 }

@@ -28,7 +28,7 @@ export class WebhookError extends Error {
 
 export function describeError(err: unknown): string {
   const e = err as { name?: string; message?: string; cause?: { name?: string; code?: string } } | undefined;
-  const name = e?.cause?.name && e.name === 'GetParameterError' ? e.cause.name : e?.name ?? 'Error';
+  const name = e?.cause?.name && e.name === 'GetParameterError' ? e.cause.name : (e?.name ?? 'Error');
   return redact(`${name}: ${String(e?.message ?? err)}${e?.cause?.code ? ` (${e.cause.code})` : ''}`);
 }
 
@@ -73,7 +73,8 @@ export async function readWebhookUrl(ref: WebhookRef, maxAge: number): Promise<s
     throw new WebhookError(ref.ref, `could not read webhook parameter ${ref.ref}: ${describeError(err)}`);
   }
   const url = extractUrl(value);
-  if (!url) throw new WebhookError(ref.ref, `webhook parameter ${ref.ref} does not hold an https URL (or JSON {"url": …} / {"webhookUrl": …})`);
+  if (!url)
+    throw new WebhookError(ref.ref, `webhook parameter ${ref.ref} does not hold an https URL (or JSON {"url": …} / {"webhookUrl": …})`);
   known.add(url);
   return url;
 }

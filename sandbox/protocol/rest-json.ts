@@ -36,7 +36,11 @@ export function buildRoutes(mod: Record<string, unknown>): Route[] {
   return routes.sort((a, b) => a.labels.length - b.labels.length);
 }
 
-export function matchRoute(routes: Route[], method: string, path: string): { route?: Route; labels: Record<string, string>; pathKnown: boolean } {
+export function matchRoute(
+  routes: Route[],
+  method: string,
+  path: string,
+): { route?: Route; labels: Record<string, string>; pathKnown: boolean } {
   let pathKnown = false;
   for (const route of routes) {
     const m = route.re.exec(path);

@@ -43,7 +43,13 @@ export interface DemoInfo {
     /** EKS default template (`eks-<uuid>`, tokens optional, hop 2), 3 nodes, tags team=payments on the node group. */
     paymentsDefault: { clusterName: string; nodegroupName: string; launchTemplateId: string; instanceIds: string[] };
     /** Custom template `analytics-nodes` (tokens optional, hop 2, tagged team=analytics), 2 nodes. */
-    analyticsCustom: { clusterName: string; nodegroupName: string; launchTemplateId: string; launchTemplateName: string; instanceIds: string[] };
+    analyticsCustom: {
+      clusterName: string;
+      nodegroupName: string;
+      launchTemplateId: string;
+      launchTemplateName: string;
+      instanceIds: string[];
+    };
   };
   /** Compliant Karpenter nodes (tokens required, hop 1). */
   karpenterInstanceIds: string[];
@@ -158,7 +164,11 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
   );
   const analyticsNodes = await nodesOf('analytics', 'analytics-custom');
 
-  const run = async (input: Omit<RunInstancesCommandInput, 'MinCount' | 'MaxCount' | 'ImageId'>, count = 1, t: Record<string, string> = {}) => {
+  const run = async (
+    input: Omit<RunInstancesCommandInput, 'MinCount' | 'MaxCount' | 'ImageId'>,
+    count = 1,
+    t: Record<string, string> = {},
+  ) => {
     const out = await ec2.send(
       new RunInstancesCommand({
         ImageId: AMI,
@@ -182,9 +192,22 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
       team: 'analytics',
     },
   );
-  const selfTags = (name: string) => ({ Name: name, 'kubernetes.io/cluster/payments': 'owned', team: 'payments', owner: 'payments-oncall@example.com' });
-  const [optionalHop1 = ''] = await run({ MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 1 } }, 1, selfTags('payments-self-a'));
-  const [requiredHop2 = ''] = await run({ MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 } }, 1, selfTags('payments-self-b'));
+  const selfTags = (name: string) => ({
+    Name: name,
+    'kubernetes.io/cluster/payments': 'owned',
+    team: 'payments',
+    owner: 'payments-oncall@example.com',
+  });
+  const [optionalHop1 = ''] = await run(
+    { MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 1 } },
+    1,
+    selfTags('payments-self-a'),
+  );
+  const [requiredHop2 = ''] = await run(
+    { MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 } },
+    1,
+    selfTags('payments-self-b'),
+  );
   const [bastionInstanceId = ''] = await run({ MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 1 } }, 1, {
     Name: 'bastion',
     owner: 'platform@example.com',
@@ -201,7 +224,12 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
     clusters,
     oidcProviderArn,
     nodegroups: {
-      paymentsDefault: { clusterName: 'payments', nodegroupName: 'payments-default', launchTemplateId: eksLtId, instanceIds: ids(paymentsNodes) },
+      paymentsDefault: {
+        clusterName: 'payments',
+        nodegroupName: 'payments-default',
+        launchTemplateId: eksLtId,
+        instanceIds: ids(paymentsNodes),
+      },
       analyticsCustom: {
         clusterName: 'analytics',
         nodegroupName: 'analytics-custom',

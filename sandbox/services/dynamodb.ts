@@ -5,7 +5,17 @@
 import { AwsError } from '../errors.js';
 import type { Ctx } from '../runtime.js';
 
-export type AttributeValue = { S?: string; N?: string; B?: string; BOOL?: boolean; NULL?: boolean; M?: Item; L?: AttributeValue[]; SS?: string[]; NS?: string[] };
+export type AttributeValue = {
+  S?: string;
+  N?: string;
+  B?: string;
+  BOOL?: boolean;
+  NULL?: boolean;
+  M?: Item;
+  L?: AttributeValue[];
+  SS?: string[];
+  NS?: string[];
+};
 export type Item = Record<string, AttributeValue>;
 type Names = Record<string, string>;
 type Values = Record<string, AttributeValue>;
@@ -60,7 +70,13 @@ export class DynamoDb {
         const t = this.table(ctx, input.TableName);
         const k = keyOf(t, input.Key);
         const old = this.check(t, k, input);
-        const next = update(structuredClone(old ?? input.Key), input.UpdateExpression, input.ExpressionAttributeNames ?? {}, input.ExpressionAttributeValues ?? {}, t);
+        const next = update(
+          structuredClone(old ?? input.Key),
+          input.UpdateExpression,
+          input.ExpressionAttributeNames ?? {},
+          input.ExpressionAttributeValues ?? {},
+          t,
+        );
         checkSize(next);
         t.items.set(k, next);
         if (input.ReturnValues === 'ALL_NEW') return { Attributes: next };
@@ -80,13 +96,18 @@ export class DynamoDb {
 
   private createTable(ctx: Ctx, input: any) {
     const name = String(input.TableName ?? '');
-    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(name)) throw validation(`1 validation error detected: Value '${name}' at 'tableName' failed to satisfy constraint`);
+    if (!/^[A-Za-z0-9_.-]{3,255}$/.test(name))
+      throw validation(`1 validation error detected: Value '${name}' at 'tableName' failed to satisfy constraint`);
     const id = `${ctx.region}/${name}`;
     if (this.tables.has(id)) throw new AwsError('ResourceInUseException', `Table already exists: ${name}`);
     const keySchema = input.KeySchema ?? [];
     const defs = input.AttributeDefinitions ?? [];
     const hash = keySchema.filter((k: any) => k.KeyType === 'HASH');
-    if (hash.length !== 1 || keySchema.length > 2 || keySchema.some((k: any) => !defs.some((d: any) => d.AttributeName === k.AttributeName))) {
+    if (
+      hash.length !== 1 ||
+      keySchema.length > 2 ||
+      keySchema.some((k: any) => !defs.some((d: any) => d.AttributeName === k.AttributeName))
+    ) {
       throw validation('One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions');
     }
     const t: Table = {
@@ -115,13 +136,17 @@ export class DynamoDb {
     const names: Names = input.ExpressionAttributeNames ?? {};
     const values: Values = input.ExpressionAttributeValues ?? {};
     const used = new Set<string>();
-    const ok = input.ConditionExpression === undefined || evaluate(parse(input.ConditionExpression, 'ConditionExpression'), old ?? {}, names, values, used);
+    const ok =
+      input.ConditionExpression === undefined ||
+      evaluate(parse(input.ConditionExpression, 'ConditionExpression'), old ?? {}, names, values, used);
     if (input.UpdateExpression) collectRefs(input.UpdateExpression, used);
     if (input.ProjectionExpression) collectRefs(input.ProjectionExpression, used);
     const unusedNames = Object.keys(names).filter((n) => !used.has(n));
     const unusedValues = Object.keys(values).filter((v) => !used.has(v));
-    if (unusedNames.length) throw validation(`Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(', ')}}`);
-    if (unusedValues.length) throw validation(`Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(', ')}}`);
+    if (unusedNames.length)
+      throw validation(`Value provided in ExpressionAttributeNames unused in expressions: keys: {${unusedNames.join(', ')}}`);
+    if (unusedValues.length)
+      throw validation(`Value provided in ExpressionAttributeValues unused in expressions: keys: {${unusedValues.join(', ')}}`);
     if (!ok) {
       const withItem = input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' && old;
       throw new AwsError('ConditionalCheckFailedException', 'The conditional request failed', 400, withItem ? { Item: old } : {});
@@ -154,11 +179,20 @@ function keyOf(t: Table, key: Item | undefined, where: 'key' | 'item' = 'key'): 
   const parts = t.keySchema.map(({ AttributeName: name }) => {
     const type = t.attributeDefinitions.find((d) => d.AttributeName === name)?.AttributeType ?? 'S';
     const v = k[name];
-    if (!v) throw validation(where === 'item' ? `One or more parameter values were invalid: Missing the key ${name} in the item` : 'The provided key element does not match the schema');
-    if (!(type in v)) throw validation(`One or more parameter values were invalid: Type mismatch for key ${name} expected: ${type} actual: ${Object.keys(v)[0]}`);
+    if (!v)
+      throw validation(
+        where === 'item'
+          ? `One or more parameter values were invalid: Missing the key ${name} in the item`
+          : 'The provided key element does not match the schema',
+      );
+    if (!(type in v))
+      throw validation(
+        `One or more parameter values were invalid: Type mismatch for key ${name} expected: ${type} actual: ${Object.keys(v)[0]}`,
+      );
     return (v as Record<string, unknown>)[type];
   });
-  if (where === 'key' && Object.keys(k).length !== t.keySchema.length) throw validation('The provided key element does not match the schema');
+  if (where === 'key' && Object.keys(k).length !== t.keySchema.length)
+    throw validation('The provided key element does not match the schema');
   return JSON.stringify(parts);
 }
 
@@ -197,7 +231,9 @@ function parse(expr: string, what: string): Node {
   const peek = () => tokens[i];
   const kw = (w: string) => peek()?.toUpperCase() === w && (i++, true);
   const fail = (): never => {
-    throw validation(`Invalid ${what}: Syntax error; token: "${peek() ?? '<EOF>'}" (the imds-guard sandbox supports comparisons, AND/OR/NOT and ${FUNCTIONS.join(', ')})`);
+    throw validation(
+      `Invalid ${what}: Syntax error; token: "${peek() ?? '<EOF>'}" (the imds-guard sandbox supports comparisons, AND/OR/NOT and ${FUNCTIONS.join(', ')})`,
+    );
   };
   const expect = (t: string) => (peek() === t ? i++ : fail());
   const operand = (): Operand => {
@@ -218,7 +254,7 @@ function parse(expr: string, what: string): Node {
       const fn = tokens[i]!;
       i += 2;
       const args = [operand()];
-      while (peek() === ',') (i++, args.push(operand()));
+      while (peek() === ',') i++, args.push(operand());
       expect(')');
       return { op: 'fn', fn, args };
     }
@@ -247,7 +283,8 @@ function resolve(o: Operand, item: Item, names: Names, values: Values, used: Set
   used.add(o.ref);
   if (o.ref.startsWith(':')) {
     const v = values[o.ref];
-    if (!v) throw validation(`Invalid expression: An expression attribute value used in expression is not defined; attribute value: ${o.ref}`);
+    if (!v)
+      throw validation(`Invalid expression: An expression attribute value used in expression is not defined; attribute value: ${o.ref}`);
     return v;
   }
   return item[attrName(o.ref, names)];
@@ -256,7 +293,8 @@ function resolve(o: Operand, item: Item, names: Names, values: Values, used: Set
 function attrName(ref: string, names: Names): string {
   if (!ref.startsWith('#')) return ref;
   const n = names[ref];
-  if (n === undefined) throw validation(`Invalid expression: An expression attribute name used in the document path is not defined; attribute name: ${ref}`);
+  if (n === undefined)
+    throw validation(`Invalid expression: An expression attribute name used in the document path is not defined; attribute name: ${ref}`);
   return n;
 }
 
@@ -289,7 +327,13 @@ function evaluate(n: Node, item: Item, names: Names, values: Values, used: Set<s
       if (n.cmp === '<>') return JSON.stringify(a) !== JSON.stringify(b);
       const [x, y] = [scalar(a), scalar(b)];
       if (!x || !y || x.type !== y.type) return false;
-      return n.cmp === '<' ? x.value < y.value : n.cmp === '<=' ? x.value <= y.value : n.cmp === '>' ? x.value > y.value : x.value >= y.value;
+      return n.cmp === '<'
+        ? x.value < y.value
+        : n.cmp === '<='
+          ? x.value <= y.value
+          : n.cmp === '>'
+            ? x.value > y.value
+            : x.value >= y.value;
     }
   }
 }
@@ -299,12 +343,15 @@ function update(item: Item, expr: string | undefined, names: Names, values: Valu
   if (!expr) return item;
   const tokens = tokenize(expr, 'UpdateExpression');
   const fail = (tok?: string): never => {
-    throw validation(`Invalid UpdateExpression: Syntax error; token: "${tok ?? '<EOF>'}" (the imds-guard sandbox supports SET path = operand and REMOVE path)`);
+    throw validation(
+      `Invalid UpdateExpression: Syntax error; token: "${tok ?? '<EOF>'}" (the imds-guard sandbox supports SET path = operand and REMOVE path)`,
+    );
   };
   const target = (ref: string | undefined) => {
     if (!ref || !/^#?[A-Za-z_]/.test(ref)) return fail(ref);
     const name = attrName(ref, names);
-    if (t.keySchema.some((k) => k.AttributeName === name)) throw validation(`One or more parameter values were invalid: Cannot update attribute ${name}. This attribute is part of the key`);
+    if (t.keySchema.some((k) => k.AttributeName === name))
+      throw validation(`One or more parameter values were invalid: Cannot update attribute ${name}. This attribute is part of the key`);
     return name;
   };
   let i = 0;

@@ -29,7 +29,12 @@ export function tagFields<T>(tags: (item: T) => Tags): Record<string, FieldGette
   };
 }
 
-export function applyFilters<T>(items: T[], filters: Filter[] | undefined, fields: Record<string, FieldGetter<T>>, tags: (item: T) => Tags): T[] {
+export function applyFilters<T>(
+  items: T[],
+  filters: Filter[] | undefined,
+  fields: Record<string, FieldGetter<T>>,
+  tags: (item: T) => Tags,
+): T[] {
   if (!filters?.length) return items;
   const preds = filters.map((f) => {
     const name = f.Name ?? '';

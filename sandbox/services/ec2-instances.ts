@@ -61,14 +61,19 @@ export interface LaunchOptions {
  * RunInstances semantics: launch template version → explicit parameters
  * (per field) → account defaults (ModifyInstanceMetadataDefaults) → AWS defaults.
  */
-export function launchInstances(ctx: Ctx, req: RunInstancesRequest, opts: LaunchOptions = {}): { reservationId: string; instances: InstanceRecord[] } {
+export function launchInstances(
+  ctx: Ctx,
+  req: RunInstancesRequest,
+  opts: LaunchOptions = {},
+): { reservationId: string; instances: InstanceRecord[] } {
   const { rs, rt } = ctx;
   const max = req.MaxCount ?? 1;
   const min = req.MinCount ?? max;
   if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max < min) {
     throw invalidParam(`Invalid value '${max}' for maxCount. Must be greater than or equal to minCount (${min}) and greater than 0.`);
   }
-  if (max > 20000) throw new AwsError('InstanceLimitExceeded', `You have requested more instances (${max}) than your current instance limit allows.`);
+  if (max > 20000)
+    throw new AwsError('InstanceLimitExceeded', `You have requested more instances (${max}) than your current instance limit allows.`);
 
   let data: Record<string, unknown> = {};
   let lt: { id: string; name: string; version: number } | undefined;
@@ -105,7 +110,8 @@ export function launchInstances(ctx: Ctx, req: RunInstancesRequest, opts: Launch
 
   for (const s of req.TagSpecifications ?? []) {
     const ok = ['instance', 'volume', 'network-interface', 'spot-instances-request', 'elastic-gpu'];
-    if (!s.ResourceType || !ok.includes(s.ResourceType)) throw invalidParam(`'${s.ResourceType}' is not a valid taggable resource type for this operation.`);
+    if (!s.ResourceType || !ok.includes(s.ResourceType))
+      throw invalidParam(`'${s.ResourceType}' is not a valid taggable resource type for this operation.`);
   }
   const userTags: Tags = {
     ...tagsFromSpecs(data.TagSpecifications as RunInstancesRequest['TagSpecifications'], 'instance'),
@@ -164,7 +170,8 @@ export function instanceShape(inst: InstanceRecord, opts: { launching?: boolean 
     InstanceId: inst.id,
     ImageId: inst.imageId,
     State: { Code: STATE_CODES[state], Name: state },
-    PrivateDnsName: inst.state === 'terminated' ? '' : `ip-${ip.replace(/\./g, '-')}.${inst.availabilityZone.slice(0, -1)}.compute.internal`,
+    PrivateDnsName:
+      inst.state === 'terminated' ? '' : `ip-${ip.replace(/\./g, '-')}.${inst.availabilityZone.slice(0, -1)}.compute.internal`,
     PublicDnsName: '',
     StateTransitionReason: inst.stateReason ? inst.stateReason.Message : '',
     StateReason: inst.stateReason,
@@ -186,7 +193,9 @@ export function instanceShape(inst: InstanceRecord, opts: { launching?: boolean 
     EnaSupport: true,
     SourceDestCheck: true,
     ClientToken: inst.clientToken ?? '',
-    IamInstanceProfile: inst.iamInstanceProfileArn ? { Arn: inst.iamInstanceProfileArn, Id: 'AIPA' + inst.id.slice(2, 19).toUpperCase() } : undefined,
+    IamInstanceProfile: inst.iamInstanceProfileArn
+      ? { Arn: inst.iamInstanceProfileArn, Id: 'AIPA' + inst.id.slice(2, 19).toUpperCase() }
+      : undefined,
     Tags: Object.keys(inst.tags).length ? tagList(inst.tags) : undefined,
     MetadataOptions: { State: opts.launching ? 'pending' : inst.metadataState, ...inst.metadata } as Instance['MetadataOptions'],
     CapacityReservationSpecification: { CapacityReservationPreference: 'open' },
@@ -271,8 +280,12 @@ export const instanceHandlers = {
       if (i.metadataState === 'pending') i.metadataState = 'applied';
     }
     items = applyFilters(items, input.Filters, instanceFields, (i) => i.tags);
-    const p = page(items, input.MaxResults, input.NextToken, 'DescribeInstances', () =>
-      new AwsError('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.'),
+    const p = page(
+      items,
+      input.MaxResults,
+      input.NextToken,
+      'DescribeInstances',
+      () => new AwsError('InvalidPaginationToken', 'The specified pagination token is not valid or is expired.'),
     );
     return { Reservations: groupReservations(ctx, p.items), NextToken: p.next };
   },
@@ -284,7 +297,10 @@ export const instanceHandlers = {
     const inst = ctx.rs.instances.get(id);
     if (inst && inst.state !== 'terminated' && ctx.rt.faults.vanishes(id)) {
       inst.state = 'terminated';
-      inst.stateReason = { Code: 'Client.UserInitiatedShutdown', Message: 'Client.UserInitiatedShutdown: User initiated shutdown (sandbox fault: vanished)' };
+      inst.stateReason = {
+        Code: 'Client.UserInitiatedShutdown',
+        Message: 'Client.UserInitiatedShutdown: User initiated shutdown (sandbox fault: vanished)',
+      };
       ctx.rt.count('faults', ctx.op);
     }
     if (!inst || inst.state === 'terminated') throw notFound([id]);

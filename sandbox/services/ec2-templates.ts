@@ -27,15 +27,23 @@ type Data = Record<string, unknown>;
 export function findTemplate(rs: RegionState, id?: string, name?: string): LaunchTemplateRecord {
   if (id) {
     if (!/^lt-[0-9a-f]{17}$/.test(id)) {
-      throw new AwsError('InvalidLaunchTemplateId.Malformed', `The specified ID for the launch template (${id}) is not valid. Use a valid launch template ID and try again.`);
+      throw new AwsError(
+        'InvalidLaunchTemplateId.Malformed',
+        `The specified ID for the launch template (${id}) is not valid. Use a valid launch template ID and try again.`,
+      );
     }
     const lt = rs.launchTemplates.get(id);
-    if (!lt) throw new AwsError('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${id}, does not exist.`);
+    if (!lt)
+      throw new AwsError('InvalidLaunchTemplateId.NotFound', `The specified launch template, with template ID ${id}, does not exist.`);
     return lt;
   }
   if (name) {
     const lt = rs.launchTemplateByName(name);
-    if (!lt) throw new AwsError('InvalidLaunchTemplateName.NotFoundException', `The specified launch template, with template name ${name}, does not exist.`);
+    if (!lt)
+      throw new AwsError(
+        'InvalidLaunchTemplateName.NotFoundException',
+        `The specified launch template, with template name ${name}, does not exist.`,
+      );
     return lt;
   }
   throw new AwsError('MissingParameter', 'The request must include either a launch template ID or a launch template name.');
@@ -46,7 +54,10 @@ export function resolveVersion(lt: LaunchTemplateRecord, v?: string): LaunchTemp
   const n = v === undefined || v === '$Default' ? lt.defaultVersion : v === '$Latest' ? lt.latestVersion : Number(v);
   const rec = Number.isInteger(n) ? lt.versions.get(n) : undefined;
   if (!rec) {
-    throw new AwsError('InvalidLaunchTemplateId.VersionNotFound', `Could not find launch template version ${v} for launch template ${lt.id}.`);
+    throw new AwsError(
+      'InvalidLaunchTemplateId.VersionNotFound',
+      `Could not find launch template version ${v} for launch template ${lt.id}.`,
+    );
   }
   return rec;
 }
@@ -82,7 +93,9 @@ export function createTemplate(
 ): LaunchTemplateRecord {
   const { rs, rt } = ctx;
   if (!/^[a-zA-Z0-9().\-/_]{3,128}$/.test(p.name)) {
-    throw invalidParam(`Launch template name must be between 3 and 128 characters, and may contain only letters, numbers, and the following characters: - ( ) . / _.`);
+    throw invalidParam(
+      `Launch template name must be between 3 and 128 characters, and may contain only letters, numbers, and the following characters: - ( ) . / _.`,
+    );
   }
   if (rs.launchTemplateByName(p.name)) {
     throw new AwsError('InvalidLaunchTemplateName.AlreadyExistsException', `Launch template name already in use.`);
@@ -104,7 +117,13 @@ export function createTemplate(
   return lt;
 }
 
-export function addVersion(ctx: Ctx, lt: LaunchTemplateRecord, data: Data, description?: string, createdBy?: string): LaunchTemplateVersionRecord {
+export function addVersion(
+  ctx: Ctx,
+  lt: LaunchTemplateRecord,
+  data: Data,
+  description?: string,
+  createdBy?: string,
+): LaunchTemplateVersionRecord {
   validateData(data);
   const v: LaunchTemplateVersionRecord = {
     number: Math.max(lt.latestVersion, lt.lastNumber ?? 0) + 1,
@@ -200,7 +219,10 @@ export const templateHandlers = {
       const names = input.LaunchTemplateNames;
       items = items.filter((lt) => names.includes(lt.name));
       if (items.length < names.length) {
-        throw new AwsError('InvalidLaunchTemplateName.NotFoundException', 'At least one of the launch templates specified in the request does not exist.');
+        throw new AwsError(
+          'InvalidLaunchTemplateName.NotFoundException',
+          'At least one of the launch templates specified in the request does not exist.',
+        );
       }
     }
     items = applyFilters(items, input.Filters, ltFields, (lt) => lt.tags);
@@ -222,9 +244,7 @@ export const templateHandlers = {
       );
     } else {
       const lt = findTemplate(ctx.rs, input.LaunchTemplateId, input.LaunchTemplateName);
-      const vs = input.Versions?.length
-        ? [...new Set(input.Versions.map((v) => resolveVersion(lt, v)))]
-        : [...lt.versions.values()];
+      const vs = input.Versions?.length ? [...new Set(input.Versions.map((v) => resolveVersion(lt, v)))] : [...lt.versions.values()];
       const min = input.MinVersion ? Number(input.MinVersion) : -Infinity;
       const max = input.MaxVersion ? Number(input.MaxVersion) : Infinity;
       items = vs.filter((v) => v.number >= min && v.number <= max).map((v) => ({ lt, v }));
@@ -252,8 +272,10 @@ export const templateHandlers = {
     const ref = { LaunchTemplateId: lt.id, LaunchTemplateName: lt.name };
     for (const raw of vs) {
       const n = Number(raw);
-      const fail = (Code: LaunchTemplateErrorCode, Message: string) => failed.push({ ...ref, ...(Number.isInteger(n) ? { VersionNumber: n } : {}), ResponseError: { Code, Message } });
-      if (!Number.isInteger(n) || !lt.versions.has(n)) fail('launchTemplateVersionDoesNotExist', `The specified launch template version ${raw} does not exist.`);
+      const fail = (Code: LaunchTemplateErrorCode, Message: string) =>
+        failed.push({ ...ref, ...(Number.isInteger(n) ? { VersionNumber: n } : {}), ResponseError: { Code, Message } });
+      if (!Number.isInteger(n) || !lt.versions.has(n))
+        fail('launchTemplateVersionDoesNotExist', `The specified launch template version ${raw} does not exist.`);
       else if (n === lt.defaultVersion) fail('unexpectedError', 'Cannot delete the default version of a launch template.');
       else {
         lt.versions.delete(n);

@@ -35,13 +35,22 @@ const misc = {
       if (!all.includes(r)) throw new AwsError('InvalidParameterValue', `Invalid region: ${r}`);
     }
     const names = input.RegionNames?.length ? input.RegionNames : all;
-    const regions = names.map((RegionName) => ({ RegionName, Endpoint: `ec2.${RegionName}.amazonaws.com`, OptInStatus: 'opt-in-not-required' }));
+    const regions = names.map((RegionName) => ({
+      RegionName,
+      Endpoint: `ec2.${RegionName}.amazonaws.com`,
+      OptInStatus: 'opt-in-not-required',
+    }));
     return {
-      Regions: applyFilters(regions, input.Filters, {
-        'region-name': (r) => [r.RegionName],
-        endpoint: (r) => [r.Endpoint],
-        'opt-in-status': (r) => [r.OptInStatus],
-      }, () => ({})),
+      Regions: applyFilters(
+        regions,
+        input.Filters,
+        {
+          'region-name': (r) => [r.RegionName],
+          endpoint: (r) => [r.Endpoint],
+          'opt-in-status': (r) => [r.OptInStatus],
+        },
+        () => ({}),
+      ),
     };
   },
 

@@ -17,4 +17,3 @@ export function listPage<T>(items: T[], input: { maxResults?: number; nextToken?
   if (!Number.isInteger(max) || max < 1 || max > 100) throw invalidParameter('maxResults must be between 1 and 100');
   return page(items, max, input.nextToken, scope, () => invalidParameter('The nextToken provided is invalid'));
 }
-

@@ -14,7 +14,10 @@ import { cluster, invalidParameter, listPage } from './eks-common.js';
 function nodegroup(ctx: Ctx, c: ClusterRecord, name: string | undefined): NodegroupRecord {
   const ng = name ? c.nodegroups.get(name) : undefined;
   if (!ng) {
-    throw new AwsError('ResourceNotFoundException', `No node group found for name: ${name}.`, 404, { clusterName: c.name, nodegroupName: name });
+    throw new AwsError('ResourceNotFoundException', `No node group found for name: ${name}.`, 404, {
+      clusterName: c.name,
+      nodegroupName: name,
+    });
   }
   return ng;
 }
@@ -77,7 +80,12 @@ function healthIssues(ctx: Ctx, ng: NodegroupRecord) {
   const ref = ng.eksLaunchTemplate;
   if (ref) {
     const lt = ctx.rs.launchTemplates.get(ref.id);
-    if (!lt) issues.push({ code: 'Ec2LaunchTemplateNotFound', message: `Amazon EC2 launch template ${ref.name} could not be found.`, resourceIds: [ref.id] });
+    if (!lt)
+      issues.push({
+        code: 'Ec2LaunchTemplateNotFound',
+        message: `Amazon EC2 launch template ${ref.name} could not be found.`,
+        resourceIds: [ref.id],
+      });
     else if (String(lt.latestVersion) !== ref.version || String(lt.defaultVersion) !== ref.version) {
       // Editing the EKS-created template is what real node groups flag this way.
       issues.push({
@@ -131,7 +139,8 @@ export const nodegroupHandlers = {
     if (!input.nodeRole) throw invalidParameter('nodeRole is required');
     if (!input.subnets?.length) throw invalidParameter('subnets are required');
     const sc = { minSize: 1, maxSize: 2, desiredSize: 2, ...input.scalingConfig };
-    if (sc.desiredSize < sc.minSize || sc.desiredSize > sc.maxSize) throw invalidParameter('desired capacity must be between min and max size');
+    if (sc.desiredSize < sc.minSize || sc.desiredSize > sc.maxSize)
+      throw invalidParameter('desired capacity must be between min and max size');
     const { ids, accountId } = ctx.rt.state;
     const uuid = ids.uuid();
     const now = new Date();
@@ -178,7 +187,9 @@ export const nodegroupHandlers = {
           UserData: Buffer.from(`#!/bin/bash\n/etc/eks/bootstrap.sh ${c.name}\n`).toString('base64'),
           IamInstanceProfile: { Arn: `arn:aws:iam::${accountId}:instance-profile/eks-${uuid}` },
           SecurityGroupIds: [c.clusterSecurityGroupId],
-          BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: ng.diskSize, VolumeType: 'gp2', DeleteOnTermination: true } }],
+          BlockDeviceMappings: [
+            { DeviceName: '/dev/xvda', Ebs: { VolumeSize: ng.diskSize, VolumeType: 'gp2', DeleteOnTermination: true } },
+          ],
           MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
         },
       });
@@ -214,7 +225,10 @@ export const nodegroupHandlers = {
     const ng = nodegroup(ctx, c, input.nodegroupName);
     // EKS refuses an update while the node group is still being created, updated or deleted.
     if (['CREATING', 'UPDATING', 'DELETING'].includes(ng.status)) {
-      throw new AwsError('ResourceInUseException', `Nodegroup ${ng.name} cannot be updated while its status is ${ng.status}.`, 409, { clusterName: c.name, nodegroupName: ng.name });
+      throw new AwsError('ResourceInUseException', `Nodegroup ${ng.name} cannot be updated while its status is ${ng.status}.`, 409, {
+        clusterName: c.name,
+        nodegroupName: ng.name,
+      });
     }
     const params: { type: string; value: string }[] = [];
     if (input.launchTemplate) {
@@ -222,7 +236,8 @@ export const nodegroupHandlers = {
         throw invalidParameter('A launch template can only be specified for node groups that were created with a launch template.');
       }
       const lt = findLt(ctx, input.launchTemplate);
-      if (lt.id !== ng.launchTemplate.id) throw invalidParameter('The launch template ID or name cannot be changed for an existing node group.');
+      if (lt.id !== ng.launchTemplate.id)
+        throw invalidParameter('The launch template ID or name cannot be changed for an existing node group.');
       const v = resolveVersion(lt, input.launchTemplate.version);
       ng.launchTemplate = { ...ng.launchTemplate, version: String(v.number) };
       params.push({ type: 'LaunchTemplateName', value: lt.name }, { type: 'LaunchTemplateVersion', value: String(v.number) });
@@ -248,7 +263,14 @@ export const nodegroupHandlers = {
       nodeInstances(ctx, ng).forEach(terminate);
       ok = launchNodes(ctx, c, ng, ng.scalingConfig.desiredSize, 'update');
     }
-    const u: UpdateRecord = { id: ctx.rt.state.ids.uuid(), status: ok ? 'Successful' : 'Failed', type: 'VersionUpdate', params, createdAt: new Date(), nodegroupName: ng.name };
+    const u: UpdateRecord = {
+      id: ctx.rt.state.ids.uuid(),
+      status: ok ? 'Successful' : 'Failed',
+      type: 'VersionUpdate',
+      params,
+      createdAt: new Date(),
+      nodegroupName: ng.name,
+    };
     c.updates.set(u.id, u);
     // The call returns while the (here instantaneous) rolling update is "in progress".
     return { update: { id: u.id, status: 'InProgress', type: u.type, params, createdAt: u.createdAt, errors: [] } };

@@ -34,7 +34,11 @@ function clusterShape(c: ClusterRecord) {
 
 function addonShape(c: ClusterRecord, name: string) {
   const a = c.addons.get(name);
-  if (!a) throw new AwsError('ResourceNotFoundException', `No addon: ${name} found in cluster: ${c.name}`, 404, { clusterName: c.name, addonName: name });
+  if (!a)
+    throw new AwsError('ResourceNotFoundException', `No addon: ${name} found in cluster: ${c.name}`, 404, {
+      clusterName: c.name,
+      addonName: name,
+    });
   return {
     addonName: a.name,
     clusterName: c.name,
@@ -127,7 +131,11 @@ export const eksHandlers: Record<string, (ctx: Ctx, input: never) => unknown> = 
     const c = cluster(ctx, input.clusterName);
     const name = input.addonName;
     if (!name) throw invalidParameter('addonName is required');
-    if (c.addons.has(name)) throw new AwsError('ResourceInUseException', `Addon already exists with name: ${name}`, 409, { clusterName: c.name, addonName: name });
+    if (c.addons.has(name))
+      throw new AwsError('ResourceInUseException', `Addon already exists with name: ${name}`, 409, {
+        clusterName: c.name,
+        addonName: name,
+      });
     const now = new Date();
     c.addons.set(name, {
       name,
@@ -167,7 +175,8 @@ export const eksHandlers: Record<string, (ctx: Ctx, input: never) => unknown> = 
 
   CreatePodIdentityAssociation(ctx: Ctx, input: CreatePodIdentityAssociationRequest) {
     const c = cluster(ctx, input.clusterName);
-    if (!input.namespace || !input.serviceAccount || !input.roleArn) throw invalidParameter('namespace, serviceAccount and roleArn are required');
+    if (!input.namespace || !input.serviceAccount || !input.roleArn)
+      throw invalidParameter('namespace, serviceAccount and roleArn are required');
     for (const a of c.podIdentityAssociations.values()) {
       if (a.namespace === input.namespace && a.serviceAccount === input.serviceAccount) {
         throw new AwsError('ResourceInUseException', 'Association already exists', 409, { clusterName: c.name });

@@ -9,7 +9,9 @@ import type { QueryService } from './types.js';
 
 const list = (items: string[]) => items.map((x) => `<member>${esc(x)}</member>`).join('');
 const tagsXml = (tags: Record<string, string>) =>
-  `<Tags>${Object.entries(tags).map(([k, v]) => `<member><Key>${esc(k)}</Key><Value>${esc(v)}</Value></member>`).join('')}</Tags>`;
+  `<Tags>${Object.entries(tags)
+    .map(([k, v]) => `<member><Key>${esc(k)}</Key><Value>${esc(v)}</Value></member>`)
+    .join('')}</Tags>`;
 
 function provider(ctx: Ctx, p: Params): OidcProviderRecord {
   const arn = p.get('OpenIDConnectProviderArn') ?? '';
@@ -33,7 +35,8 @@ export const iamService: QueryService = {
     },
     CreateOpenIDConnectProvider(ctx, p) {
       const url = p.get('Url') ?? '';
-      if (!/^https:\/\/[^\s/]+/.test(url)) throw new AwsError('ValidationError', `1 validation error detected: Value '${url}' at 'url' failed to satisfy constraint`);
+      if (!/^https:\/\/[^\s/]+/.test(url))
+        throw new AwsError('ValidationError', `1 validation error detected: Value '${url}' at 'url' failed to satisfy constraint`);
       const bare = url.replace(/^https:\/\//, '').replace(/\/$/, '');
       const arn = `arn:aws:iam::${ctx.rt.state.accountId}:oidc-provider/${bare}`;
       if (ctx.rt.state.oidcProviders.has(arn)) throw new AwsError('EntityAlreadyExists', `Provider with url ${url} already exists.`, 409);

@@ -24,7 +24,8 @@ function condMatches(c: Cond, v: unknown): boolean {
   if ('anything-but' in o) {
     const ab = o['anything-but'];
     if (Array.isArray(ab)) return !ab.includes(v);
-    if (typeof ab === 'object' && ab !== null && 'prefix' in ab) return !(typeof v === 'string' && v.startsWith(String((ab as { prefix: unknown }).prefix)));
+    if (typeof ab === 'object' && ab !== null && 'prefix' in ab)
+      return !(typeof v === 'string' && v.startsWith(String((ab as { prefix: unknown }).prefix)));
     return ab !== v;
   }
   return false;

@@ -2,13 +2,7 @@
 // for inspection; subscriptions are auto-confirmed and their FilterPolicy is
 // evaluated so tests can see which subscribers a message would reach.
 import * as sns from '@aws-sdk/client-sns';
-import type {
-  CreateTopicInput,
-  MessageAttributeValue,
-  PublishBatchInput,
-  PublishInput,
-  SubscribeInput,
-} from '@aws-sdk/client-sns';
+import type { CreateTopicInput, MessageAttributeValue, PublishBatchInput, PublishInput, SubscribeInput } from '@aws-sdk/client-sns';
 import { randomUUID } from 'node:crypto';
 import { AwsError } from '../errors.js';
 import type { Ctx } from '../runtime.js';
@@ -48,26 +42,44 @@ function prepare(t: TopicRecord, e: Entry) {
     } catch {
       throw invalid('Message Structure - JSON message body failed to parse');
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed) || typeof (parsed as Record<string, unknown>).default !== 'string') {
+    if (
+      typeof parsed !== 'object' ||
+      parsed === null ||
+      Array.isArray(parsed) ||
+      typeof (parsed as Record<string, unknown>).default !== 'string'
+    ) {
       throw invalid('Message Structure - No default entry in JSON message body');
     }
     if (Object.values(parsed).some((v) => typeof v !== 'string')) throw invalid('Message Structure - JSON message body failed to parse');
     bodies = parsed as Record<string, string>;
   }
   const attrs = e.MessageAttributes ?? {};
-  if (Object.keys(attrs).length > 10) throw invalid('Number of message attributes [' + Object.keys(attrs).length + '] exceeds the allowed maximum [10].');
+  if (Object.keys(attrs).length > 10)
+    throw invalid('Number of message attributes [' + Object.keys(attrs).length + '] exceeds the allowed maximum [10].');
   const attributes: Record<string, string> = {};
   const attributeTypes: Record<string, string> = {};
   for (const [name, v] of Object.entries(attrs)) {
     const type = v.DataType ?? '';
     if (!/^(String|Number|Binary)(\..+)?$/.test(type)) {
-      throw new AwsError('ParameterValueInvalid', `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`);
+      throw new AwsError(
+        'ParameterValueInvalid',
+        `The message attribute '${name}' has an invalid message attribute type, the set of supported type prefixes is Binary, Number, and String.`,
+      );
     }
     // Binary arrives base64-encoded on the wire and is kept that way.
     const bin = v.BinaryValue as unknown;
-    const value = type.startsWith('Binary') ? (typeof bin === 'string' ? bin : bin ? Buffer.from(bin as Uint8Array).toString('base64') : undefined) : v.StringValue;
+    const value = type.startsWith('Binary')
+      ? typeof bin === 'string'
+        ? bin
+        : bin
+          ? Buffer.from(bin as Uint8Array).toString('base64')
+          : undefined
+      : v.StringValue;
     if (value === undefined || value === '') {
-      throw new AwsError('ParameterValueInvalid', `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`);
+      throw new AwsError(
+        'ParameterValueInvalid',
+        `The message attribute '${name}' must contain non-empty message attribute value for message attribute type '${type}'.`,
+      );
     }
     attributes[name] = value;
     attributeTypes[name] = type;
@@ -133,9 +145,11 @@ export const snsService: QueryService = {
     PublishBatch(ctx: Ctx, input: PublishBatchInput) {
       const t = topic(ctx, input.TopicArn);
       const entries = input.PublishBatchRequestEntries ?? [];
-      if (!entries.length) throw new AwsError('EmptyBatchRequest', 'The batch request doesn\'t contain any entries.');
-      if (entries.length > 10) throw new AwsError('TooManyEntriesInBatchRequest', 'The batch request contains more entries than permissible.');
-      if (new Set(entries.map((e) => e.Id)).size !== entries.length) throw new AwsError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
+      if (!entries.length) throw new AwsError('EmptyBatchRequest', "The batch request doesn't contain any entries.");
+      if (entries.length > 10)
+        throw new AwsError('TooManyEntriesInBatchRequest', 'The batch request contains more entries than permissible.');
+      if (new Set(entries.map((e) => e.Id)).size !== entries.length)
+        throw new AwsError('BatchEntryIdsNotDistinct', 'Two or more batch entries in the request have the same Id.');
       const Successful: { Id?: string; MessageId: string }[] = [];
       const Failed: { Id?: string; Code: string; SenderFault: boolean; Message: string }[] = [];
       for (const e of entries) {
@@ -180,7 +194,13 @@ export const snsService: QueryService = {
       const t = topic(ctx, input.TopicArn);
       const owner = ctx.rt.state.accountId;
       return {
-        Subscriptions: t.subscriptions.map((s) => ({ SubscriptionArn: s.arn, Owner: owner, Protocol: s.protocol, Endpoint: s.endpoint, TopicArn: s.topicArn })),
+        Subscriptions: t.subscriptions.map((s) => ({
+          SubscriptionArn: s.arn,
+          Owner: owner,
+          Protocol: s.protocol,
+          Endpoint: s.endpoint,
+          TopicArn: s.topicArn,
+        })),
       };
     },
 

@@ -27,7 +27,10 @@ export function context(functionName: string): Context {
 export async function invoke(functionName: string, event: unknown): Promise<any> {
   if (!loaded.has(functionName)) {
     const url = pathToFileURL(join(import.meta.dirname, '../../functions', `${functionName}.ts`)).href;
-    loaded.set(functionName, import(url).then((m: { handler: Handler }) => m.handler));
+    loaded.set(
+      functionName,
+      import(url).then((m: { handler: Handler }) => m.handler),
+    );
   }
   return (await loaded.get(functionName)!)(event, context(functionName));
 }

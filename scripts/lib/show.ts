@@ -14,9 +14,13 @@ export function table(head: string[], rows: string[][]): void {
 
 /** Each SNS message as its owner sees it: the Slack post (default) or the email body. */
 export function printMessages(messages: CapturedMessage[], view: 'slack' | 'email' = 'slack'): void {
-  console.log(`\nMessages owners would receive (${messages.length}, one per trigger and owner; ${view === 'slack' ? 'the Slack post notify-slack renders' : 'the email body'})`);
+  console.log(
+    `\nMessages owners would receive (${messages.length}, one per trigger and owner; ${view === 'slack' ? 'the Slack post notify-slack renders' : 'the email body'})`,
+  );
   for (const m of messages) {
-    console.log(`\n  ┌ SNS attributes: owner=${m.attributes.owner} outcome=${m.attributes.outcome} severity=${m.attributes.severity} cluster=${m.attributes.cluster}`);
+    console.log(
+      `\n  ┌ SNS attributes: owner=${m.attributes.owner} outcome=${m.attributes.outcome} severity=${m.attributes.severity} cluster=${m.attributes.cluster}`,
+    );
     let text = m.bodies.email ?? m.message;
     if (view === 'slack') {
       const parsed = parseSnsMessage(m.bodies.lambda ?? m.message, m.attributes.owner);

@@ -29,7 +29,9 @@ beforeEach(async () => {
   lambda.on(InvokeCommand).resolves({ StatusCode: 202 });
   vi.stubEnv('AWS_ENDPOINT_URL', sb.url);
   resetClients();
-  topic = (await new SNSClient({ region: REGION, endpoint: sb.url, credentials: creds }).send(new CreateTopicCommand({ Name: 'imds-guard-audit' }))).TopicArn!;
+  topic = (
+    await new SNSClient({ region: REGION, endpoint: sb.url, credentials: creds }).send(new CreateTopicCommand({ Name: 'imds-guard-audit' }))
+  ).TopicArn!;
 });
 
 async function seed(n: number) {
@@ -40,7 +42,15 @@ async function seed(n: number) {
       MinCount: n,
       MaxCount: n,
       MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
-      TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'eks:cluster-name', Value: 'payments' }, { Key: 'eks:nodegroup-name', Value: 'ng' }] }],
+      TagSpecifications: [
+        {
+          ResourceType: 'instance',
+          Tags: [
+            { Key: 'eks:cluster-name', Value: 'payments' },
+            { Key: 'eks:nodegroup-name', Value: 'ng' },
+          ],
+        },
+      ],
     }),
   );
   return out.Instances!.map((i) => i.InstanceId!);
@@ -48,13 +58,26 @@ async function seed(n: number) {
 
 const child = (over: Partial<NonNullable<BackfillEvent['child']>> = {}): BackfillEvent => ({
   mode: 'enforce',
-  child: { runId: 'imds-guard-20260101T000000Z-abcdef', region: REGION, link: 0, account: '111122223333', actor: 'arn:aws:sts::111122223333:assumed-role/ops/alice', startedAt: '2026-01-01T00:00:00.000Z', counts: {}, identityNotReady: [], ...over },
+  child: {
+    runId: 'imds-guard-20260101T000000Z-abcdef',
+    region: REGION,
+    link: 0,
+    account: '111122223333',
+    actor: 'arn:aws:sts::111122223333:assumed-role/ops/alice',
+    startedAt: '2026-01-01T00:00:00.000Z',
+    counts: {},
+    identityNotReady: [],
+    ...over,
+  },
 });
 
 /** A context whose remaining time leaves `ms` after the safety margin. */
 const ctxWith = (ms: number): Context => ({ ...lambdaContext('imds-guard-prod-backfill'), getRemainingTimeInMillis: () => SAFETY_MS + ms });
 
-const handlerFor = () => makeBackfillHandler(loadConfig({ TOPIC_ARN: topic, IDENTITY_GATE: 'off', PUBLISH_OUTCOMES: 'remediated,failed' }), { limiter: new RateLimiter({ enabled: false }) });
+const handlerFor = () =>
+  makeBackfillHandler(loadConfig({ TOPIC_ARN: topic, IDENTITY_GATE: 'off', PUBLISH_OUTCOMES: 'remediated,failed' }), {
+    limiter: new RateLimiter({ enabled: false }),
+  });
 
 describe('backfill child', () => {
   it('fits in one invocation: enforces, publishes per owner, then one summary', async () => {
@@ -62,17 +85,29 @@ describe('backfill child', () => {
     const res = await handlerFor()(child(), ctxWith(600_000));
     expect(res).toMatchObject({ status: 'done', region: REGION, link: 0, counts: { remediated: 12 } });
     expect(lambda).toHaveReceivedCommandTimes(InvokeCommand, 0);
-    for (const id of ids) expect(sb.state.region(REGION).instances.get(id)!.metadata).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+    for (const id of ids)
+      expect(sb.state.region(REGION).instances.get(id)!.metadata).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     const msgs = sb.messages();
     const summaries = msgs.filter((m) => m.attributes.kind === 'summary');
     expect(summaries).toHaveLength(1);
     const body = JSON.parse(summaries[0]!.bodies.default!);
-    expect(body).toMatchObject({ schema: 'imds-guard.backfill-summary/v1', runId: 'imds-guard-20260101T000000Z-abcdef', mode: 'enforce', counts: { remediated: 12 }, regions: [{ region: REGION, links: 1 }] });
-    expect(JSON.parse(summaries[0]!.bodies.https!)).toMatchObject({ version: '1.0', source: 'custom', content: { textType: 'client-markdown' } });
+    expect(body).toMatchObject({
+      schema: 'imds-guard.backfill-summary/v1',
+      runId: 'imds-guard-20260101T000000Z-abcdef',
+      mode: 'enforce',
+      counts: { remediated: 12 },
+      regions: [{ region: REGION, links: 1 }],
+    });
+    expect(JSON.parse(summaries[0]!.bodies.https!)).toMatchObject({
+      version: '1.0',
+      source: 'custom',
+      content: { textType: 'client-markdown' },
+    });
     // Per-owner audit messages carry only PUBLISH_OUTCOMES.
     const audit = msgs.filter((m) => m.attributes.kind !== 'summary');
     expect(audit.length).toBeGreaterThan(0);
-    for (const m of audit) expect(JSON.parse(m.bodies.default!).records.every((r: { outcome: string }) => r.outcome === 'remediated')).toBe(true);
+    for (const m of audit)
+      expect(JSON.parse(m.bodies.default!).records.every((r: { outcome: string }) => r.outcome === 'remediated')).toBe(true);
   });
 
   it('short on time: hands over with the last instance ID, and the last link publishes the summary for the whole chain', async () => {
@@ -91,7 +126,10 @@ describe('backfill child', () => {
     expect(sb.stats().calls.ModifyInstanceMetadataOptions).toBe(300);
     const summaries = sb.messages().filter((m) => m.attributes.kind === 'summary');
     expect(summaries).toHaveLength(1);
-    expect(JSON.parse(summaries[0]!.bodies.default!)).toMatchObject({ counts: { remediated: 300 }, regions: [{ region: REGION, links: 2 }] });
+    expect(JSON.parse(summaries[0]!.bodies.default!)).toMatchObject({
+      counts: { remediated: 300 },
+      regions: [{ region: REGION, links: 2 }],
+    });
   });
 
   it('scan mode changes nothing and still summarises', async () => {

@@ -24,7 +24,8 @@ beforeEach(() => {
 });
 afterEach(() => vi.unstubAllEnvs());
 
-const payloads = () => lambda.commandCalls(InvokeCommand).map((c) => JSON.parse(new TextDecoder().decode(c.args[0].input.Payload as Uint8Array)));
+const payloads = () =>
+  lambda.commandCalls(InvokeCommand).map((c) => JSON.parse(new TextDecoder().decode(c.args[0].input.Payload as Uint8Array)));
 const noAwsCalls = () => {
   for (const m of [lambda, sts, ec2, sns]) expect(m.calls()).toHaveLength(0);
 };
@@ -52,7 +53,10 @@ describe('backfill handler: input validation', () => {
 describe('backfill handler: fan-out', () => {
   it('one asynchronous child per Region, to itself, with the run identity', async () => {
     const { handler } = await loadFunction<Mod>('../../functions/backfill.js', env);
-    const res = await handler({ mode: 'enforce', regions: ['eu-west-1', 'us-east-1', 'ap-southeast-2'], scope: 'eks', clusters: ['payments'] }, ctx);
+    const res = await handler(
+      { mode: 'enforce', regions: ['eu-west-1', 'us-east-1', 'ap-southeast-2'], scope: 'eks', clusters: ['payments'] },
+      ctx,
+    );
     expect(res).toMatchObject({ status: 'fanned-out', regions: ['eu-west-1', 'us-east-1', 'ap-southeast-2'], invocations: 3 });
     expect(lambda).toHaveReceivedCommandTimes(InvokeCommand, 3);
     for (const c of lambda.commandCalls(InvokeCommand)) {
@@ -64,7 +68,12 @@ describe('backfill handler: fan-out', () => {
     const runIds = new Set(p.map((x) => x.child.runId));
     expect(runIds.size).toBe(1);
     for (const x of p) {
-      expect(x).toMatchObject({ mode: 'enforce', scope: 'eks', clusters: ['payments'], child: { link: 0, account: '111122223333', actor: 'arn:aws:sts::111122223333:assumed-role/ops/alice', counts: {} } });
+      expect(x).toMatchObject({
+        mode: 'enforce',
+        scope: 'eks',
+        clusters: ['payments'],
+        child: { link: 0, account: '111122223333', actor: 'arn:aws:sts::111122223333:assumed-role/ops/alice', counts: {} },
+      });
       expect(x.child.afterInstanceId).toBeUndefined();
     }
     // The parent itself touches no resources and publishes nothing.
@@ -73,7 +82,12 @@ describe('backfill handler: fan-out', () => {
   });
 
   it('without regions: every enabled Region from DescribeRegions', async () => {
-    ec2.on(DescribeRegionsCommand).resolves({ Regions: [{ RegionName: 'us-west-2', OptInStatus: 'opt-in-not-required' }, { RegionName: 'eu-central-1', OptInStatus: 'opt-in-not-required' }] });
+    ec2.on(DescribeRegionsCommand).resolves({
+      Regions: [
+        { RegionName: 'us-west-2', OptInStatus: 'opt-in-not-required' },
+        { RegionName: 'eu-central-1', OptInStatus: 'opt-in-not-required' },
+      ],
+    });
     const { handler } = await loadFunction<Mod>('../../functions/backfill.js', env);
     const res = await handler({ mode: 'scan' }, ctx);
     expect(res).toMatchObject({ status: 'fanned-out', regions: ['eu-central-1', 'us-west-2'] });
@@ -83,19 +97,31 @@ describe('backfill handler: fan-out', () => {
 
   it('a child that cannot be started: the others run, and a failed summary names the Region to invoke again', async () => {
     lambda.on(InvokeCommand).callsFake((input) => {
-      if (JSON.parse(new TextDecoder().decode(input.Payload)).child.region === 'us-east-1') throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
+      if (JSON.parse(new TextDecoder().decode(input.Payload)).child.region === 'us-east-1')
+        throw Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' });
       return { StatusCode: 202 };
     });
     sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
     const { handler } = await loadFunction<Mod>('../../functions/backfill.js', env);
     // Not a throw: Lambda's retry would start eu-west-1 a second time.
     const res = await handler({ mode: 'scan', regions: ['eu-west-1', 'us-east-1'] }, ctx);
-    expect(res).toMatchObject({ status: 'fanned-out', regions: ['eu-west-1'], invocations: 1, notStarted: ['us-east-1'], error: { name: 'FanOutError' } });
+    expect(res).toMatchObject({
+      status: 'fanned-out',
+      regions: ['eu-west-1'],
+      invocations: 1,
+      notStarted: ['us-east-1'],
+      error: { name: 'FanOutError' },
+    });
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
     const msg = sns.commandCalls(PublishCommand)[0]!.args[0].input;
     expect(msg.MessageAttributes?.resourceType?.StringValue).toBe('summary');
     const summary = JSON.parse(JSON.parse(msg.Message!).default);
-    expect(summary.regions).toEqual([expect.objectContaining({ region: 'us-east-1', error: { name: 'FanOutError', message: expect.stringContaining('"regions": ["us-east-1"]') } })]);
+    expect(summary.regions).toEqual([
+      expect.objectContaining({
+        region: 'us-east-1',
+        error: { name: 'FanOutError', message: expect.stringContaining('"regions": ["us-east-1"]') },
+      }),
+    ]);
   });
 
   it('no child could be started: the invocation fails, so Lambda retries the whole run', async () => {

@@ -114,7 +114,12 @@ describe('RateLimiter', () => {
   it('past the burst, calls wait for the first response of their bucket before pacing', async () => {
     const c = fakeClock();
     const slept: number[] = [];
-    const l = new RateLimiter({ jitterMs: 0, now: c.now, sleep: async (ms) => void slept.push(ms), buckets: { ModifyInstanceMetadataOptions: { capacity: 1, refillPerSecond: 10 } } });
+    const l = new RateLimiter({
+      jitterMs: 0,
+      now: c.now,
+      sleep: async (ms) => void slept.push(ms),
+      buckets: { ModifyInstanceMetadataOptions: { capacity: 1, refillPerSecond: 10 } },
+    });
     await l.acquire('eu-west-1', 'ModifyInstanceMetadataOptions');
     let second = false;
     const p = l.acquire('eu-west-1', 'ModifyInstanceMetadataOptions').then(() => (second = true));
@@ -129,13 +134,22 @@ describe('RateLimiter', () => {
   it('waits per (Region, bucket): Regions and APIs do not share tokens; Describe* share one', async () => {
     const c = fakeClock();
     const slept: number[] = [];
-    const l = new RateLimiter({ jitterMs: 0, waitForFirstResponse: false, now: c.now, sleep: async (ms) => void slept.push(ms), buckets: { ModifyInstanceMetadataOptions: { capacity: 2, refillPerSecond: 1 }, 'non-mutating': { capacity: 1, refillPerSecond: 1 } } });
+    const l = new RateLimiter({
+      jitterMs: 0,
+      waitForFirstResponse: false,
+      now: c.now,
+      sleep: async (ms) => void slept.push(ms),
+      buckets: { ModifyInstanceMetadataOptions: { capacity: 2, refillPerSecond: 1 }, 'non-mutating': { capacity: 1, refillPerSecond: 1 } },
+    });
     for (let i = 0; i < 3; i++) await l.acquire('eu-west-1', 'ModifyInstanceMetadataOptions');
     await l.acquire('us-east-1', 'ModifyInstanceMetadataOptions');
     await l.acquire('eu-west-1', 'DescribeInstances', { MaxResults: 5 });
     await l.acquire('eu-west-1', 'DescribeLaunchTemplates', {});
     expect(slept).toEqual([1000, 1000]);
-    expect(l.stats()).toMatchObject({ acquired: { 'eu-west-1|ModifyInstanceMetadataOptions': 3, 'us-east-1|ModifyInstanceMetadataOptions': 1, 'eu-west-1|non-mutating': 2 }, waitedMs: 2000 });
+    expect(l.stats()).toMatchObject({
+      acquired: { 'eu-west-1|ModifyInstanceMetadataOptions': 3, 'us-east-1|ModifyInstanceMetadataOptions': 1, 'eu-west-1|non-mutating': 2 },
+      waitedMs: 2000,
+    });
     expect(l.estimateMs('eu-west-1', 'ModifyInstanceMetadataOptions', 2)).toBe(3000);
   });
 
@@ -155,7 +169,12 @@ describe('rate-limit plugin on a real EC2 client (sandbox buckets)', () => {
   afterAll(() => sb.close());
 
   const client = (plugin?: ReturnType<RateLimiter['plugin']>) => {
-    const c = new EC2Client({ region: 'eu-west-1', endpoint: sb.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+    const c = new EC2Client({
+      region: 'eu-west-1',
+      endpoint: sb.url,
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      maxAttempts: 1,
+    });
     if (plugin) c.middlewareStack.use(plugin);
     return c;
   };
@@ -166,7 +185,11 @@ describe('rate-limit plugin on a real EC2 client (sandbox buckets)', () => {
     const buckets = { ModifyInstanceMetadataOptions: 5 };
     const refill = { ModifyInstanceMetadataOptions: 50 };
     const modifyAll = (c: EC2Client) =>
-      Promise.allSettled(ids.map((id) => c.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id, HttpTokens: 'required', HttpPutResponseHopLimit: 1 }))));
+      Promise.allSettled(
+        ids.map((id) =>
+          c.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id, HttpTokens: 'required', HttpPutResponseHopLimit: 1 })),
+        ),
+      );
 
     sb.setThrottle({ enabled: true, capacity: buckets, refill });
     const raw = await modifyAll(client());
@@ -187,7 +210,10 @@ describe('rate-limit plugin on a real EC2 client (sandbox buckets)', () => {
     const [inst] = (await client().send(new RunInstancesCommand({ ImageId: 'ami-1', MinCount: 1, MaxCount: 1 }))).Instances!;
     const limiter = new RateLimiter({ jitterMs: 0, buckets: { ModifyInstanceMetadataOptions: { capacity: 50, refillPerSecond: 1000 } } });
     const c = client(limiter.plugin('eu-west-1'));
-    const send = () => c.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: inst!.InstanceId, HttpTokens: 'required', HttpPutResponseHopLimit: 1 }));
+    const send = () =>
+      c.send(
+        new ModifyInstanceMetadataOptionsCommand({ InstanceId: inst!.InstanceId, HttpTokens: 'required', HttpPutResponseHopLimit: 1 }),
+      );
     await send();
     await expect(send()).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
     expect(limiter.stats().throttled).toEqual({ 'eu-west-1|ModifyInstanceMetadataOptions': 1 });

@@ -15,7 +15,14 @@ import { launchInstances } from '../helpers/launch.js';
 let sb: Sandbox;
 let ec2: EC2Client;
 const REGION = 'eu-west-1';
-const run: RunInfo = { runId: 'imds-guard-test-run', account: '111122223333', actor: 'arn:aws:iam::111122223333:user/tester', startedAt: '2026-01-01T00:00:00.000Z', source: 'cli', eventName: 'Scan' };
+const run: RunInfo = {
+  runId: 'imds-guard-test-run',
+  account: '111122223333',
+  actor: 'arn:aws:iam::111122223333:user/tester',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  source: 'cli',
+  eventName: 'Scan',
+};
 
 beforeAll(async () => {
   sb = await startSandbox({ quiet: true, throttle: { enabled: false } });
@@ -88,16 +95,30 @@ describe('runBackfill', () => {
   const config = (env: Record<string, string> = {}) => loadConfig({ IDENTITY_GATE: 'off', ...env });
 
   it('scan (dry run): would-remediate records and zero mutating calls', async () => {
-    const bad = [...(await launch(3, 'optional', 2, node)), ...(await launch(2, 'required', 2, node)), ...(await launch(1, 'optional', 1, node))];
+    const bad = [
+      ...(await launch(3, 'optional', 2, node)),
+      ...(await launch(2, 'required', 2, node)),
+      ...(await launch(1, 'optional', 1, node)),
+    ];
     await launch(4, 'required', 1, node);
     await launch(1, 'optional', 2, { ...node, 'imds-guard:exempt': 'true' });
     const before = calls();
-    const result = await runBackfill({ config: config(), run, request: { mode: 'dry-run', regions: [REGION], clusters: [], query: 'inventory' } });
+    const result = await runBackfill({
+      config: config(),
+      run,
+      request: { mode: 'dry-run', regions: [REGION], clusters: [], query: 'inventory' },
+    });
     const records = allRecords(result).filter((r) => r.resource.type === 'instance');
-    expect(records.filter((r) => r.outcome === 'would-remediate').map((r) => r.resource.id).sort()).toEqual(bad.sort());
+    expect(
+      records
+        .filter((r) => r.outcome === 'would-remediate')
+        .map((r) => r.resource.id)
+        .sort(),
+    ).toEqual(bad.sort());
     expect(records.filter((r) => r.outcome === 'compliant')).toHaveLength(4);
     expect(records.filter((r) => r.outcome === 'exempt')).toHaveLength(1);
-    for (const r of records.filter((x) => x.outcome === 'would-remediate')) expect(r.desired).toMatchObject({ httpTokens: 'required', hopLimit: 1 });
+    for (const r of records.filter((x) => x.outcome === 'would-remediate'))
+      expect(r.desired).toMatchObject({ httpTokens: 'required', hopLimit: 1 });
     expect(mutatingSince(before)).toEqual([]);
     expect(calls().ModifyInstanceMetadataOptions).toBeUndefined();
     expect(exitCode(result.regions)).toBe(1);
@@ -109,7 +130,12 @@ describe('runBackfill', () => {
     const bad = [...(await launch(1200, 'optional', 2, node)), ...(await launch(150, 'required', 2, node))];
     await launch(50, 'required', 1, node);
     const limiter = new RateLimiter({ enabled: false });
-    const result = await runBackfill({ config: config(), run: { ...run, eventName: 'Enforce' }, limiter, request: { mode: 'enforce', regions: [REGION], clusters: [], query: 'inventory' } });
+    const result = await runBackfill({
+      config: config(),
+      run: { ...run, eventName: 'Enforce' },
+      limiter,
+      request: { mode: 'enforce', regions: [REGION], clusters: [], query: 'inventory' },
+    });
     const records = allRecords(result).filter((r) => r.resource.type === 'instance');
     expect(records.filter((r) => r.outcome === 'remediated')).toHaveLength(bad.length);
     expect(calls().ModifyInstanceMetadataOptions).toBe(bad.length);
@@ -138,7 +164,14 @@ describe('runBackfill', () => {
     const second = await runBackfill({
       config: config(),
       run,
-      request: { mode: 'enforce', regions: [REGION], clusters: [], query: 'inventory', afterInstanceId: r.continuation!.afterInstanceId, include: { instances: true, templates: false, nodegroups: false, accountDefaults: false, identity: false } },
+      request: {
+        mode: 'enforce',
+        regions: [REGION],
+        clusters: [],
+        query: 'inventory',
+        afterInstanceId: r.continuation!.afterInstanceId,
+        include: { instances: true, templates: false, nodegroups: false, accountDefaults: false, identity: false },
+      },
     });
     const rest = second.regions[0]!.records;
     expect(rest).toHaveLength(20);
@@ -149,7 +182,11 @@ describe('runBackfill', () => {
   it('a Region that cannot be scanned is an error (exit 2); the other Regions still run', async () => {
     await launch(2, 'optional', 2, node);
     sb.setFaults({ errors: { DescribeInstances: { rate: 1, kind: '5xx' } } });
-    const result = await runBackfill({ config: config({ MAX_ATTEMPTS: '1' }), run, request: { mode: 'dry-run', regions: [REGION, 'us-east-1'], clusters: [], query: 'inventory' } });
+    const result = await runBackfill({
+      config: config({ MAX_ATTEMPTS: '1' }),
+      run,
+      request: { mode: 'dry-run', regions: [REGION, 'us-east-1'], clusters: [], query: 'inventory' },
+    });
     sb.setFaults({});
     expect(result.regions.map((r) => [r.region, r.error?.name])).toEqual([
       [REGION, 'InternalError'],

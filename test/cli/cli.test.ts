@@ -42,14 +42,29 @@ describe('imds-guard scan', () => {
     const j = r.json();
     expect(j).toMatchObject({ schema: 'imds-guard.cli/v1', command: 'scan', mode: 'dry-run', exitCode: 1 });
     const would = j.records.filter((x) => x.outcome === 'would-remediate');
-    expect(would.filter((x) => x.resource.type === 'instance').map((x) => x.resource.id).sort()).toEqual([...demo.expectedNonCompliantNodes].sort());
+    expect(
+      would
+        .filter((x) => x.resource.type === 'instance')
+        .map((x) => x.resource.id)
+        .sort(),
+    ).toEqual([...demo.expectedNonCompliantNodes].sort());
     expect(would.find((x) => x.resource.type === 'launch-template')?.resource.id).toBe(demo.nodegroups.analyticsCustom.launchTemplateId);
     expect(j.records.find((x) => x.resource.id === demo.exemptInstanceId)?.outcome).toBe('exempt');
     expect(j.records.find((x) => x.resource.id === demo.bastionInstanceId)).toBeUndefined(); // scope eks
     expect(j.records.find((x) => x.resource.id === demo.nodegroups.paymentsDefault.launchTemplateId)?.outcome).toBe('reported');
     expect(j.records.find((x) => x.resource.type === 'account-defaults')?.outcome).toBe('reported');
-    expect(j.regions[0]!.identity).toEqual(expect.arrayContaining([expect.objectContaining({ cluster: 'payments', irsa: true }), expect.objectContaining({ cluster: 'analytics', podIdentityAgent: true })]));
-    expect(j.records[0]!.trigger).toMatchObject({ source: 'cli', eventName: 'Scan', account: '111122223333', actor: expect.stringContaining('arn:aws:sts::111122223333:') });
+    expect(j.regions[0]!.identity).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ cluster: 'payments', irsa: true }),
+        expect.objectContaining({ cluster: 'analytics', podIdentityAgent: true }),
+      ]),
+    );
+    expect(j.records[0]!.trigger).toMatchObject({
+      source: 'cli',
+      eventName: 'Scan',
+      account: '111122223333',
+      actor: expect.stringContaining('arn:aws:sts::111122223333:'),
+    });
     expect(mutatingSince(before)).toEqual([]);
     expect(metadata()).toEqual(state);
   });
@@ -65,7 +80,12 @@ describe('imds-guard scan', () => {
     const one = (await cli(['scan', '--regions', R, '--cluster', 'analytics', '--output', 'json', ...at()])).json();
     const clusters = new Set(one.records.filter((x) => x.resource.type !== 'account-defaults').map((x) => x.resource.cluster));
     expect([...clusters]).toEqual(['analytics']);
-    expect(one.records.filter((x) => x.outcome === 'would-remediate' && x.resource.type === 'instance').map((x) => x.resource.id).sort()).toEqual([...demo.nodegroups.analyticsCustom.instanceIds].sort());
+    expect(
+      one.records
+        .filter((x) => x.outcome === 'would-remediate' && x.resource.type === 'instance')
+        .map((x) => x.resource.id)
+        .sort(),
+    ).toEqual([...demo.nodegroups.analyticsCustom.instanceIds].sort());
   });
 
   it('--query violations returns the same violations with fewer records', async () => {
@@ -73,7 +93,11 @@ describe('imds-guard scan', () => {
     const before = calls().DescribeInstances ?? 0;
     const vio = (await cli(['scan', '--regions', R, '--query', 'violations', '--output', 'json', ...at()])).json();
     expect(calls().DescribeInstances! - before).toBe(2);
-    const ids = (j: typeof inv) => j.records.filter((x) => x.resource.type === 'instance' && x.outcome === 'would-remediate').map((x) => x.resource.id).sort();
+    const ids = (j: typeof inv) =>
+      j.records
+        .filter((x) => x.resource.type === 'instance' && x.outcome === 'would-remediate')
+        .map((x) => x.resource.id)
+        .sort();
     expect(ids(vio)).toEqual(ids(inv));
     expect(vio.records.some((x) => x.resource.type === 'instance' && x.outcome === 'compliant')).toBe(false);
   });
@@ -131,8 +155,12 @@ describe('imds-guard enforce', () => {
     const r = await cli(['enforce', '--yes', '--rollout', '--regions', R, '--output', 'json', ...at()]);
     expect(r.code).toBe(0);
     const j = r.json();
-    expect(j.records.filter((x) => x.resource.type === 'instance' && x.outcome === 'remediated')).toHaveLength(demo.expectedNonCompliantNodes.length);
-    expect(calls().ModifyInstanceMetadataOptions! - (before.ModifyInstanceMetadataOptions ?? 0)).toBe(demo.expectedNonCompliantNodes.length);
+    expect(j.records.filter((x) => x.resource.type === 'instance' && x.outcome === 'remediated')).toHaveLength(
+      demo.expectedNonCompliantNodes.length,
+    );
+    expect(calls().ModifyInstanceMetadataOptions! - (before.ModifyInstanceMetadataOptions ?? 0)).toBe(
+      demo.expectedNonCompliantNodes.length,
+    );
     expect(calls().DescribeInstances! - (before.DescribeInstances ?? 0)).toBe(1);
     expect(j.records.find((x) => x.resource.type === 'nodegroup' && x.resource.id === 'analytics-custom')?.outcome).toBe('remediated');
     for (const id of demo.expectedNonCompliantNodes) {
@@ -196,30 +224,71 @@ describe('imds-guard revert', () => {
 
   it('only records with outcome remediated are reverted', async () => {
     const file = join(dir, 'mixed.jsonl');
-    const base = { schema: 'imds-guard.audit/v1', time: 't', mode: 'enforce', trigger: { source: 'cli', eventName: 'Enforce', eventId: 'x', eventTime: 't', actor: 'a', region: R, account: '111122223333' }, severity: 'low', violations: [] };
-    const rec = (id: string, outcome: string, before: object) => ({ ...base, id: `x:${id}`, outcome, before, resource: { type: 'instance', id, arn: 'arn', region: R, account: '111122223333', owner: 'o' } });
+    const base = {
+      schema: 'imds-guard.audit/v1',
+      time: 't',
+      mode: 'enforce',
+      trigger: { source: 'cli', eventName: 'Enforce', eventId: 'x', eventTime: 't', actor: 'a', region: R, account: '111122223333' },
+      severity: 'low',
+      violations: [],
+    };
+    const rec = (id: string, outcome: string, before: object) => ({
+      ...base,
+      id: `x:${id}`,
+      outcome,
+      before,
+      resource: { type: 'instance', id, arn: 'arn', region: R, account: '111122223333', owner: 'o' },
+    });
     writeFileSync(
       file,
-      [rec(demo.karpenterInstanceIds[0]!, 'compliant', { httpTokens: 'optional', hopLimit: 9 }), rec(demo.exemptInstanceId, 'exempt', { httpTokens: 'optional', hopLimit: 9 }), rec(demo.karpenterInstanceIds[1]!, 'remediated', { httpTokens: 'optional', hopLimit: 3 })]
+      [
+        rec(demo.karpenterInstanceIds[0]!, 'compliant', { httpTokens: 'optional', hopLimit: 9 }),
+        rec(demo.exemptInstanceId, 'exempt', { httpTokens: 'optional', hopLimit: 9 }),
+        rec(demo.karpenterInstanceIds[1]!, 'remediated', { httpTokens: 'optional', hopLimit: 3 }),
+      ]
         .map((x) => JSON.stringify(x))
         .join('\n'),
     );
     const r = await cli(['revert', '--audit', file, '--yes', '--output', 'json', ...at()]);
     expect(r.code).toBe(0);
     expect(r.json().records.map((x) => x.resource.id)).toEqual([demo.karpenterInstanceIds[1]]);
-    expect(sb.state.region(R).instances.get(demo.karpenterInstanceIds[1]!)!.metadata).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 3 });
-    expect(sb.state.region(R).instances.get(demo.karpenterInstanceIds[0]!)!.metadata).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+    expect(sb.state.region(R).instances.get(demo.karpenterInstanceIds[1]!)!.metadata).toMatchObject({
+      HttpTokens: 'optional',
+      HttpPutResponseHopLimit: 3,
+    });
+    expect(sb.state.region(R).instances.get(demo.karpenterInstanceIds[0]!)!.metadata).toMatchObject({
+      HttpTokens: 'required',
+      HttpPutResponseHopLimit: 1,
+    });
   });
 
   it('--instances with --before; --dry-run changes nothing; bad input is exit 2 with no AWS call', async () => {
     const id = demo.karpenterInstanceIds[0]!;
     const before = snapshotCalls();
-    expect((await cli(['revert', '--instances', id, '--before', 'tokens=optional,hop=2', '--regions', R, '--dry-run', ...at()])).code).toBe(0);
+    expect((await cli(['revert', '--instances', id, '--before', 'tokens=optional,hop=2', '--regions', R, '--dry-run', ...at()])).code).toBe(
+      0,
+    );
     expect(mutatingSince(before)).toEqual([]);
-    const r = await cli(['revert', '--instances', id, '--before', 'tokens=optional,hop=2', '--regions', R, '--yes', '--output', 'json', ...at()]);
+    const r = await cli([
+      'revert',
+      '--instances',
+      id,
+      '--before',
+      'tokens=optional,hop=2',
+      '--regions',
+      R,
+      '--yes',
+      '--output',
+      'json',
+      ...at(),
+    ]);
     expect(r.code).toBe(0);
     expect(sb.state.region(R).instances.get(id)!.metadata).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 2 });
-    expect(r.json().records[0]).toMatchObject({ outcome: 'remediated', before: { httpTokens: 'required', hopLimit: 1 }, after: { httpTokens: 'optional', hopLimit: 2 } });
+    expect(r.json().records[0]).toMatchObject({
+      outcome: 'remediated',
+      before: { httpTokens: 'required', hopLimit: 1 },
+      after: { httpTokens: 'optional', hopLimit: 2 },
+    });
 
     const quiet = snapshotCalls();
     for (const argv of [
@@ -254,10 +323,24 @@ describe('imds-guard account-defaults', () => {
   });
 
   it('--http-tokens-enforced warns loudly and sets HttpTokensEnforced=enabled', async () => {
-    const r = await cli(['account-defaults', '--apply', '--http-tokens-enforced', '--yes', '--max-hop-limit', '2', '--regions', R, ...at()]);
+    const r = await cli([
+      'account-defaults',
+      '--apply',
+      '--http-tokens-enforced',
+      '--yes',
+      '--max-hop-limit',
+      '2',
+      '--regions',
+      R,
+      ...at(),
+    ]);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/WARNING[\s\S]*UnsupportedOperation[\s\S]*EKS/);
-    expect(sb.state.region(R).metadataDefaults).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpTokensEnforced: 'enabled' });
+    expect(sb.state.region(R).metadataDefaults).toEqual({
+      HttpTokens: 'required',
+      HttpPutResponseHopLimit: 2,
+      HttpTokensEnforced: 'enabled',
+    });
   });
 
   it('takes exactly one of --check and --apply', async () => {

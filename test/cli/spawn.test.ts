@@ -17,7 +17,13 @@ afterAll(() => sb.close());
 
 /** The CLI's environment: fake keys, and no endpoint other than the one a test passes. */
 function cliEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, AWS_ACCESS_KEY_ID: 'AKIDSPAWN', AWS_SECRET_ACCESS_KEY: 'spawn', AWS_REGION: 'eu-west-1', AWS_EC2_METADATA_DISABLED: 'true' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: 'AKIDSPAWN',
+    AWS_SECRET_ACCESS_KEY: 'spawn',
+    AWS_REGION: 'eu-west-1',
+    AWS_EC2_METADATA_DISABLED: 'true',
+  };
   delete env.AWS_ENDPOINT_URL;
   return env;
 }
@@ -36,7 +42,11 @@ describe('bin/imds-guard.mjs', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1);
     const j = JSON.parse(r.stdout);
-    expect(j.records.filter((x: { outcome: string; resource: { type: string } }) => x.outcome === 'would-remediate' && x.resource.type === 'instance')).toHaveLength(demo.expectedNonCompliantNodes.length);
+    expect(
+      j.records.filter(
+        (x: { outcome: string; resource: { type: string } }) => x.outcome === 'would-remediate' && x.resource.type === 'instance',
+      ),
+    ).toHaveLength(demo.expectedNonCompliantNodes.length);
   }, 60_000);
 
   it('a usage error exits 2 with one line', async () => {
@@ -46,7 +56,11 @@ describe('bin/imds-guard.mjs', () => {
   }, 60_000);
 
   it('enforce piped into a reader that leaves at once: no EPIPE crash, and the run still finishes', async () => {
-    const child = spawn(process.execPath, [BIN, 'enforce', '--yes', '--endpoint-url', sb.url, '--regions', 'eu-west-1', '--output', 'json'], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'enforce', '--yes', '--endpoint-url', sb.url, '--regions', 'eu-west-1', '--output', 'json'],
+      { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     child.stdout.destroy(); // like `| head -0`: every write to stdout now fails with EPIPE
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));

@@ -88,7 +88,9 @@ async function credentialsEndpoint(token: string): Promise<{ url: string; reques
     requests.push(String(req.headers.authorization));
     if (req.headers.authorization !== token) return void res.writeHead(403).end();
     const expiration = new Date(Date.now() + 3_600_000).toISOString();
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ AccessKeyId: 'ASIACONTAINER', SecretAccessKey: 'secret', Token: 'session', Expiration: expiration }));
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ AccessKeyId: 'ASIACONTAINER', SecretAccessKey: 'secret', Token: 'session', Expiration: expiration }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/creds`, requests, server };
@@ -97,7 +99,11 @@ async function credentialsEndpoint(token: string): Promise<{ url: string; reques
 describe('a built function bundle, run cold in its own process', () => {
   it('uses the execution role keys from the environment, as Lambda sets them', async () => {
     const { id, event } = await nonCompliantNode();
-    const { result } = await runBundle(event, { AWS_ACCESS_KEY_ID: 'ASIAENV', AWS_SECRET_ACCESS_KEY: 'secret', AWS_SESSION_TOKEN: 'session' });
+    const { result } = await runBundle(event, {
+      AWS_ACCESS_KEY_ID: 'ASIAENV',
+      AWS_SECRET_ACCESS_KEY: 'secret',
+      AWS_SESSION_TOKEN: 'session',
+    });
     expect(result).toMatchObject({ status: 'done', counts: { remediated: 1 } });
     expect(options((await describeInstances(t, [id])).get(id))).toEqual(['required', 1]);
   });
@@ -106,7 +112,10 @@ describe('a built function bundle, run cold in its own process', () => {
     const { id, event } = await nonCompliantNode();
     const endpoint = await credentialsEndpoint('Bearer abc');
     try {
-      const { result } = await runBundle(event, { AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.url, AWS_CONTAINER_AUTHORIZATION_TOKEN: 'Bearer abc' });
+      const { result } = await runBundle(event, {
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.url,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: 'Bearer abc',
+      });
       expect(result).toMatchObject({ status: 'done', counts: { remediated: 1 } });
       expect(endpoint.requests.length).toBeGreaterThan(0);
       expect(new Set(endpoint.requests)).toEqual(new Set(['Bearer abc']));

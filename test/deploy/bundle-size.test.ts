@@ -13,7 +13,14 @@ const built = new Map<string, { kb: number; metafile: Metafile }>();
 
 beforeAll(async () => {
   for (const f of functions) {
-    const out = await build({ ...functionOptions, entryPoints: [join(ROOT, 'functions', f)], outfile: 'out.mjs', write: false, metafile: true, logLevel: 'silent' });
+    const out = await build({
+      ...functionOptions,
+      entryPoints: [join(ROOT, 'functions', f)],
+      outfile: 'out.mjs',
+      write: false,
+      metafile: true,
+      logLevel: 'silent',
+    });
     expect(out.outputFiles).toHaveLength(1);
     built.set(f, { kb: out.outputFiles[0]!.contents.byteLength / 1024, metafile: out.metafile });
   }
@@ -27,7 +34,11 @@ describe('function bundles', () => {
   // Profiles, SSO, sign-in, process and web identity cannot apply inside Lambda (lib/aws/lambda-credentials.ts).
   it.each(functions)('%s carries the Lambda credential chain, not the SDK default one', (f) => {
     const inputs = Object.keys(built.get(f)!.metafile.inputs);
-    expect(inputs.filter((p) => /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|login)|nested-clients|token-providers)\//.test(p))).toEqual([]);
+    expect(
+      inputs.filter((p) =>
+        /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|login)|nested-clients|token-providers)\//.test(p),
+      ),
+    ).toEqual([]);
     expect(inputs.some((p) => p.endsWith('lib/aws/lambda-credentials.ts'))).toBe(true);
   });
 });

@@ -4,7 +4,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { matches } from '../helpers/event-pattern.js';
 import { REGIONS_NOT_STARTED_METRIC } from '../../lib/handlers/backfill.js';
 import { EXPIRY_ATTRIBUTE } from '../../lib/handlers/idempotency.js';
-import { asArray, effectiveTemplate, iamStatements, packagedTemplate, resourcePolicyStatements, resourcesOfType } from '../helpers/template.js';
+import {
+  asArray,
+  effectiveTemplate,
+  iamStatements,
+  packagedTemplate,
+  resourcePolicyStatements,
+  resourcesOfType,
+} from '../helpers/template.js';
 
 let t: any;
 /** Deployed shapes (Conditions evaluated) of the default package and two param variants. */
@@ -14,7 +21,9 @@ let all: any;
 beforeAll(() => {
   t = packagedTemplate();
   eks = effectiveTemplate(t);
-  selfManaged = effectiveTemplate(packagedTemplate({ selfManagedClusters: 'payments,legacy-1', rollout: 'true', alarmEmail: 'oncall@example.com' }));
+  selfManaged = effectiveTemplate(
+    packagedTemplate({ selfManagedClusters: 'payments,legacy-1', rollout: 'true', alarmEmail: 'oncall@example.com' }),
+  );
   all = effectiveTemplate(packagedTemplate({ scope: 'all' }));
 }, 120_000);
 
@@ -25,7 +34,8 @@ const rulesTargeting = (event: unknown): string[] =>
   resourcesOfType(t, 'AWS::Events::Rule')
     .filter(([, r]) => matches(r.Properties.EventPattern, event))
     .flatMap(([, r]) => r.Properties.Targets.map((x: any) => x.Arn['Fn::GetAtt'][0] as string));
-const fnByHandler = (name: string) => resourcesOfType(t, 'AWS::Lambda::Function').find(([id]) => id.toLowerCase().startsWith(name.toLowerCase()))?.[1];
+const fnByHandler = (name: string) =>
+  resourcesOfType(t, 'AWS::Lambda::Function').find(([id]) => id.toLowerCase().startsWith(name.toLowerCase()))?.[1];
 const functions = () => resourcesOfType(eks, 'AWS::Lambda::Function');
 const EVENT_FUNCTIONS = ['EnforceInstancesLambdaFunction', 'EnforceLaunchTemplatesLambdaFunction', 'EnforceNodegroupsLambdaFunction'];
 
@@ -40,7 +50,10 @@ function target(tpl: any, r: any): string {
 /** Mutating actions and the only resources each may name. Any other mutating action fails until added here. */
 const MUTATING: [RegExp, RegExp][] = [
   [/^ec2:ModifyInstanceMetadataOptions$/, /^arn:\$\{AWS::Partition\}:ec2:(\*|\$\{AWS::Region\}):\$\{AWS::AccountId\}:instance\/\*$/],
-  [/^ec2:(CreateLaunchTemplateVersion|ModifyLaunchTemplate)$/, /^arn:\$\{AWS::Partition\}:ec2:(\*|\$\{AWS::Region\}):\$\{AWS::AccountId\}:launch-template\/\*$/],
+  [
+    /^ec2:(CreateLaunchTemplateVersion|ModifyLaunchTemplate)$/,
+    /^arn:\$\{AWS::Partition\}:ec2:(\*|\$\{AWS::Region\}):\$\{AWS::AccountId\}:launch-template\/\*$/,
+  ],
   [/^eks:UpdateNodegroupVersion$/, /^arn:\$\{AWS::Partition\}:eks:(\*|\$\{AWS::Region\}):\$\{AWS::AccountId\}:nodegroup\/\*$/],
   [/^sns:Publish$/, /^AWS::SNS::Topic:AuditTopic$/],
   [/^sqs:SendMessage$/, /^AWS::SQS::Queue:/],
@@ -50,14 +63,17 @@ const MUTATING: [RegExp, RegExp][] = [
   // Account-level setting (backfill's account-defaults): it has no resource type, so "*" is the only choice.
   [/^ec2:ModifyInstanceMetadataDefaults$/, /^\*$/],
 ];
-const MUTATING_VERB = /:(Create|Modify|Update|Delete|Put|Publish|Send|Terminate|Run|Start|Stop|Attach|Detach|Tag|Untag|Set|Encrypt|Decrypt|Generate)/;
+const MUTATING_VERB =
+  /:(Create|Modify|Update|Delete|Put|Publish|Send|Terminate|Run|Start|Stop|Attach|Detach|Tag|Untag|Set|Encrypt|Decrypt|Generate)/;
 /** Calls with no resource-level permissions: the only ones allowed on "*". */
 const ACCOUNT_WIDE = /^(ec2:Describe\w+|ec2:(Get|Modify)InstanceMetadataDefaults|eks:ListClusters|iam:ListOpenIDConnectProviders)$/;
 
 // Both roles that fix instances (enforce-instances, backfill) must carry the same scope statements.
 const REMEDIATING_ROLES = ['EnforceInstancesRole', 'BackfillRole'];
 const remediationStatements = (tpl: any, role = 'EnforceInstancesRole') =>
-  iamStatements(tpl).filter(({ resource, statement }) => resource === role && asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions')).map((s) => s.statement);
+  iamStatements(tpl)
+    .filter(({ resource, statement }) => resource === role && asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions'))
+    .map((s) => s.statement);
 const tagKeysIn = (s: any) => Object.keys(s.Condition?.Null ?? {}).map((k) => k.replace(/^ec2:ResourceTag\//, ''));
 
 describe('npx osls package: CloudFormation template', () => {
@@ -65,7 +81,11 @@ describe('npx osls package: CloudFormation template', () => {
     const rules = resourcesOfType(t, 'AWS::Events::Rule').map(([, r]) => r.Properties);
     const rule = rules.find((r) => r.EventPattern.detail.eventName.includes('RunInstances'));
     expect(rule).toBeDefined();
-    expect(rule.EventPattern).toMatchObject({ source: ['aws.ec2'], 'detail-type': ['AWS API Call via CloudTrail'], detail: { eventSource: ['ec2.amazonaws.com'] } });
+    expect(rule.EventPattern).toMatchObject({
+      source: ['aws.ec2'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: { eventSource: ['ec2.amazonaws.com'] },
+    });
     expect([...rule.EventPattern.detail.eventName].sort()).toEqual(['CreateFleet', 'ModifyInstanceMetadataOptions', 'RunInstances']);
     const target = rule.Targets[0];
     expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: expect.any(Number) });
@@ -104,14 +124,24 @@ describe('npx osls package: CloudFormation template', () => {
   it("the rules drop imds-guard's own calls (every role in SELF_ROLE_NAMES), and still take callers without a session issuer", () => {
     const selfRoles = fnByHandler('EnforceInstances').Properties.Environment.Variables.SELF_ROLE_NAMES.split(',');
     expect(selfRoles).toHaveLength(5);
-    for (const name of ['run-instances-nodegroup-asg', 'modify-metadata-options-revert', 'create-launch-template-version', 'update-nodegroup-version']) {
+    for (const name of [
+      'run-instances-nodegroup-asg',
+      'modify-metadata-options-revert',
+      'create-launch-template-version',
+      'update-nodegroup-version',
+    ]) {
       for (const role of selfRoles) {
         const e = sampleEvent(name);
         e.detail.userIdentity.sessionContext.sessionIssuer.userName = role;
         expect(rulesTargeting(e), `${name} by ${role}`).toEqual([]);
       }
       const iamUser = sampleEvent(name);
-      iamUser.detail.userIdentity = { type: 'IAMUser', arn: 'arn:aws:iam::111122223333:user/alice', accountId: '111122223333', userName: 'alice' };
+      iamUser.detail.userIdentity = {
+        type: 'IAMUser',
+        arn: 'arn:aws:iam::111122223333:user/alice',
+        accountId: '111122223333',
+        userName: 'alice',
+      };
       expect(rulesTargeting(iamUser), `${name} by an IAM user`).toHaveLength(1);
     }
   });
@@ -121,7 +151,8 @@ describe('npx osls package: CloudFormation template', () => {
     expect(topic.Properties.KmsMasterKeyId).toEqual({ Ref: 'AuditKey' });
     expect(t.Resources.AuditKey.Type).toBe('AWS::KMS::Key');
     expect(t.Resources.AuditKey.Properties.EnableKeyRotation).toBe(true);
-    for (const [, q] of resourcesOfType(t, 'AWS::SQS::Queue')) expect(q.Properties.KmsMasterKeyId ?? q.Properties.SqsManagedSseEnabled).toBeTruthy();
+    for (const [, q] of resourcesOfType(t, 'AWS::SQS::Queue'))
+      expect(q.Properties.KmsMasterKeyId ?? q.Properties.SqsManagedSseEnabled).toBeTruthy();
   });
 
   it('every topic, queue and table is encrypted with AuditKey; CloudWatch may use it for the alarm topic', () => {
@@ -129,8 +160,15 @@ describe('npx osls package: CloudFormation template', () => {
     for (const [id, r] of resourcesOfType(t, 'AWS::SQS::Queue')) expect(r.Properties.KmsMasterKeyId, id).toEqual({ Ref: 'AuditKey' });
     const tables = resourcesOfType(t, 'AWS::DynamoDB::Table');
     expect(tables.map(([id]) => id)).toEqual(['IdempotencyTable']);
-    for (const [, r] of tables) expect(r.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { 'Fn::GetAtt': ['AuditKey', 'Arn'] } });
-    const services = resourcePolicyStatements(t).filter((s) => s.resource === 'AuditKey').flatMap((s) => asArray(s.statement.Principal?.Service));
+    for (const [, r] of tables)
+      expect(r.Properties.SSESpecification).toEqual({
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': ['AuditKey', 'Arn'] },
+      });
+    const services = resourcePolicyStatements(t)
+      .filter((s) => s.resource === 'AuditKey')
+      .flatMap((s) => asArray(s.statement.Principal?.Service));
     expect(services).toContain('cloudwatch.amazonaws.com');
   });
 
@@ -146,11 +184,16 @@ describe('npx osls package: CloudFormation template', () => {
     for (const [id, fn] of functions()) {
       const env = fn.Properties.Environment?.Variables ?? {};
       const role = fn.Properties.Role['Fn::GetAtt'][0];
-      const ddb = iamStatements(eks).filter((s) => s.resource === role && asArray(s.statement.Action).some((a: string) => a.startsWith('dynamodb:')));
+      const ddb = iamStatements(eks).filter(
+        (s) => s.resource === role && asArray(s.statement.Action).some((a: string) => a.startsWith('dynamodb:')),
+      );
       if ([...EVENT_FUNCTIONS, 'NotifySlackLambdaFunction'].includes(id)) {
         expect(env.IDEMPOTENCY_TABLE, id).toEqual({ Ref: 'IdempotencyTable' });
         expect(ddb.map((s) => [[...asArray(s.statement.Action)].sort(), s.statement.Resource])).toEqual([
-          [['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], { 'Fn::GetAtt': ['IdempotencyTable', 'Arn'] }],
+          [
+            ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+            { 'Fn::GetAtt': ['IdempotencyTable', 'Arn'] },
+          ],
         ]);
       } else {
         expect(env.IDEMPOTENCY_TABLE, id).toBeUndefined();
@@ -191,7 +234,10 @@ describe('npx osls package: CloudFormation template', () => {
   // In a key policy "*" means the key itself, so key policies are checked by the test above only.
   it('mutating actions name only resource ARNs of the right type', () => {
     for (const tpl of [eks, selfManaged, all]) {
-      for (const { resource, statement } of [...iamStatements(tpl), ...resourcePolicyStatements(tpl).filter((s) => tpl.Resources[s.resource].Type !== 'AWS::KMS::Key')]) {
+      for (const { resource, statement } of [
+        ...iamStatements(tpl),
+        ...resourcePolicyStatements(tpl).filter((s) => tpl.Resources[s.resource].Type !== 'AWS::KMS::Key'),
+      ]) {
         const where = `${resource} ${statement.Sid ?? ''}`;
         for (const a of asArray(statement.Action) as string[]) {
           const rule = MUTATING.find(([action]) => action.test(a));
@@ -208,7 +254,9 @@ describe('npx osls package: CloudFormation template', () => {
   });
 
   it('ModifyInstanceMetadataOptions is limited to instance ARNs', () => {
-    const s = [eks, selfManaged, all].flatMap(iamStatements).filter(({ statement }) => asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions'));
+    const s = [eks, selfManaged, all]
+      .flatMap(iamStatements)
+      .filter(({ statement }) => asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions'));
     expect(s.length).toBeGreaterThan(0);
     for (const { statement } of s) {
       expect(JSON.stringify(statement.Resource)).toMatch(/:instance\/\*/);
@@ -216,25 +264,33 @@ describe('npx osls package: CloudFormation template', () => {
     }
   });
 
-  it.each(REMEDIATING_ROLES)('scope eks: %s may ModifyInstanceMetadataOptions only on instances with an EKS node tag, one statement per tag key', (role) => {
-    expect(iamStatements(eks).filter(({ statement }) => asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions')).map((x) => x.resource).sort()).toEqual([...REMEDIATING_ROLES, ...REMEDIATING_ROLES].sort());
-    const s = remediationStatements(eks, role);
-    for (const st of s) {
-      expect(st.Condition, st.Sid).toBeDefined();
-      expect(Object.keys(st.Condition), st.Sid).toEqual(['Null']);
-      expect(Object.values(st.Condition.Null), st.Sid).toEqual(['false']);
-      expect(tagKeysIn(st), st.Sid).toHaveLength(1);
-    }
-    expect(s.flatMap(tagKeysIn).sort()).toEqual(['eks:cluster-name', 'eks:eks-cluster-name']);
-    // Self-managed/eksctl nodes carry only kubernetes.io/cluster/<name>: one statement per opted-in cluster.
-    expect(remediationStatements(selfManaged, role).flatMap(tagKeysIn).sort()).toEqual([
-      'eks:cluster-name',
-      'eks:eks-cluster-name',
-      'kubernetes.io/cluster/legacy-1',
-      'kubernetes.io/cluster/payments',
-    ]);
-    expect(fnByHandler('EnforceInstances').Properties.Environment.Variables.SCOPE).toBe('eks');
-  });
+  it.each(REMEDIATING_ROLES)(
+    'scope eks: %s may ModifyInstanceMetadataOptions only on instances with an EKS node tag, one statement per tag key',
+    (role) => {
+      expect(
+        iamStatements(eks)
+          .filter(({ statement }) => asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions'))
+          .map((x) => x.resource)
+          .sort(),
+      ).toEqual([...REMEDIATING_ROLES, ...REMEDIATING_ROLES].sort());
+      const s = remediationStatements(eks, role);
+      for (const st of s) {
+        expect(st.Condition, st.Sid).toBeDefined();
+        expect(Object.keys(st.Condition), st.Sid).toEqual(['Null']);
+        expect(Object.values(st.Condition.Null), st.Sid).toEqual(['false']);
+        expect(tagKeysIn(st), st.Sid).toHaveLength(1);
+      }
+      expect(s.flatMap(tagKeysIn).sort()).toEqual(['eks:cluster-name', 'eks:eks-cluster-name']);
+      // Self-managed/eksctl nodes carry only kubernetes.io/cluster/<name>: one statement per opted-in cluster.
+      expect(remediationStatements(selfManaged, role).flatMap(tagKeysIn).sort()).toEqual([
+        'eks:cluster-name',
+        'eks:eks-cluster-name',
+        'kubernetes.io/cluster/legacy-1',
+        'kubernetes.io/cluster/payments',
+      ]);
+      expect(fnByHandler('EnforceInstances').Properties.Environment.Variables.SCOPE).toBe('eks');
+    },
+  );
 
   it.each(REMEDIATING_ROLES)('scope all (--param="scope=all"): %s has one statement, no condition; SCOPE=all', (role) => {
     const s = remediationStatements(all, role);
@@ -246,7 +302,11 @@ describe('npx osls package: CloudFormation template', () => {
   it('node group rollouts (UpdateNodegroupVersion) are granted only when opted in', () => {
     const rollout = (tpl: any) => iamStatements(tpl).filter((s) => asArray(s.statement.Action).includes('eks:UpdateNodegroupVersion'));
     expect(rollout(eks)).toEqual([]);
-    expect(rollout(selfManaged).map((s) => s.resource).sort()).toEqual(['BackfillRole', 'EnforceNodegroupsRole']);
+    expect(
+      rollout(selfManaged)
+        .map((s) => s.resource)
+        .sort(),
+    ).toEqual(['BackfillRole', 'EnforceNodegroupsRole']);
   });
 
   it('every function runs as its own role, assumable only by Lambda; no framework default role', () => {
@@ -285,22 +345,39 @@ describe('npx osls package: CloudFormation template', () => {
   it('alarms: depth of every queue and Errors of every function, all notifying the alarm topic', () => {
     const alarms = resourcesOfType(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const on = (metric: string, dim: (v: any) => boolean) =>
-      alarms.filter((a) => a.MetricName === metric && a.Dimensions.some((d: any) => dim(d.Value)) && a.Threshold === 0 && a.ComparisonOperator === 'GreaterThanThreshold');
+      alarms.filter(
+        (a) =>
+          a.MetricName === metric &&
+          a.Dimensions.some((d: any) => dim(d.Value)) &&
+          a.Threshold === 0 &&
+          a.ComparisonOperator === 'GreaterThanThreshold',
+      );
     for (const [id] of resourcesOfType(t, 'AWS::SQS::Queue')) {
       const a = on('ApproximateNumberOfMessagesVisible', (v) => v?.['Fn::GetAtt']?.[0] === id && v['Fn::GetAtt'][1] === 'QueueName');
       expect(a, id).toHaveLength(1);
     }
-    for (const [id] of functions()) expect(on('Errors', (v) => v?.Ref === id), id).toHaveLength(1);
+    for (const [id] of functions())
+      expect(
+        on('Errors', (v) => v?.Ref === id),
+        id,
+      ).toHaveLength(1);
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
   });
 
   it('a backfill that could not start every Region alarms on the metric the function emits', () => {
     const env = fnByHandler('Backfill').Properties.Environment.Variables;
-    const alarm = resourcesOfType(t, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties).find((a) => a.MetricName === REGIONS_NOT_STARTED_METRIC);
-    expect(alarm).toMatchObject({ Namespace: env.POWERTOOLS_METRICS_NAMESPACE, Dimensions: [{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }], Threshold: 0, AlarmActions: [{ Ref: 'AlarmTopic' }] });
+    const alarm = resourcesOfType(t, 'AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties)
+      .find((a) => a.MetricName === REGIONS_NOT_STARTED_METRIC);
+    expect(alarm).toMatchObject({
+      Namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+      Dimensions: [{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }],
+      Threshold: 0,
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
   });
 
-  it("event functions reach only their own Region (their events come from it); the backfill reaches every Region", () => {
+  it('event functions reach only their own Region (their events come from it); the backfill reaches every Region', () => {
     const regionsOf = (role: string) =>
       new Set(
         iamStatements(selfManaged)
@@ -309,14 +386,17 @@ describe('npx osls package: CloudFormation template', () => {
           .map((arn) => /^arn:\$\{AWS::Partition\}:(?:ec2|eks):(\$\{AWS::Region\}|[^:]*):/.exec(arn)?.[1])
           .filter((region) => region !== undefined),
       );
-    for (const role of ['EnforceInstancesRole', 'EnforceLaunchTemplatesRole', 'EnforceNodegroupsRole']) expect(regionsOf(role), role).toEqual(new Set(['${AWS::Region}']));
+    for (const role of ['EnforceInstancesRole', 'EnforceLaunchTemplatesRole', 'EnforceNodegroupsRole'])
+      expect(regionsOf(role), role).toEqual(new Set(['${AWS::Region}']));
     expect(regionsOf('BackfillRole')).toEqual(new Set(['*']));
   });
 
   it('someone receives the alarms: an email subscription with alarmEmail, and the topic ARN as an output', () => {
     expect(resourcesOfType(eks, 'AWS::SNS::Subscription').filter(([, s]) => s.Properties.TopicArn?.Ref === 'AlarmTopic')).toEqual([]);
     const subs = resourcesOfType(selfManaged, 'AWS::SNS::Subscription').filter(([, s]) => s.Properties.TopicArn?.Ref === 'AlarmTopic');
-    expect(subs.map(([, s]) => s.Properties)).toEqual([{ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' }]);
+    expect(subs.map(([, s]) => s.Properties)).toEqual([
+      { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' },
+    ]);
     expect(t.Outputs.AlarmTopicArn).toEqual({ Value: { Ref: 'AlarmTopic' } });
   });
 });

@@ -21,7 +21,12 @@ beforeAll(async () => {
   demo = await seedDemo({ endpoint: t.endpoint, region: t.region });
   w = { region: t.region, account: demo.accountId };
   await new DynamoDBClient({ region: t.region, endpoint: t.endpoint }).send(
-    new CreateTableCommand({ TableName: TABLE, BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] }),
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    }),
   );
 }, 60_000);
 afterAll(() => t?.close());
@@ -36,7 +41,9 @@ const env = (extra: Record<string, string> = {}) => ({ IDEMPOTENCY_TABLE: TABLE,
 async function launchEvent(): Promise<{ event: any; instances: Instance[] }> {
   const instances: Instance[] = [];
   for (const owner of ['team-a', 'team-b', 'team-c']) {
-    instances.push(...(await launchInstances(t.ec2, 2, 'optional', 2, { 'eks:cluster-name': 'payments', 'eks:nodegroup-name': 'ng', owner })));
+    instances.push(
+      ...(await launchInstances(t.ec2, 2, 'optional', 2, { 'eks:cluster-name': 'payments', 'eks:nodegroup-name': 'ng', owner })),
+    );
   }
   return { event: ct.runInstances(instances, 'autoscaling', w), instances };
 }
@@ -45,11 +52,13 @@ async function launchEvent(): Promise<{ event: any; instances: Instance[] }> {
 const redelivery = (event: any) => ({ ...structuredClone(event), id: `evb-${crypto.randomUUID()}` });
 
 const ownersMessaged = (event: any) =>
-  t.sandbox!.messages()
+  t
+    .sandbox!.messages()
     .filter((m) => JSON.parse(m.bodies.default!).trigger.eventId === event.detail.eventID)
     .map((m) => m.attributes.owner)
     .sort();
-const modifyCounts = (instances: Instance[]) => instances.map((i) => t.sandbox!.state.region(t.region).instances.get(i.InstanceId!)!.modifyCount);
+const modifyCounts = (instances: Instance[]) =>
+  instances.map((i) => t.sandbox!.state.region(t.region).instances.get(i.InstanceId!)!.modifyCount);
 
 describe('duplicate deliveries', () => {
   sandboxIt('delivered twice: one Modify per instance, one message per owner; the duplicate gets the stored result', async () => {
@@ -65,24 +74,29 @@ describe('duplicate deliveries', () => {
     expect(calls.since()).toEqual({ PutItem: 1 });
     expect(ownersMessaged(event)).toEqual(['team-a', 'team-b', 'team-c']);
     expect(modifyCounts(instances)).toEqual([1, 1, 1, 1, 1, 1]);
-    const record = t.sandbox!.dynamodb.items(TABLE).find((i) => i.status?.S === 'COMPLETED' && JSON.stringify(i.data).includes(instances[0]!.InstanceId!))!;
+    const record = t
+      .sandbox!.dynamodb.items(TABLE)
+      .find((i) => i.status?.S === 'COMPLETED' && JSON.stringify(i.data).includes(instances[0]!.InstanceId!))!;
     expect(Number(record.expiration!.N) - Date.now() / 1000).toBeGreaterThan(DAY - 60);
   });
 
-  sandboxIt('delivered concurrently: one run; the other is refused while it is in progress and gets the stored result on retry', async () => {
-    const run = await lambdaFor(t, 'enforce-instances', env());
-    const { event, instances } = await launchEvent();
-    const settled = await Promise.allSettled([run(event), run(redelivery(event)), run(redelivery(event))]);
-    const done = settled.filter((s) => s.status === 'fulfilled');
-    const refused = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason.name);
-    expect(done).toHaveLength(1);
-    expect(refused).toEqual(['IdempotencyAlreadyInProgressError', 'IdempotencyAlreadyInProgressError']);
-    // Lambda retries a failed async invocation: by then the first run is complete.
-    const retried = await run(redelivery(event));
-    expect(retried).toEqual({ ...(done[0] as PromiseFulfilledResult<any>).value, duplicate: true });
-    expect(ownersMessaged(event)).toEqual(['team-a', 'team-b', 'team-c']);
-    expect(modifyCounts(instances)).toEqual([1, 1, 1, 1, 1, 1]);
-  });
+  sandboxIt(
+    'delivered concurrently: one run; the other is refused while it is in progress and gets the stored result on retry',
+    async () => {
+      const run = await lambdaFor(t, 'enforce-instances', env());
+      const { event, instances } = await launchEvent();
+      const settled = await Promise.allSettled([run(event), run(redelivery(event)), run(redelivery(event))]);
+      const done = settled.filter((s) => s.status === 'fulfilled');
+      const refused = settled.filter((s) => s.status === 'rejected').map((s) => (s as PromiseRejectedResult).reason.name);
+      expect(done).toHaveLength(1);
+      expect(refused).toEqual(['IdempotencyAlreadyInProgressError', 'IdempotencyAlreadyInProgressError']);
+      // Lambda retries a failed async invocation: by then the first run is complete.
+      const retried = await run(redelivery(event));
+      expect(retried).toEqual({ ...(done[0] as PromiseFulfilledResult<any>).value, duplicate: true });
+      expect(ownersMessaged(event)).toEqual(['team-a', 'team-b', 'team-c']);
+      expect(modifyCounts(instances)).toEqual([1, 1, 1, 1, 1, 1]);
+    },
+  );
 
   sandboxIt('a failed run stays retryable: its record is deleted and the retry runs in full', async () => {
     const run = await lambdaFor(t, 'enforce-instances', env({ MAX_ATTEMPTS: '2' }));
@@ -122,8 +136,15 @@ describe('duplicate deliveries', () => {
   });
 
   sandboxIt.each([
-    ['enforce-launch-templates', () => ct.createLaunchTemplate(demo.nodegroups.analyticsCustom.launchTemplateId, demo.nodegroups.analyticsCustom.launchTemplateName, w)],
-    ['enforce-nodegroups', () => ct.createNodegroup('analytics', 'analytics-custom', w, { id: demo.nodegroups.analyticsCustom.launchTemplateId, version: '1' })],
+    [
+      'enforce-launch-templates',
+      () =>
+        ct.createLaunchTemplate(demo.nodegroups.analyticsCustom.launchTemplateId, demo.nodegroups.analyticsCustom.launchTemplateName, w),
+    ],
+    [
+      'enforce-nodegroups',
+      () => ct.createNodegroup('analytics', 'analytics-custom', w, { id: demo.nodegroups.analyticsCustom.launchTemplateId, version: '1' }),
+    ],
   ])('%s: a redelivered event makes no call but the idempotency check', async (fn, make) => {
     const run = await lambdaFor(t, fn, env());
     const event = make();

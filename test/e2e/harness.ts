@@ -26,7 +26,14 @@ export async function startTarget(opts: SandboxOptions = {}): Promise<Target> {
   const endpoint = EXTERNAL ?? sandbox!.url;
   const cfg = { region, endpoint };
   const topic = await new SNSClient(cfg).send(new CreateTopicCommand({ Name: `imds-guard-e2e-${Date.now()}` }));
-  return { endpoint, region, ...(sandbox ? { sandbox } : {}), topicArn: topic.TopicArn!, ec2: new EC2Client(cfg), close: async () => sandbox?.close() };
+  return {
+    endpoint,
+    region,
+    ...(sandbox ? { sandbox } : {}),
+    topicArn: topic.TopicArn!,
+    ec2: new EC2Client(cfg),
+    close: async () => sandbox?.close(),
+  };
 }
 
 type Handler = (event: unknown, context: unknown) => Promise<any>;
@@ -59,7 +66,11 @@ export function callCounter(t: Target) {
   return {
     since(): Record<string, number> {
       const now = t.sandbox?.stats().calls ?? {};
-      const diff = Object.fromEntries(Object.entries(now).map(([k, v]) => [k, v - (base[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+      const diff = Object.fromEntries(
+        Object.entries(now)
+          .map(([k, v]) => [k, v - (base[k] ?? 0)])
+          .filter(([, v]) => (v as number) > 0),
+      );
       base = { ...now };
       return diff;
     },

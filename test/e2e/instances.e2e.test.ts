@@ -18,26 +18,41 @@ beforeAll(async () => {
 afterAll(() => t.close());
 afterEach(() => vi.unstubAllEnvs());
 
-const launch = (n: number, tokens: 'optional' | 'required', hop: number, tags: Record<string, string>) => launchInstances(t.ec2, n, tokens, hop, tags);
+const launch = (n: number, tokens: 'optional' | 'required', hop: number, tags: Record<string, string>) =>
+  launchInstances(t.ec2, n, tokens, hop, tags);
 
 group('enforce-instances on the sandbox', () => {
   it('fixes every non-compliant EKS node from its launch events; leaves exempt, non-EKS and compliant nodes alone', async () => {
     const run = await lambdaFor(t, 'enforce-instances', { IDENTITY_GATE: 'off' });
     const ng = demo.nodegroups;
-    const all = [...ng.paymentsDefault.instanceIds, ...ng.analyticsCustom.instanceIds, demo.selfManaged.optionalHop1, demo.selfManaged.requiredHop2, demo.bastionInstanceId, demo.exemptInstanceId];
+    const all = [
+      ...ng.paymentsDefault.instanceIds,
+      ...ng.analyticsCustom.instanceIds,
+      demo.selfManaged.optionalHop1,
+      demo.selfManaged.requiredHop2,
+      demo.bastionInstanceId,
+      demo.exemptInstanceId,
+    ];
     const before = await describe(t, [...all, ...demo.karpenterInstanceIds]);
     const pick = (ids: string[]) => ids.map((id) => before.get(id)!);
     const calls = callCounter(t);
 
     await run(ct.runInstances(pick(ng.paymentsDefault.instanceIds), 'autoscaling', w));
     await run(ct.runInstances(pick(ng.analyticsCustom.instanceIds), 'autoscaling', w));
-    await run(ct.runInstances(pick([demo.selfManaged.optionalHop1, demo.selfManaged.requiredHop2, demo.bastionInstanceId, demo.exemptInstanceId]), 'user', w));
+    await run(
+      ct.runInstances(
+        pick([demo.selfManaged.optionalHop1, demo.selfManaged.requiredHop2, demo.bastionInstanceId, demo.exemptInstanceId]),
+        'user',
+        w,
+      ),
+    );
     const used = calls.since();
     const fleet = await run(ct.createFleet(demo.karpenterInstanceIds, w));
 
     const after = await describe(t, [...all, ...demo.karpenterInstanceIds]);
     for (const id of demo.expectedNonCompliantNodes) expect(options(after.get(id)), id).toEqual(['required', 1]);
-    for (const id of [demo.bastionInstanceId, demo.exemptInstanceId, ...demo.karpenterInstanceIds]) expect(options(after.get(id)), id).toEqual(options(before.get(id)));
+    for (const id of [demo.bastionInstanceId, demo.exemptInstanceId, ...demo.karpenterInstanceIds])
+      expect(options(after.get(id)), id).toEqual(options(before.get(id)));
     expect(fleet.counts).toEqual({ compliant: demo.karpenterInstanceIds.length });
     if (t.sandbox) {
       // Events carried options and tags: one Modify per bad node, no Describe at all.
@@ -54,7 +69,16 @@ group('enforce-instances on the sandbox', () => {
     for (const m of msgs) {
       expect(m.messageStructure).toBe('json');
       expect(Object.keys(m.bodies).sort()).toEqual(['default', 'email', 'https', 'lambda', 'sqs']);
-      expect(Object.keys(m.attributes).sort()).toEqual(['account', 'cluster', 'eventName', 'outcome', 'owner', 'region', 'resourceType', 'severity']);
+      expect(Object.keys(m.attributes).sort()).toEqual([
+        'account',
+        'cluster',
+        'eventName',
+        'outcome',
+        'owner',
+        'region',
+        'resourceType',
+        'severity',
+      ]);
       const audit = JSON.parse(m.bodies.sqs!);
       for (const r of audit.records) expect(r.resource.owner).toBe(m.attributes.owner);
     }
@@ -79,14 +103,21 @@ group('enforce-instances on the sandbox', () => {
     const res = await run(ct.runInstances(bad, 'user', w));
     expect(res.counts).toEqual({ 'would-remediate': 3 });
     if (t.sandbox) expect(calls.since().ModifyInstanceMetadataOptions ?? 0).toBe(0);
-    const after = await describe(t, bad.map((i) => i.InstanceId!));
+    const after = await describe(
+      t,
+      bad.map((i) => i.InstanceId!),
+    );
     for (const i of bad) expect(options(after.get(i.InstanceId!))).toEqual(['optional', 2]);
   });
 
   sandboxIt('under EC2 throttling the SDK retries until every node is fixed', async () => {
     const bad = await launch(15, 'optional', 2, { 'eks:cluster-name': 'payments', 'eks:nodegroup-name': 'ng' });
     // A 3-token bucket refilling at 40/s: most of the 15 calls are throttled at first.
-    t.sandbox!.setThrottle({ enabled: true, capacity: { ModifyInstanceMetadataOptions: 3 }, refill: { ModifyInstanceMetadataOptions: 40 } });
+    t.sandbox!.setThrottle({
+      enabled: true,
+      capacity: { ModifyInstanceMetadataOptions: 3 },
+      refill: { ModifyInstanceMetadataOptions: 40 },
+    });
     try {
       const run = await lambdaFor(t, 'enforce-instances', { IDENTITY_GATE: 'off', CONCURRENCY: '15' });
       const res = await run(ct.runInstances(bad, 'autoscaling', w));

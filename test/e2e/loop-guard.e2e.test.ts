@@ -26,7 +26,12 @@ beforeAll(async () => {
   t = await startTarget();
   w = { region: t.region, account: t.sandbox!.state.accountId };
   await new DynamoDBClient({ region: t.region, endpoint: t.endpoint }).send(
-    new CreateTableCommand({ TableName: TABLE, BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] }),
+    new CreateTableCommand({
+      TableName: TABLE,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    }),
   );
 }, 120_000);
 afterAll(() => t?.close());
@@ -41,7 +46,13 @@ function lambdaIdentity(account: string, roleName: string, session: string) {
     accountId: account,
     accessKeyId: 'ASIAEXAMPLEIMDSGUARD',
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: 'AROAEXAMPLEIMDSGUARD', arn: `arn:aws:iam::${account}:role/${roleName}`, accountId: account, userName: roleName },
+      sessionIssuer: {
+        type: 'Role',
+        principalId: 'AROAEXAMPLEIMDSGUARD',
+        arn: `arn:aws:iam::${account}:role/${roleName}`,
+        accountId: account,
+        userName: roleName,
+      },
       webIdFederationData: {},
       attributes: { creationDate: new Date().toISOString(), mfaAuthenticated: 'false' },
     },
@@ -57,7 +68,9 @@ async function driftedNode(): Promise<string> {
 function createVersionBy(roleName: string) {
   const e = clone(loadEvent('create-launch-template-version'));
   e.detail.userIdentity = lambdaIdentity(w.account, roleName, 'imds-guard-prod-enforceLaunchTemplates');
-  e.detail.requestParameters.CreateLaunchTemplateVersionRequest.LaunchTemplateData = { MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 } };
+  e.detail.requestParameters.CreateLaunchTemplateVersionRequest.LaunchTemplateData = {
+    MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+  };
   e.detail.eventID = crypto.randomUUID();
   return e;
 }

@@ -53,7 +53,9 @@ group('node groups and launch templates', () => {
     // Without ROLLOUT the node group stays where it was.
     const desc = await eks.send(new DescribeNodegroupCommand({ clusterName: ng.clusterName, nodegroupName: ng.nodegroupName }));
     expect(desc.nodegroup!.launchTemplate!.version).toBe('1');
-    expect(res.decisions[0].reason).toContain(`aws eks update-nodegroup-version --region ${t.region} --cluster-name ${ng.clusterName} --nodegroup-name ${ng.nodegroupName} --launch-template id=${ng.launchTemplateId},version=${fixed.VersionNumber}`);
+    expect(res.decisions[0].reason).toContain(
+      `aws eks update-nodegroup-version --region ${t.region} --cluster-name ${ng.clusterName} --nodegroup-name ${ng.nodegroupName} --launch-template id=${ng.launchTemplateId},version=${fixed.VersionNumber}`,
+    );
   });
 
   it('ROLLOUT=true moves the node group to the compliant version (reusing it, not creating another)', async () => {
@@ -84,7 +86,13 @@ group('node groups and launch templates', () => {
 
   it('CreateLaunchTemplate: scope eks skips a template no EKS node uses; scope all fixes it', async () => {
     const created = await t.ec2.send(
-      new CreateLaunchTemplateCommand({ LaunchTemplateName: `web-${Date.now()}`, LaunchTemplateData: { ImageId: 'ami-1', MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2, InstanceMetadataTags: 'enabled' } } }),
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: `web-${Date.now()}`,
+        LaunchTemplateData: {
+          ImageId: 'ami-1',
+          MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2, InstanceMetadataTags: 'enabled' },
+        },
+      }),
     );
     const { LaunchTemplateId: id, LaunchTemplateName: name } = created.LaunchTemplate!;
     const eksOnly = await lambdaFor(t, 'enforce-launch-templates', { IDENTITY_GATE: 'off' });
@@ -94,7 +102,11 @@ group('node groups and launch templates', () => {
     const vs = await versions(id!);
     expect(vs).toHaveLength(2);
     // Fields outside the policy keep their state.
-    expect(vs[1]!.LaunchTemplateData!.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1, InstanceMetadataTags: 'enabled' });
+    expect(vs[1]!.LaunchTemplateData!.MetadataOptions).toMatchObject({
+      HttpTokens: 'required',
+      HttpPutResponseHopLimit: 1,
+      InstanceMetadataTags: 'enabled',
+    });
   });
 });
 
@@ -110,7 +122,8 @@ async function templateWith(data: RequestLaunchTemplateData[]) {
   for (const d of data.slice(1)) await t.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, LaunchTemplateData: d }));
   return { id, name };
 }
-const shape = async (id: string) => (await versions(id)).map((v) => [v.VersionNumber, v.LaunchTemplateData!.ImageId, v.LaunchTemplateData!.MetadataOptions?.HttpTokens]);
+const shape = async (id: string) =>
+  (await versions(id)).map((v) => [v.VersionNumber, v.LaunchTemplateData!.ImageId, v.LaunchTemplateData!.MetadataOptions?.HttpTokens]);
 const pointers = async (id: string) => {
   const x = await template(id);
   return { default: x.DefaultVersionNumber, latest: x.LatestVersionNumber };
@@ -122,20 +135,36 @@ async function nodegroupOn(name: string, lt: { id: string; version: string }, st
   if (t.sandbox) t.sandbox.state.config.nodegroupStatus = status;
   try {
     await eks.send(
-      new CreateNodegroupCommand({ clusterName: 'analytics', nodegroupName: name, nodeRole: `arn:aws:iam::${demo.accountId}:role/eks-node`, subnets: ['subnet-0a1b2c3d4e5f60001'], scalingConfig: { minSize: 1, maxSize: 1, desiredSize: 1 }, launchTemplate: lt }),
+      new CreateNodegroupCommand({
+        clusterName: 'analytics',
+        nodegroupName: name,
+        nodeRole: `arn:aws:iam::${demo.accountId}:role/eks-node`,
+        subnets: ['subnet-0a1b2c3d4e5f60001'],
+        scalingConfig: { minSize: 1, maxSize: 1, desiredSize: 1 },
+        launchTemplate: lt,
+      }),
     );
   } finally {
     if (t.sandbox) t.sandbox.state.config.nodegroupStatus = 'ACTIVE';
   }
 }
-const pinnedOf = async (name: string) => (await eks.send(new DescribeNodegroupCommand({ clusterName: 'analytics', nodegroupName: name }))).nodegroup!.launchTemplate!.version;
+const pinnedOf = async (name: string) =>
+  (await eks.send(new DescribeNodegroupCommand({ clusterName: 'analytics', nodegroupName: name }))).nodegroup!.launchTemplate!.version;
 
 group('new versions keep $Latest, survive deleted versions and retries', () => {
-  it('a bad default older than a good latest: the default is fixed, and $Latest still has the latest\'s content', async () => {
-    const { id, name } = await templateWith([{ ImageId: 'ami-old', MetadataOptions: BAD }, { ImageId: 'ami-new', MetadataOptions: GOOD }]);
+  it("a bad default older than a good latest: the default is fixed, and $Latest still has the latest's content", async () => {
+    const { id, name } = await templateWith([
+      { ImageId: 'ami-old', MetadataOptions: BAD },
+      { ImageId: 'ami-new', MetadataOptions: GOOD },
+    ]);
     const run = await lambdaFor(t, 'enforce-launch-templates', { IDENTITY_GATE: 'off', SCOPE: 'all' });
     const res = await run(ct.createLaunchTemplate(id, name, w));
-    expect(res.decisions).toEqual([expect.objectContaining({ outcome: 'remediated', reason: 'created version 3 from version 1 and made it the default; version 4 repeats version 2 so $Latest keeps its content' })]);
+    expect(res.decisions).toEqual([
+      expect.objectContaining({
+        outcome: 'remediated',
+        reason: 'created version 3 from version 1 and made it the default; version 4 repeats version 2 so $Latest keeps its content',
+      }),
+    ]);
     expect(await shape(id)).toEqual([
       [1, 'ami-old', 'optional'],
       [2, 'ami-new', 'required'],
@@ -145,14 +174,26 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
     const vs = await versions(id);
     expect(vs[3]!.LaunchTemplateData).toEqual(vs[1]!.LaunchTemplateData);
     expect(await pointers(id)).toEqual({ default: 3, latest: 4 });
-    if (t.sandbox) expect(published()[0].details).toMatchObject({ sourceVersion: 1, newVersion: 3, madeDefault: true, latestCopy: { sourceVersion: 2, newVersion: 4 } });
+    if (t.sandbox)
+      expect(published()[0].details).toMatchObject({
+        sourceVersion: 1,
+        newVersion: 3,
+        madeDefault: true,
+        latestCopy: { sourceVersion: 2, newVersion: 4 },
+      });
     // Nothing left to change (the event names version 1, which stays as it was).
-    expect((await run(ct.createLaunchTemplate(id, name, w))).decisions[0]).toMatchObject({ outcome: 'reported', reason: expect.stringContaining('neither default nor latest') });
+    expect((await run(ct.createLaunchTemplate(id, name, w))).decisions[0]).toMatchObject({
+      outcome: 'reported',
+      reason: expect.stringContaining('neither default nor latest'),
+    });
     expect(await versions(id)).toHaveLength(4);
   });
 
   sandboxIt('dry run with a bad default and a bad latest: two records with their own ids, and nothing created', async () => {
-    const { id, name } = await templateWith([{ ImageId: 'ami-old', MetadataOptions: BAD }, { ImageId: 'ami-new', MetadataOptions: BAD }]);
+    const { id, name } = await templateWith([
+      { ImageId: 'ami-old', MetadataOptions: BAD },
+      { ImageId: 'ami-new', MetadataOptions: BAD },
+    ]);
     const run = await lambdaFor(t, 'enforce-launch-templates', { IDENTITY_GATE: 'off', SCOPE: 'all', MODE: 'dry-run' });
     const res = await run(ct.createLaunchTemplate(id, name, w));
     expect(res.decisions.map((d: any) => d.outcome)).toEqual(['would-remediate', 'would-remediate']);
@@ -163,7 +204,10 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
   });
 
   sandboxIt('ModifyLaunchTemplate fails: the failed record names the new versions, and the retry reuses them', async () => {
-    const { id, name } = await templateWith([{ ImageId: 'ami-old', MetadataOptions: BAD }, { ImageId: 'ami-new', MetadataOptions: GOOD }]);
+    const { id, name } = await templateWith([
+      { ImageId: 'ami-old', MetadataOptions: BAD },
+      { ImageId: 'ami-new', MetadataOptions: GOOD },
+    ]);
     const run = await lambdaFor(t, 'enforce-launch-templates', { IDENTITY_GATE: 'off', SCOPE: 'all', MAX_ATTEMPTS: '1' });
     t.sandbox!.setFaults({ errors: { ModifyLaunchTemplate: { rate: 1, kind: '5xx' } } });
     let res;
@@ -176,15 +220,26 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
     expect(published()[0].details).toMatchObject({ newVersion: 3, madeDefault: false, latestCopy: { sourceVersion: 2, newVersion: 4 } });
     expect(await pointers(id)).toEqual({ default: 1, latest: 4 });
     const again = await run(ct.createLaunchTemplate(id, name, w));
-    expect(again.decisions[0]).toMatchObject({ outcome: 'remediated', reason: 'made version 3 (made from version 1 by an earlier run) the default' });
+    expect(again.decisions[0]).toMatchObject({
+      outcome: 'remediated',
+      reason: 'made version 3 (made from version 1 by an earlier run) the default',
+    });
     expect(await pointers(id)).toEqual({ default: 3, latest: 4 });
   });
 
   it('a run cut off before copying the latest: the retry reuses its fix and repeats the buried latest', async () => {
-    const { id, name } = await templateWith([{ ImageId: 'ami-old', MetadataOptions: BAD }, { ImageId: 'ami-new', MetadataOptions: GOOD }]);
+    const { id, name } = await templateWith([
+      { ImageId: 'ami-old', MetadataOptions: BAD },
+      { ImageId: 'ami-new', MetadataOptions: GOOD },
+    ]);
     // What the interrupted run left: its fix of version 1 is $Latest.
     await t.ec2.send(
-      new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, SourceVersion: '1', VersionDescription: 'imds-guard: MetadataOptions fixed from version 1 (HttpTokens=required, hop limit <= 1)', LaunchTemplateData: { MetadataOptions: GOOD } }),
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: id,
+        SourceVersion: '1',
+        VersionDescription: 'imds-guard: MetadataOptions fixed from version 1 (HttpTokens=required, hop limit <= 1)',
+        LaunchTemplateData: { MetadataOptions: GOOD },
+      }),
     );
     const run = await lambdaFor(t, 'enforce-launch-templates', { IDENTITY_GATE: 'off', SCOPE: 'all' });
     expect((await run(ct.createLaunchTemplate(id, name, w))).decisions[0]).toMatchObject({ outcome: 'remediated' });
@@ -207,7 +262,10 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
     await t.ec2.send(new DeleteLaunchTemplateVersionsCommand({ LaunchTemplateId: id, Versions: ['2'] }));
     const run = await lambdaFor(t, 'enforce-nodegroups', { IDENTITY_GATE: 'off' });
     const res = await run(ct.createNodegroup('analytics', 'deleted-middle', w, { id, version: '1' }));
-    expect(res.decisions[0]).toMatchObject({ outcome: 'reported', reason: expect.stringContaining('version 4 is ready; version 5 repeats version 3 so $Latest keeps its content') });
+    expect(res.decisions[0]).toMatchObject({
+      outcome: 'reported',
+      reason: expect.stringContaining('version 4 is ready; version 5 repeats version 3 so $Latest keeps its content'),
+    });
     expect(await shape(id)).toEqual([
       [1, 'ami-1', 'optional'],
       [3, 'ami-3', 'required'],
@@ -216,7 +274,9 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
     ]);
     expect(await pointers(id)).toEqual({ default: 4, latest: 5 });
     // The next event reuses version 4.
-    expect((await run(ct.createNodegroup('analytics', 'deleted-middle', w, { id, version: '1' }))).decisions[0].reason).toContain('version 4 is ready');
+    expect((await run(ct.createNodegroup('analytics', 'deleted-middle', w, { id, version: '1' }))).decisions[0].reason).toContain(
+      'version 4 is ready',
+    );
     expect(await versions(id)).toHaveLength(4);
   });
 
@@ -227,8 +287,17 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
     const calls = callCounter(t);
     const res = await run(ct.createNodegroup('analytics', 'still-creating', w, { id, version: '1' }));
     const command = `aws eks update-nodegroup-version --region ${t.region} --cluster-name analytics --nodegroup-name still-creating --launch-template id=${id},version=2`;
-    expect(res.decisions[0]).toMatchObject({ outcome: 'reported', reason: `compliant launch template version 2 is ready; the rollout waits for the node group to be ACTIVE (it is CREATING). Run: ${command}` });
-    expect(published()[0].details).toMatchObject({ newVersion: 2, rolledOut: false, rolloutWaiting: true, rolloutCommand: command, status: 'CREATING' });
+    expect(res.decisions[0]).toMatchObject({
+      outcome: 'reported',
+      reason: `compliant launch template version 2 is ready; the rollout waits for the node group to be ACTIVE (it is CREATING). Run: ${command}`,
+    });
+    expect(published()[0].details).toMatchObject({
+      newVersion: 2,
+      rolledOut: false,
+      rolloutWaiting: true,
+      rolloutCommand: command,
+      status: 'CREATING',
+    });
     expect(calls.since().UpdateNodegroupVersion ?? 0).toBe(0);
     expect(await shape(id)).toEqual([
       [1, 'ami-1', 'optional'],
@@ -237,7 +306,9 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
     expect(await pinnedOf('still-creating')).toBe('1');
     // Once ACTIVE, the next event rolls the node group onto the same version.
     t.sandbox!.state.region(t.region).clusters.get('analytics')!.nodegroups.get('still-creating')!.status = 'ACTIVE';
-    expect((await run(ct.createNodegroup('analytics', 'still-creating', w, { id, version: '1' }))).decisions[0]).toMatchObject({ outcome: 'remediated' });
+    expect((await run(ct.createNodegroup('analytics', 'still-creating', w, { id, version: '1' }))).decisions[0]).toMatchObject({
+      outcome: 'remediated',
+    });
     expect(await pinnedOf('still-creating')).toBe('2');
     expect(await versions(id)).toHaveLength(2);
   });
@@ -264,9 +335,21 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
 group('IDENTITY_GATE on a cluster with neither IRSA nor Pod Identity', () => {
   let nodes: string[] = [];
   beforeAll(async () => {
-    await eks.send(new CreateClusterCommand({ name: 'bare', roleArn: 'arn:aws:iam::111122223333:role/eks', resourcesVpcConfig: { subnetIds: ['subnet-1'] } }));
+    await eks.send(
+      new CreateClusterCommand({
+        name: 'bare',
+        roleArn: 'arn:aws:iam::111122223333:role/eks',
+        resourcesVpcConfig: { subnetIds: ['subnet-1'] },
+      }),
+    );
     const out = await t.ec2.send(
-      new RunInstancesCommand({ ImageId: 'ami-1', MinCount: 3, MaxCount: 3, MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 }, TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'kubernetes.io/cluster/bare', Value: 'owned' }] }] }),
+      new RunInstancesCommand({
+        ImageId: 'ami-1',
+        MinCount: 3,
+        MaxCount: 3,
+        MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
+        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'kubernetes.io/cluster/bare', Value: 'owned' }] }],
+      }),
     );
     nodes = out.Instances!.map((i) => i.InstanceId!);
   });
@@ -275,7 +358,13 @@ group('IDENTITY_GATE on a cluster with neither IRSA nor Pod Identity', () => {
     const calls = callCounter(t);
     const id = nodes[i]!;
     const res = await run(ct.runInstances([(await describe(t, [id])).get(id)!], 'user', w));
-    return { res, id, calls: calls.since(), after: options((await describe(t, [id])).get(id)), record: t.sandbox ? JSON.parse(t.sandbox.messages().at(-1)!.bodies.default!).records[0] : undefined };
+    return {
+      res,
+      id,
+      calls: calls.since(),
+      after: options((await describe(t, [id])).get(id)),
+      record: t.sandbox ? JSON.parse(t.sandbox.messages().at(-1)!.bodies.default!).records[0] : undefined,
+    };
   };
 
   it('warn: enforces fully and tells the owner that pods lose the node role', async () => {

@@ -39,9 +39,15 @@ function mutate(event: unknown, pathIndex: number, op: 'delete' | 'replace' | 'n
 
 const eventArb = fc.oneof(
   // Mutations of realistic events: deep enough to reach every parser branch.
-  fc.tuple(fc.constantFrom(...samples), fc.array(fc.tuple(fc.nat(), fc.constantFrom('delete', 'replace', 'null') as fc.Arbitrary<'delete' | 'replace' | 'null'>, fc.jsonValue()), { minLength: 1, maxLength: 4 })).map(([e, ms]) =>
-    ms.reduce<unknown>((acc, [i, op, v]) => mutate(acc, i, op, v), e),
-  ),
+  fc
+    .tuple(
+      fc.constantFrom(...samples),
+      fc.array(
+        fc.tuple(fc.nat(), fc.constantFrom('delete', 'replace', 'null') as fc.Arbitrary<'delete' | 'replace' | 'null'>, fc.jsonValue()),
+        { minLength: 1, maxLength: 4 },
+      ),
+    )
+    .map(([e, ms]) => ms.reduce<unknown>((acc, [i, op, v]) => mutate(acc, i, op, v), e)),
   // Anything at all.
   fc.anything(),
   fc.jsonValue(),
@@ -72,7 +78,9 @@ describe.each(HANDLERS)('%s under fuzzing', (name) => {
     // The same logger instance the handler uses: capture its structured attributes.
     const { logger } = await import('../../lib/observability.js');
     for (const level of ['info', 'error', 'warn'] as const) {
-      vi.spyOn(logger, level).mockImplementation(((_msg: string, ...attrs: Record<string, any>[]) => void logged.push(Object.assign({}, ...attrs))) as never);
+      vi.spyOn(logger, level).mockImplementation(
+        ((_msg: string, ...attrs: Record<string, any>[]) => void logged.push(Object.assign({}, ...attrs))) as never,
+      );
     }
     await fc.assert(
       fc.asyncProperty(eventArb, async (event) => {

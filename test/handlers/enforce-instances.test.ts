@@ -18,7 +18,12 @@ const env = { TOPIC_ARN: TOPIC, SELF_ROLE_NAMES: 'imds-guard-enforce-instances',
 function nodeItem(n: number, owner: string, tokens = 'optional', hop = 2) {
   return {
     instanceId: `i-0000000000000${String(n).padStart(4, '0')}`,
-    tagSet: { items: [{ key: 'kubernetes.io/cluster/payments', value: 'owned' }, { key: 'owner', value: owner }] },
+    tagSet: {
+      items: [
+        { key: 'kubernetes.io/cluster/payments', value: 'owned' },
+        { key: 'owner', value: owner },
+      ],
+    },
     metadataOptions: { state: 'pending', httpTokens: tokens, httpPutResponseHopLimit: hop, httpEndpoint: 'enabled' },
   };
 }
@@ -43,7 +48,12 @@ beforeEach(() => {
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
   ec2.on(ModifyInstanceMetadataOptionsCommand).callsFake((input) => ({
     InstanceId: input.InstanceId,
-    InstanceMetadataOptions: { State: 'pending', HttpTokens: input.HttpTokens, HttpPutResponseHopLimit: input.HttpPutResponseHopLimit ?? 9, HttpEndpoint: 'enabled' },
+    InstanceMetadataOptions: {
+      State: 'pending',
+      HttpTokens: input.HttpTokens,
+      HttpPutResponseHopLimit: input.HttpPutResponseHopLimit ?? 9,
+      HttpEndpoint: 'enabled',
+    },
     $metadata: { requestId: 'rid-1' },
   }));
 });
@@ -52,12 +62,22 @@ afterEach(() => vi.unstubAllEnvs());
 describe('enforce-instances handler', () => {
   it('N non-compliant EKS nodes in the event: N modifies, zero describes, one publish per owner', async () => {
     const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', env);
-    const items = [nodeItem(1, 'alice'), nodeItem(2, 'alice', 'optional', 1), nodeItem(3, 'bob', 'required', 2), nodeItem(4, 'bob'), nodeItem(5, 'carol')];
+    const items = [
+      nodeItem(1, 'alice'),
+      nodeItem(2, 'alice', 'optional', 1),
+      nodeItem(3, 'bob', 'required', 2),
+      nodeItem(4, 'bob'),
+      nodeItem(5, 'carol'),
+    ];
     const res = await handler(runEvent(items), lambdaContext());
     expect(ec2).toHaveReceivedCommandTimes(ModifyInstanceMetadataOptionsCommand, 5);
     expect(ec2).toHaveReceivedCommandTimes(DescribeInstancesCommand, 0);
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 3);
-    expect(publishes().map((p) => p.MessageAttributes?.owner?.StringValue).sort()).toEqual(['alice', 'bob', 'carol']);
+    expect(
+      publishes()
+        .map((p) => p.MessageAttributes?.owner?.StringValue)
+        .sort(),
+    ).toEqual(['alice', 'bob', 'carol']);
     // Every call carries HttpTokens=required, including the hop-only fix.
     for (const c of ec2.commandCalls(ModifyInstanceMetadataOptionsCommand)) {
       expect(c.args[0].input).toEqual({ InstanceId: expect.any(String), HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
@@ -69,19 +89,51 @@ describe('enforce-instances handler', () => {
     const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', env);
     const items = [nodeItem(1, 'alice'), { instanceId: 'i-00000000000000099' }];
     ec2.on(DescribeInstancesCommand).resolves({
-      Reservations: [{ Instances: [{ InstanceId: 'i-00000000000000099', State: { Name: 'running' }, Tags: [{ Key: 'eks:cluster-name', Value: 'payments' }, { Key: 'eks:nodegroup-name', Value: 'ng' }], MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 } }] }],
+      Reservations: [
+        {
+          Instances: [
+            {
+              InstanceId: 'i-00000000000000099',
+              State: { Name: 'running' },
+              Tags: [
+                { Key: 'eks:cluster-name', Value: 'payments' },
+                { Key: 'eks:nodegroup-name', Value: 'ng' },
+              ],
+              MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+            },
+          ],
+        },
+      ],
     });
     await handler(runEvent(items), lambdaContext());
     expect(ec2).toHaveReceivedCommandTimes(DescribeInstancesCommand, 1);
     expect(ec2).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: ['i-00000000000000099'] });
-    expect(ec2).toHaveReceivedCommandWith(ModifyInstanceMetadataOptionsCommand, { InstanceId: 'i-00000000000000099', HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+    expect(ec2).toHaveReceivedCommandWith(ModifyInstanceMetadataOptionsCommand, {
+      InstanceId: 'i-00000000000000099',
+      HttpTokens: 'required',
+      HttpPutResponseHopLimit: 1,
+    });
   });
 
   it('a managed node group node without an owner tag is routed by the node group tags', async () => {
     const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', env);
-    const item = { ...nodeItem(7, 'x'), tagSet: { items: [{ key: 'eks:cluster-name', value: 'payments' }, { key: 'eks:nodegroup-name', value: 'ng-a' }, { key: 'aws:autoscaling:groupName', value: 'asg' }] } };
+    const item = {
+      ...nodeItem(7, 'x'),
+      tagSet: {
+        items: [
+          { key: 'eks:cluster-name', value: 'payments' },
+          { key: 'eks:nodegroup-name', value: 'ng-a' },
+          { key: 'aws:autoscaling:groupName', value: 'asg' },
+        ],
+      },
+    };
     const res = await handler(runEvent([item, { ...item, instanceId: 'i-00000000000000008' }]), lambdaContext());
-    expect(res).toMatchObject({ decisions: [expect.objectContaining({ owner: 'payments-from-nodegroup' }), expect.objectContaining({ owner: 'payments-from-nodegroup' })] });
+    expect(res).toMatchObject({
+      decisions: [
+        expect.objectContaining({ owner: 'payments-from-nodegroup' }),
+        expect.objectContaining({ owner: 'payments-from-nodegroup' }),
+      ],
+    });
     // Once per node group, not per instance.
     expect(eks).toHaveReceivedCommandTimes(DescribeNodegroupCommand, 1);
     expect(eks).toHaveReceivedCommandWith(DescribeNodegroupCommand, { clusterName: 'payments', nodegroupName: 'ng-a' });
@@ -91,7 +143,16 @@ describe('enforce-instances handler', () => {
     const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', { ...env, MODE: 'dry-run' });
     const ids = Array.from({ length: 2300 }, (_, n) => `i-${(n + 1).toString(16).padStart(17, '0')}`);
     ec2.on(DescribeInstancesCommand).callsFake((input) => ({
-      Reservations: [{ Instances: input.InstanceIds.map((id: string) => ({ InstanceId: id, State: { Name: 'running' }, Tags: [], MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 } })) }],
+      Reservations: [
+        {
+          Instances: input.InstanceIds.map((id: string) => ({
+            InstanceId: id,
+            State: { Name: 'running' },
+            Tags: [],
+            MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+          })),
+        },
+      ],
     }));
     const e = clone(loadEvent('create-fleet-karpenter'));
     e.detail.responseElements = { CreateFleetResponse: { fleetInstanceSet: { item: { instanceIds: { item: ids } } } } };
@@ -107,17 +168,32 @@ describe('enforce-instances handler', () => {
     expect(res).toMatchObject({ counts: { 'would-remediate': 2 } });
     const body = JSON.parse(publishes()[0]!.Message!);
     const audit = JSON.parse(body.default);
-    expect(audit.records[0]).toMatchObject({ outcome: 'would-remediate', mode: 'dry-run', desired: { httpTokens: 'required', hopLimit: 1 } });
+    expect(audit.records[0]).toMatchObject({
+      outcome: 'would-remediate',
+      mode: 'dry-run',
+      desired: { httpTokens: 'required', hopLimit: 1 },
+    });
   });
 
   // aws-sdk-client-mock replaces send(), so SDK retries are not exercised here: see test/unit/retry.test.ts.
   it('not-found becomes gone; errors that survive retries become failed records', async () => {
     const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', env);
-    const notFound = Object.assign(new Error("The instance ID 'i-00000000000000002' does not exist"), { name: 'InvalidInstanceID.NotFound', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-    const denied = Object.assign(new Error('not authorized'), { name: 'UnauthorizedOperation', $fault: 'client', $metadata: { httpStatusCode: 403, requestId: 'rid-denied' } });
+    const notFound = Object.assign(new Error("The instance ID 'i-00000000000000002' does not exist"), {
+      name: 'InvalidInstanceID.NotFound',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 400 },
+    });
+    const denied = Object.assign(new Error('not authorized'), {
+      name: 'UnauthorizedOperation',
+      $fault: 'client',
+      $metadata: { httpStatusCode: 403, requestId: 'rid-denied' },
+    });
     ec2
       .on(ModifyInstanceMetadataOptionsCommand, { InstanceId: 'i-00000000000000001' })
-      .resolves({ InstanceId: 'i-00000000000000001', InstanceMetadataOptions: { State: 'pending', HttpTokens: 'required', HttpPutResponseHopLimit: 1 } })
+      .resolves({
+        InstanceId: 'i-00000000000000001',
+        InstanceMetadataOptions: { State: 'pending', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+      })
       .on(ModifyInstanceMetadataOptionsCommand, { InstanceId: 'i-00000000000000002' })
       .rejects(notFound)
       .on(ModifyInstanceMetadataOptionsCommand, { InstanceId: 'i-00000000000000003' })
@@ -162,12 +238,16 @@ describe('enforce-instances handler', () => {
 
   it('an SNS failure fails the invocation so Lambda retries and the DLQ keeps it', async () => {
     const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', { ...env, MAX_ATTEMPTS: '1' });
-    sns.on(PublishCommand).rejects(Object.assign(new Error('KMS key disabled'), { name: 'KMSDisabledException', $fault: 'client', $metadata: {} }));
+    sns
+      .on(PublishCommand)
+      .rejects(Object.assign(new Error('KMS key disabled'), { name: 'KMSDisabledException', $fault: 'client', $metadata: {} }));
     await expect(handler(runEvent([nodeItem(1, 'a')]), lambdaContext())).rejects.toThrow(/KMS/);
   });
 
   it('an invalid configuration fails at cold start, naming the variable', async () => {
-    await expect(loadFunction<Mod>('../../functions/enforce-instances.js', { ...env, MAX_HOP_LIMIT: '100' })).rejects.toThrow(/MAX_HOP_LIMIT/);
+    await expect(loadFunction<Mod>('../../functions/enforce-instances.js', { ...env, MAX_HOP_LIMIT: '100' })).rejects.toThrow(
+      /MAX_HOP_LIMIT/,
+    );
     vi.unstubAllEnvs();
     await expect(loadFunction<Mod>('../../functions/enforce-instances.js', { ...env, TOPIC_ARN: '' })).rejects.toThrow(/TOPIC_ARN/);
   });

@@ -7,10 +7,30 @@ import { logger } from '../../lib/observability.js';
 import { TOPIC } from '../helpers/lambda.js';
 
 const sns = mockClient(SNSClient);
-const trigger = { source: 'cloudtrail' as const, eventName: 'RunInstances', eventId: 'ev-1', eventTime: '2026-11-20T10:15:30Z', actor: 'arn:aws:iam::111122223333:user/alice', region: 'eu-west-1', account: '111122223333' };
+const trigger = {
+  source: 'cloudtrail' as const,
+  eventName: 'RunInstances',
+  eventId: 'ev-1',
+  eventTime: '2026-11-20T10:15:30Z',
+  actor: 'arn:aws:iam::111122223333:user/alice',
+  region: 'eu-west-1',
+  account: '111122223333',
+};
 
 function rec(id: string, owner: string, outcome: AuditRecord['outcome']): AuditRecord {
-  return buildRecord({ trigger, mode: 'enforce', resource: { type: 'instance', id, arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`, region: 'eu-west-1', account: '111122223333', owner }, outcome });
+  return buildRecord({
+    trigger,
+    mode: 'enforce',
+    resource: {
+      type: 'instance',
+      id,
+      arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`,
+      region: 'eu-west-1',
+      account: '111122223333',
+      owner,
+    },
+    outcome,
+  });
 }
 
 // Audit log lines and Publish calls, in the order they happened.

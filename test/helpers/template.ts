@@ -17,11 +17,19 @@ export function packagedTemplate(params: Record<string, string> = {}): any {
   const key = JSON.stringify(params);
   if (cached.has(key)) return cached.get(key);
   const dir = Object.keys(params).length ? mkdtempSync(join(tmpdir(), 'imds-guard-package-')) : join(ROOT, '.serverless');
-  const args = ['package', ...Object.entries(params).map(([k, v]) => `--param=${k}=${v}`), ...(dir.startsWith(ROOT) ? [] : ['--package', dir])];
+  const args = [
+    'package',
+    ...Object.entries(params).map(([k, v]) => `--param=${k}=${v}`),
+    ...(dir.startsWith(ROOT) ? [] : ['--package', dir]),
+  ];
   const out = join(dir, 'cloudformation-template-update-stack.json');
   withLock(() => {
     const started = Date.now();
-    execFileSync(join(ROOT, 'node_modules/.bin/osls'), args, { cwd: ROOT, stdio: 'pipe', env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' } });
+    execFileSync(join(ROOT, 'node_modules/.bin/osls'), args, {
+      cwd: ROOT,
+      stdio: 'pipe',
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    });
     if (!existsSync(out) || statSync(out).mtimeMs < started - 1000) throw new Error('osls package did not write a fresh template');
   });
   cached.set(key, JSON.parse(readFileSync(out, 'utf8')));
@@ -61,8 +69,11 @@ export function asArray<T>(v: T | T[] | undefined): T[] {
 export function iamStatements(t: any): { resource: string; statement: any }[] {
   const out: { resource: string; statement: any }[] = [];
   for (const [id, r] of Object.entries(t.Resources as Record<string, any>)) {
-    if (r.Type === 'AWS::IAM::Role') for (const p of r.Properties.Policies ?? []) for (const s of asArray(p.PolicyDocument.Statement)) out.push({ resource: id, statement: s });
-    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') for (const s of asArray(r.Properties.PolicyDocument.Statement)) out.push({ resource: id, statement: s });
+    if (r.Type === 'AWS::IAM::Role')
+      for (const p of r.Properties.Policies ?? [])
+        for (const s of asArray(p.PolicyDocument.Statement)) out.push({ resource: id, statement: s });
+    if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy')
+      for (const s of asArray(r.Properties.PolicyDocument.Statement)) out.push({ resource: id, statement: s });
   }
   return out;
 }
@@ -71,7 +82,12 @@ export function iamStatements(t: any): { resource: string; statement: any }[] {
 export function resourcePolicyStatements(t: any): { resource: string; statement: any }[] {
   const out: { resource: string; statement: any }[] = [];
   for (const [id, r] of Object.entries(t.Resources as Record<string, any>)) {
-    const doc = r.Type === 'AWS::KMS::Key' ? r.Properties.KeyPolicy : ['AWS::SQS::QueuePolicy', 'AWS::SNS::TopicPolicy'].includes(r.Type) ? r.Properties.PolicyDocument : undefined;
+    const doc =
+      r.Type === 'AWS::KMS::Key'
+        ? r.Properties.KeyPolicy
+        : ['AWS::SQS::QueuePolicy', 'AWS::SNS::TopicPolicy'].includes(r.Type)
+          ? r.Properties.PolicyDocument
+          : undefined;
     for (const s of asArray(doc?.Statement)) out.push({ resource: id, statement: s });
   }
   return out;
@@ -102,8 +118,14 @@ export function effectiveTemplate(t: any): any {
     if (!v || typeof v !== 'object') return v;
     if (v.Ref === 'AWS::NoValue') return NO_VALUE;
     if (v['Fn::If']) return walk(named(v['Fn::If'][0]) ? v['Fn::If'][1] : v['Fn::If'][2]);
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]).filter(([, x]) => x !== NO_VALUE));
+    return Object.fromEntries(
+      Object.entries(v)
+        .map(([k, x]) => [k, walk(x)])
+        .filter(([, x]) => x !== NO_VALUE),
+    );
   };
-  const resources = Object.fromEntries(Object.entries(t.Resources as Record<string, any>).filter(([, r]) => !r.Condition || named(r.Condition)));
+  const resources = Object.fromEntries(
+    Object.entries(t.Resources as Record<string, any>).filter(([, r]) => !r.Condition || named(r.Condition)),
+  );
   return walk({ ...t, Resources: resources });
 }

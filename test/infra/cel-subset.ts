@@ -238,9 +238,7 @@ function evaluate(node: Node, env: Activation): unknown {
     case 'not':
       return !bool(evaluate(node.operand, env), 'operand of !');
     case 'cond':
-      return bool(evaluate(node.test, env), 'ternary condition')
-        ? evaluate(node.then, env)
-        : evaluate(node.else, env);
+      return bool(evaluate(node.test, env), 'ternary condition') ? evaluate(node.then, env) : evaluate(node.else, env);
     case 'bin':
       return evaluateBinary(node.op, node.left, node.right, env);
     case 'call':
@@ -321,10 +319,7 @@ export function evalCel(src: string, env: Activation): unknown {
  * is evaluated lazily on first use, like the API server does, so a variable
  * that would error only matters if an expression actually reads it.
  */
-export function withPolicyVariables(
-  variables: ReadonlyArray<{ name: string; expression: string }>,
-  env: Activation,
-): Activation {
+export function withPolicyVariables(variables: ReadonlyArray<{ name: string; expression: string }>, env: Activation): Activation {
   const vars: Record<string, unknown> = {};
   const full: Activation = { ...env, variables: vars };
   for (const { name, expression } of variables) {

@@ -2,12 +2,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readRepoFile, repoPath } from './repo.js';
 
-const DOCS = [
-  'docs/defense-in-depth.md',
-  'infra/guardrails/README.md',
-  'infra/kubernetes/README.md',
-  'infra/node-bootstrap/README.md',
-];
+const DOCS = ['docs/defense-in-depth.md', 'infra/guardrails/README.md', 'infra/kubernetes/README.md', 'infra/node-bootstrap/README.md'];
 
 /** Rows of the first Markdown table after `heading`, as trimmed cells. */
 function tableAfter(markdown: string, heading: string): string[][] {
@@ -19,7 +14,12 @@ function tableAfter(markdown: string, heading: string): string[][] {
   for (const line of lines.slice(first)) {
     if (!line.startsWith('|')) break;
     if (/^\|[\s|:-]+\|$/.test(line)) continue; // separator row
-    rows.push(line.slice(1, -1).split(/(?<!\\)\|/).map((cell) => cell.trim()));
+    rows.push(
+      line
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((cell) => cell.trim()),
+    );
   }
   return rows;
 }

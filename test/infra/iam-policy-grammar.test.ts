@@ -1,10 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  isKnownConditionKey,
-  parseConditionOperator,
-  SCP_MAX_CHARS,
-  validateIamPolicy,
-} from './iam-policy-grammar.js';
+import { isKnownConditionKey, parseConditionOperator, SCP_MAX_CHARS, validateIamPolicy } from './iam-policy-grammar.js';
 
 const statement = (overrides: Record<string, unknown> = {}) => ({
   Sid: 'Test',
@@ -15,8 +10,7 @@ const statement = (overrides: Record<string, unknown> = {}) => ({
   ...overrides,
 });
 const policy = (...statements: unknown[]) => ({ Version: '2012-10-17', Statement: statements });
-const messages = (doc: unknown, scp = false) =>
-  validateIamPolicy(doc, { scp }).map((i) => `${i.path}: ${i.message}`);
+const messages = (doc: unknown, scp = false) => validateIamPolicy(doc, { scp }).map((i) => `${i.path}: ${i.message}`);
 
 describe('IAM policy grammar validator', () => {
   it('accepts a well-formed policy', () => {
@@ -57,9 +51,7 @@ describe('IAM policy grammar validator', () => {
 
   it('rejects a misspelled condition operator', () => {
     const doc = policy(statement({ Condition: { StringNotEqual: { 'ec2:MetadataHttpTokens': 'required' } } }));
-    expect(messages(doc)).toEqual([
-      'Statement[0].Condition.StringNotEqual: unknown condition operator "StringNotEqual"',
-    ]);
+    expect(messages(doc)).toEqual(['Statement[0].Condition.StringNotEqual: unknown condition operator "StringNotEqual"']);
   });
 
   it('rejects a misspelled condition key', () => {
@@ -70,9 +62,7 @@ describe('IAM policy grammar validator', () => {
   });
 
   it('rejects bad Effect, Action, Resource and Sid values', () => {
-    const doc = policy(
-      statement({ Sid: 'has-dash', Effect: 'deny', Action: 'ec2RunInstances', Resource: 'instance/*' }),
-    );
+    const doc = policy(statement({ Sid: 'has-dash', Effect: 'deny', Action: 'ec2RunInstances', Resource: 'instance/*' }));
     const found = messages(doc).join('\n');
     expect(found).toContain('Sid must be alphanumeric');
     expect(found).toContain('Effect must be Allow or Deny');
@@ -116,9 +106,7 @@ describe('IAM policy grammar validator', () => {
     expect(messages(withPrincipal, false)).toEqual([]);
     expect(messages(withPrincipal, true).join('\n')).toContain('SCPs do not support Principal');
 
-    const big = policy(
-      ...Array.from({ length: 40 }, (_, i) => statement({ Sid: `S${i}`, Action: `ec2:RunInstances` })),
-    );
+    const big = policy(...Array.from({ length: 40 }, (_, i) => statement({ Sid: `S${i}`, Action: `ec2:RunInstances` })));
     expect(JSON.stringify(big).length).toBeGreaterThan(SCP_MAX_CHARS);
     expect(messages(big, true).join('\n')).toContain(`the limit is ${SCP_MAX_CHARS}`);
   });

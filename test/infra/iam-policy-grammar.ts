@@ -86,12 +86,7 @@ export const KNOWN_CONDITION_KEYS: readonly string[] = [
 ];
 
 /** Keys that take a user-chosen suffix (tag keys). */
-const KNOWN_CONDITION_KEY_PREFIXES: readonly string[] = [
-  'aws:RequestTag/',
-  'aws:ResourceTag/',
-  'aws:PrincipalTag/',
-  'ec2:ResourceTag/',
-];
+const KNOWN_CONDITION_KEY_PREFIXES: readonly string[] = ['aws:RequestTag/', 'aws:ResourceTag/', 'aws:PrincipalTag/', 'ec2:ResourceTag/'];
 
 const TOP_LEVEL_KEYS = new Set(['Version', 'Id', 'Statement']);
 const STATEMENT_KEYS = new Set([
@@ -138,9 +133,7 @@ export function parseConditionOperator(operator: string): ParsedOperator | null 
 export function isKnownConditionKey(key: string): boolean {
   const lower = key.toLowerCase();
   if (KNOWN_CONDITION_KEYS.some((k) => k.toLowerCase() === lower)) return true;
-  return KNOWN_CONDITION_KEY_PREFIXES.some(
-    (prefix) => lower.startsWith(prefix.toLowerCase()) && key.length > prefix.length,
-  );
+  return KNOWN_CONDITION_KEY_PREFIXES.some((prefix) => lower.startsWith(prefix.toLowerCase()) && key.length > prefix.length);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -151,12 +144,7 @@ function asList(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [value];
 }
 
-function checkStringList(
-  value: unknown,
-  path: string,
-  issues: PolicyIssue[],
-  check: (s: string) => string | null,
-): void {
+function checkStringList(value: unknown, path: string, issues: PolicyIssue[], check: (s: string) => string | null): void {
   const list = asList(value);
   if (list.length === 0) issues.push({ path, message: 'must not be an empty list' });
   list.forEach((item, i) => {
@@ -170,12 +158,7 @@ function checkStringList(
   });
 }
 
-function checkConditionValue(
-  op: ParsedOperator,
-  value: unknown,
-  path: string,
-  issues: PolicyIssue[],
-): void {
+function checkConditionValue(op: ParsedOperator, value: unknown, path: string, issues: PolicyIssue[]): void {
   const list = asList(value);
   if (list.length === 0) {
     issues.push({ path, message: 'condition value must not be an empty list' });
@@ -242,12 +225,7 @@ function checkExactlyOne(
   return hasA ? a : b;
 }
 
-function checkStatement(
-  statement: unknown,
-  path: string,
-  options: ValidateOptions,
-  issues: PolicyIssue[],
-): void {
+function checkStatement(statement: unknown, path: string, options: ValidateOptions, issues: PolicyIssue[]): void {
   if (!isPlainObject(statement)) {
     issues.push({ path, message: 'statement must be an object' });
     return;
@@ -274,9 +252,7 @@ function checkStatement(
   const resourceKey = checkExactlyOne(statement, 'Resource', 'NotResource', path, issues);
   if (resourceKey) {
     checkStringList(statement[resourceKey], `${path}.${resourceKey}`, issues, (r) =>
-      r === '*' || (r.startsWith('arn:') && r.split(':').length >= 6)
-        ? null
-        : `"${r}" is neither * nor an ARN`,
+      r === '*' || (r.startsWith('arn:') && r.split(':').length >= 6) ? null : `"${r}" is neither * nor an ARN`,
     );
   }
   if ('Condition' in statement) checkCondition(statement.Condition, `${path}.Condition`, issues);

@@ -41,9 +41,7 @@ describe('networkpolicy-deny-imds.yaml', () => {
       expect(rule.ports, 'no port restriction: all ports except to IMDS').toBeUndefined();
       return rule.to ?? [];
     });
-    const ipBlocks = peers
-      .map((p) => p.ipBlock as { cidr: string; except?: string[] } | undefined)
-      .filter((b) => b !== undefined);
+    const ipBlocks = peers.map((p) => p.ipBlock as { cidr: string; except?: string[] } | undefined).filter((b) => b !== undefined);
     expect(ipBlocks).toEqual([
       { cidr: '0.0.0.0/0', except: [IMDS_V4] },
       { cidr: '::/0', except: [IMDS_V6] },
@@ -117,9 +115,7 @@ describe('validating-admission-policy-hostnetwork.yaml', () => {
       expect(r.operations.sort()).toEqual(['CREATE', 'UPDATE']);
       return r.resources;
     });
-    expect(resources.sort()).toEqual(
-      ['cronjobs', 'daemonsets', 'deployments', 'jobs', 'pods', 'replicasets', 'statefulsets'].sort(),
-    );
+    expect(resources.sort()).toEqual(['cronjobs', 'daemonsets', 'deployments', 'jobs', 'pods', 'replicasets', 'statefulsets'].sort());
   });
 
   it('the validation checks hostNetwork against the allowlist, which includes kube-system', () => {
@@ -211,18 +207,16 @@ describe('validating-admission-policy-hostnetwork.yaml', () => {
 
     it('an UPDATE that adds hostNetwork is denied; one on an object that already had it is allowed', () => {
       expect(
-        admit({ kind: 'Deployment', namespace: 'team-a', operation: 'UPDATE', hostNetwork: true, oldHostNetwork: false })
-          .allowed,
+        admit({ kind: 'Deployment', namespace: 'team-a', operation: 'UPDATE', hostNetwork: true, oldHostNetwork: false }).allowed,
       ).toBe(false);
-      expect(
-        admit({ kind: 'Deployment', namespace: 'team-a', operation: 'UPDATE', hostNetwork: true, oldHostNetwork: true })
-          .allowed,
-      ).toBe(true);
+      expect(admit({ kind: 'Deployment', namespace: 'team-a', operation: 'UPDATE', hostNetwork: true, oldHostNetwork: true }).allowed).toBe(
+        true,
+      );
     });
   });
 
   it('the test CEL subset rejects what it cannot evaluate instead of guessing', () => {
-    expect(() => evalCel("[1].exists(x, x > 0)", {})).toThrow(CelUnsupportedError);
+    expect(() => evalCel('[1].exists(x, x > 0)', {})).toThrow(CelUnsupportedError);
     expect(() => evalCel('object.spec.missing', { object: { spec: {} } })).toThrow(CelEvalError);
     expect(evalCel('has(object.spec.missing) || true', { object: { spec: {} } })).toBe(true);
     expect(evalCel('object.spec.missing || true', { object: { spec: {} } })).toBe(true);

@@ -62,7 +62,11 @@ function run(sandbox: Sandbox, args: string[] = [], extraEnv: NodeJS.ProcessEnv 
 }
 
 const readLines = (path: string): string[] =>
-  existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter((l) => l !== '') : [];
+  existsSync(path)
+    ? readFileSync(path, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '')
+    : [];
 const inserts = (sandbox: Sandbox) => readLines(sandbox.iptablesLog).filter((l) => / -I /.test(` ${l}`));
 
 describe('imds-block.sh: static checks', () => {

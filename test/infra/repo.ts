@@ -3,8 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
-export const repoPath = (relative: string): string =>
-  fileURLToPath(new URL(`../../${relative}`, import.meta.url));
+export const repoPath = (relative: string): string => fileURLToPath(new URL(`../../${relative}`, import.meta.url));
 
 export const readRepoFile = (relative: string): string => readFileSync(repoPath(relative), 'utf8');
 

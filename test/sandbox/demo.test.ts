@@ -51,7 +51,10 @@ describe('seedDemo', () => {
     for (const id of ng.instanceIds) expect(mo(id)).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 2 });
     expect(h.sb.state.region('eu-west-1').launchTemplates.get(ng.launchTemplateId)!.tags.team).toBe('analytics');
     const v = await h.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: ng.launchTemplateId }));
-    expect(v.LaunchTemplateVersions![0]!.LaunchTemplateData!.MetadataOptions).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 2 });
+    expect(v.LaunchTemplateVersions![0]!.LaunchTemplateData!.MetadataOptions).toMatchObject({
+      HttpTokens: 'optional',
+      HttpPutResponseHopLimit: 2,
+    });
     const d = await h.eks.send(new DescribeNodegroupCommand({ clusterName: 'analytics', nodegroupName: ng.nodegroupName }));
     expect(d.nodegroup!.launchTemplate).toEqual({ id: ng.launchTemplateId, name: 'analytics-nodes', version: '1' });
   });
@@ -60,13 +63,19 @@ describe('seedDemo', () => {
     expect(info.karpenterInstanceIds).toHaveLength(2);
     for (const id of info.karpenterInstanceIds) {
       expect(compliant(id)).toBe(true);
-      expect(tags(id)).toMatchObject({ 'karpenter.sh/nodepool': 'default', 'eks:eks-cluster-name': 'analytics', 'kubernetes.io/cluster/analytics': 'owned' });
+      expect(tags(id)).toMatchObject({
+        'karpenter.sh/nodepool': 'default',
+        'eks:eks-cluster-name': 'analytics',
+        'kubernetes.io/cluster/analytics': 'owned',
+      });
     }
     expect(mo(info.selfManaged.optionalHop1)).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 1 });
     expect(mo(info.selfManaged.requiredHop2)).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
     expect(tags(info.selfManaged.optionalHop1)['kubernetes.io/cluster/payments']).toBe('owned');
     expect(compliant(info.bastionInstanceId)).toBe(false);
-    expect(Object.keys(tags(info.bastionInstanceId)).some((k) => k.startsWith('kubernetes.io/cluster/') || k.startsWith('eks:'))).toBe(false);
+    expect(Object.keys(tags(info.bastionInstanceId)).some((k) => k.startsWith('kubernetes.io/cluster/') || k.startsWith('eks:'))).toBe(
+      false,
+    );
     expect(tags(info.bastionInstanceId).Name).toBe('bastion');
     expect(compliant(info.exemptInstanceId)).toBe(false);
     expect(tags(info.exemptInstanceId)).toMatchObject({ 'imds-guard:exempt': 'true', 'kubernetes.io/cluster/payments': 'owned' });

@@ -1,6 +1,13 @@
 // The sandbox's DynamoDB speaks JSON 1.0 to the real SDK client, with the behaviours Powertools Idempotency
 // relies on: conditional writes, ConditionalCheckFailedException carrying the old item, AWS's validation.
-import { CreateTableCommand, DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  CreateTableCommand,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { errorOf, harness, type Harness } from './helpers.js';
 
@@ -9,20 +16,42 @@ let ddb: DynamoDBClient;
 beforeAll(async () => {
   h = await harness();
   ddb = new DynamoDBClient(h.cfg);
-  await ddb.send(new CreateTableCommand({ TableName: 'idem', BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] }));
+  await ddb.send(
+    new CreateTableCommand({
+      TableName: 'idem',
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    }),
+  );
 });
 afterAll(() => h.sb.close());
 
 // The exact condition Powertools' DynamoDBPersistenceLayer puts an in-progress record with.
-const POWERTOOLS_CONDITION = 'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)';
+const POWERTOOLS_CONDITION =
+  'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)';
 const putInProgress = (id: string, now: number) =>
   ddb.send(
     new PutItemCommand({
       TableName: 'idem',
-      Item: { id: { S: id }, expiration: { N: String(Math.floor(now / 1000) + 3600) }, status: { S: 'INPROGRESS' }, in_progress_expiration: { N: String(now + 1000) } },
+      Item: {
+        id: { S: id },
+        expiration: { N: String(Math.floor(now / 1000) + 3600) },
+        status: { S: 'INPROGRESS' },
+        in_progress_expiration: { N: String(now + 1000) },
+      },
       ConditionExpression: POWERTOOLS_CONDITION,
-      ExpressionAttributeNames: { '#id': 'id', '#expiry': 'expiration', '#in_progress_expiry': 'in_progress_expiration', '#status': 'status' },
-      ExpressionAttributeValues: { ':now': { N: String(now / 1000) }, ':now_in_millis': { N: String(now) }, ':inprogress': { S: 'INPROGRESS' } },
+      ExpressionAttributeNames: {
+        '#id': 'id',
+        '#expiry': 'expiration',
+        '#in_progress_expiry': 'in_progress_expiration',
+        '#status': 'status',
+      },
+      ExpressionAttributeValues: {
+        ':now': { N: String(now / 1000) },
+        ':now_in_millis': { N: String(now) },
+        ':inprogress': { S: 'INPROGRESS' },
+      },
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }),
   );
@@ -44,7 +73,11 @@ describe('DynamoDB (JSON 1.0)', () => {
         Key: { id: { S: 'k2' } },
         UpdateExpression: 'SET #expiry = :expiry, #status = :status, #response_data = :response_data',
         ExpressionAttributeNames: { '#expiry': 'expiration', '#status': 'status', '#response_data': 'data' },
-        ExpressionAttributeValues: { ':expiry': { N: '1' }, ':status': { S: 'COMPLETED' }, ':response_data': { M: { ok: { BOOL: true } } } },
+        ExpressionAttributeValues: {
+          ':expiry': { N: '1' },
+          ':status': { S: 'COMPLETED' },
+          ':response_data': { M: { ok: { BOOL: true } } },
+        },
       }),
     );
     const got = await ddb.send(new GetItemCommand({ TableName: 'idem', Key: { id: { S: 'k2' } }, ConsistentRead: true }));
@@ -54,19 +87,28 @@ describe('DynamoDB (JSON 1.0)', () => {
   });
 
   it('validates as AWS does: unknown table, key schema, unused or undefined names, unsupported grammar', async () => {
-    const put = (input: Partial<ConstructorParameters<typeof PutItemCommand>[0]>) => errorOf(ddb.send(new PutItemCommand({ TableName: 'idem', Item: { id: { S: 'x' } }, ...input })));
+    const put = (input: Partial<ConstructorParameters<typeof PutItemCommand>[0]>) =>
+      errorOf(ddb.send(new PutItemCommand({ TableName: 'idem', Item: { id: { S: 'x' } }, ...input })));
     expect((await put({ TableName: 'nope' })).name).toBe('ResourceNotFoundException');
     expect((await put({ Item: { other: { S: 'x' } } })).message).toMatch(/Missing the key id/);
-    expect((await put({ ConditionExpression: 'attribute_exists(#a)', ExpressionAttributeNames: { '#a': 'id', '#b': 'x' } })).message).toMatch(/unused in expressions: keys: \{#b\}/);
-    expect((await put({ ConditionExpression: '#a = :v', ExpressionAttributeNames: { '#a': 'id' } })).message).toMatch(/attribute value: :v/);
-    expect((await put({ ConditionExpression: 'size(id) > :v', ExpressionAttributeValues: { ':v': { N: '1' } } })).name).toBe('ValidationException');
+    expect(
+      (await put({ ConditionExpression: 'attribute_exists(#a)', ExpressionAttributeNames: { '#a': 'id', '#b': 'x' } })).message,
+    ).toMatch(/unused in expressions: keys: \{#b\}/);
+    expect((await put({ ConditionExpression: '#a = :v', ExpressionAttributeNames: { '#a': 'id' } })).message).toMatch(
+      /attribute value: :v/,
+    );
+    expect((await put({ ConditionExpression: 'size(id) > :v', ExpressionAttributeValues: { ':v': { N: '1' } } })).name).toBe(
+      'ValidationException',
+    );
     expect((await errorOf(ddb.send(new GetItemCommand({ TableName: 'idem', Key: { id: { N: '1' } } })))).message).toMatch(/Type mismatch/);
   });
 
   it('faults apply as to any operation: a throttle the SDK knows to retry', async () => {
     h.sb.setFaults({ errors: { GetItem: { rate: 1, kind: 'throttle' } } });
     try {
-      expect((await errorOf(ddb.send(new GetItemCommand({ TableName: 'idem', Key: { id: { S: 'k1' } } })))).name).toBe('ProvisionedThroughputExceededException');
+      expect((await errorOf(ddb.send(new GetItemCommand({ TableName: 'idem', Key: { id: { S: 'k1' } } })))).name).toBe(
+        'ProvisionedThroughputExceededException',
+      );
     } finally {
       h.sb.setFaults({});
     }

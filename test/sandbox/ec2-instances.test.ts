@@ -70,9 +70,19 @@ describe('RunInstances / DescribeInstances', () => {
     expect(await ids([{ Name: 'metadata-options.http-put-response-hop-limit', Values: ['2'] }])).toEqual([b!.InstanceId]);
     expect(await ids([{ Name: 'metadata-options.http-tokens', Values: ['optional'] }])).toEqual([c!.InstanceId]);
     expect(await ids([{ Name: 'tag-key', Values: ['kubernetes.io/cluster/*'] }])).toEqual([c!.InstanceId]);
-    expect(await ids([{ Name: 'tag:team', Values: ['a', 'b'] }, { Name: 'tag-key', Values: ['owner'] }])).toEqual([b!.InstanceId]);
+    expect(
+      await ids([
+        { Name: 'tag:team', Values: ['a', 'b'] },
+        { Name: 'tag-key', Values: ['owner'] },
+      ]),
+    ).toEqual([b!.InstanceId]);
     expect(await ids([{ Name: 'instance-state-name', Values: ['terminated'] }])).toEqual([c!.InstanceId]);
-    expect(await ids([{ Name: 'metadata-options.http-endpoint', Values: ['enabled'] }, { Name: 'instance-state-name', Values: ['running'] }])).toHaveLength(2);
+    expect(
+      await ids([
+        { Name: 'metadata-options.http-endpoint', Values: ['enabled'] },
+        { Name: 'instance-state-name', Values: ['running'] },
+      ]),
+    ).toHaveLength(2);
     const err = await errorOf(h.ec2.send(new DescribeInstancesCommand({ Filters: [{ Name: 'no-such-filter', Values: ['x'] }] })));
     expect(err.name).toBe('InvalidParameterValue');
   });
@@ -104,7 +114,9 @@ describe('RunInstances / DescribeInstances', () => {
     const many = Array.from({ length: 1001 }, (_, n) => `i-${n.toString(16).padStart(17, '0')}`);
     expect((await errorOf(h.ec2.send(new DescribeInstancesCommand({ InstanceIds: many })))).name).toBe('InvalidParameterValue');
     expect((await errorOf(h.ec2.send(new DescribeInstancesCommand({ MaxResults: 1001 })))).name).toBe('InvalidParameterValue');
-    expect((await errorOf(h.ec2.send(new DescribeInstancesCommand({ NextToken: 'garbage', MaxResults: 5 })))).name).toBe('InvalidPaginationToken');
+    expect((await errorOf(h.ec2.send(new DescribeInstancesCommand({ NextToken: 'garbage', MaxResults: 5 })))).name).toBe(
+      'InvalidPaginationToken',
+    );
     expect((await errorOf(h.ec2.send(new DescribeInstancesCommand({ InstanceIds: ['bogus'] })))).name).toBe('InvalidInstanceID.Malformed');
   });
 
@@ -122,7 +134,15 @@ describe('RunInstances / DescribeInstances', () => {
     expect(err.name).toBe('InvalidParameterValue');
     const [i] = await run();
     const id = i!.InstanceId!;
-    await h.ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'owner', Value: 'me' }, { Key: 'x', Value: '1' }] }));
+    await h.ec2.send(
+      new CreateTagsCommand({
+        Resources: [id],
+        Tags: [
+          { Key: 'owner', Value: 'me' },
+          { Key: 'x', Value: '1' },
+        ],
+      }),
+    );
     await h.ec2.send(new DeleteTagsCommand({ Resources: [id], Tags: [{ Key: 'x' }] }));
     expect(h.sb.state.region('eu-west-1').instances.get(id)!.tags).toEqual({ owner: 'me' });
     const nf = await errorOf(h.ec2.send(new CreateTagsCommand({ Resources: ['i-0123456789abcdef0'], Tags: [{ Key: 'a', Value: 'b' }] })));
@@ -166,7 +186,9 @@ describe('ModifyInstanceMetadataOptions', () => {
   it('validates the hop limit', async () => {
     const [i] = await run();
     const err = await errorOf(
-      h.ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: i!.InstanceId, HttpTokens: 'required', HttpPutResponseHopLimit: 65 })),
+      h.ec2.send(
+        new ModifyInstanceMetadataOptionsCommand({ InstanceId: i!.InstanceId, HttpTokens: 'required', HttpPutResponseHopLimit: 65 }),
+      ),
     );
     expect(err.name).toBe('InvalidParameterValue');
   });

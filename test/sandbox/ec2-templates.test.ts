@@ -41,7 +41,12 @@ const create = (name = 'nodes', extra: Record<string, unknown> = {}) =>
 describe('launch templates', () => {
   it('creates, tags and describes a template with EC2-shaped launch template data', async () => {
     const { LaunchTemplate: lt } = await create();
-    expect(lt).toMatchObject({ LaunchTemplateName: 'nodes', DefaultVersionNumber: 1, LatestVersionNumber: 1, Tags: [{ Key: 'team', Value: 'analytics' }] });
+    expect(lt).toMatchObject({
+      LaunchTemplateName: 'nodes',
+      DefaultVersionNumber: 1,
+      LatestVersionNumber: 1,
+      Tags: [{ Key: 'team', Value: 'analytics' }],
+    });
     expect(lt!.LaunchTemplateId).toMatch(/^lt-[0-9a-f]{17}$/);
     const v = await h.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: 'nodes', Versions: ['$Default'] }));
     const data = v.LaunchTemplateVersions![0]!.LaunchTemplateData!;
@@ -76,44 +81,70 @@ describe('launch templates', () => {
       }),
     );
     const data = v2.LaunchTemplateVersion!.LaunchTemplateData!;
-    expect(v2.LaunchTemplateVersion).toMatchObject({ VersionNumber: 2, DefaultVersion: false, VersionDescription: 'imds-guard: require IMDSv2' });
+    expect(v2.LaunchTemplateVersion).toMatchObject({
+      VersionNumber: 2,
+      DefaultVersion: false,
+      VersionDescription: 'imds-guard: require IMDSv2',
+    });
     expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     expect(data.ImageId).toBe('ami-lt');
     expect(data.UserData).toBe(Buffer.from('#!/bin/bash').toString('base64'));
 
     // Partial nested override keeps the source's other MetadataOptions fields.
     const v3 = await h.ec2.send(
-      new CreateLaunchTemplateVersionCommand({ LaunchTemplateName: 'nodes', SourceVersion: '1', LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } } }),
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateName: 'nodes',
+        SourceVersion: '1',
+        LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } },
+      }),
     );
     expect(v3.LaunchTemplateVersion!.LaunchTemplateData!.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
 
     // Without SourceVersion the new version has only what was given.
-    const v4 = await h.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateName: 'nodes', LaunchTemplateData: { InstanceType: 't3.small' } }));
+    const v4 = await h.ec2.send(
+      new CreateLaunchTemplateVersionCommand({ LaunchTemplateName: 'nodes', LaunchTemplateData: { InstanceType: 't3.small' } }),
+    );
     expect(v4.LaunchTemplateVersion!.LaunchTemplateData).toEqual({ InstanceType: 't3.small' });
 
     const m = await h.ec2.send(new ModifyLaunchTemplateCommand({ LaunchTemplateId: lt!.LaunchTemplateId, DefaultVersion: '2' }));
     expect(m.LaunchTemplate).toMatchObject({ DefaultVersionNumber: 2, LatestVersionNumber: 4 });
-    const def = await h.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: lt!.LaunchTemplateId, Versions: ['$Default', '$Latest'] }));
+    const def = await h.ec2.send(
+      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: lt!.LaunchTemplateId, Versions: ['$Default', '$Latest'] }),
+    );
     expect(def.LaunchTemplateVersions!.map((v) => v.VersionNumber)).toEqual([2, 4]);
-    const bad = await errorOf(h.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateName: 'nodes', SourceVersion: '9', LaunchTemplateData: {} })));
+    const bad = await errorOf(
+      h.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateName: 'nodes', SourceVersion: '9', LaunchTemplateData: {} })),
+    );
     expect(bad.name).toBe('InvalidLaunchTemplateId.VersionNotFound');
   });
 
   it('paginates DescribeLaunchTemplateVersions', async () => {
     const { LaunchTemplate: lt } = await create();
     for (let i = 0; i < 6; i++) {
-      await h.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt!.LaunchTemplateId, SourceVersion: '$Latest', LaunchTemplateData: {} }));
+      await h.ec2.send(
+        new CreateLaunchTemplateVersionCommand({
+          LaunchTemplateId: lt!.LaunchTemplateId,
+          SourceVersion: '$Latest',
+          LaunchTemplateData: {},
+        }),
+      );
     }
     const sizes: number[] = [];
     const versions: number[] = [];
-    for await (const p of paginateDescribeLaunchTemplateVersions({ client: h.ec2, pageSize: 3 }, { LaunchTemplateId: lt!.LaunchTemplateId })) {
+    for await (const p of paginateDescribeLaunchTemplateVersions(
+      { client: h.ec2, pageSize: 3 },
+      { LaunchTemplateId: lt!.LaunchTemplateId },
+    )) {
       sizes.push(p.LaunchTemplateVersions!.length);
       versions.push(...p.LaunchTemplateVersions!.map((v) => v.VersionNumber!));
     }
     expect(sizes).toEqual([3, 3, 1]);
     expect(versions).toEqual([1, 2, 3, 4, 5, 6, 7]);
     const filtered = await h.ec2.send(
-      new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: lt!.LaunchTemplateId, Filters: [{ Name: 'is-default-version', Values: ['true'] }] }),
+      new DescribeLaunchTemplateVersionsCommand({
+        LaunchTemplateId: lt!.LaunchTemplateId,
+        Filters: [{ Name: 'is-default-version', Values: ['true'] }],
+      }),
     );
     expect(filtered.LaunchTemplateVersions!.map((v) => v.VersionNumber)).toEqual([1]);
   });
@@ -123,10 +154,12 @@ describe('deleted launch template versions', () => {
   const withVersions = async (n: number) => {
     const { LaunchTemplate: lt } = await create();
     const id = lt!.LaunchTemplateId!;
-    for (let i = 1; i < n; i++) await h.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, SourceVersion: '$Latest', LaunchTemplateData: {} }));
+    for (let i = 1; i < n; i++)
+      await h.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: id, SourceVersion: '$Latest', LaunchTemplateData: {} }));
     return id;
   };
-  const latestOf = async (id: string) => (await h.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [id] }))).LaunchTemplates![0]!.LatestVersionNumber;
+  const latestOf = async (id: string) =>
+    (await h.ec2.send(new DescribeLaunchTemplatesCommand({ LaunchTemplateIds: [id] }))).LaunchTemplates![0]!.LatestVersionNumber;
 
   it('DeleteLaunchTemplateVersions reports each version; the default and missing ones fail alone', async () => {
     const id = await withVersions(4);
@@ -202,7 +235,9 @@ describe('RunInstances from a launch template', () => {
       h.ec2.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, LaunchTemplate: { LaunchTemplateName: 'nodes', Version } }));
     expect((await launch()).Instances![0]!.MetadataOptions).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 2 });
     expect((await launch('2')).Instances![0]!.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
-    const nf = await errorOf(h.ec2.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, LaunchTemplate: { LaunchTemplateName: 'missing' } })));
+    const nf = await errorOf(
+      h.ec2.send(new RunInstancesCommand({ MinCount: 1, MaxCount: 1, LaunchTemplate: { LaunchTemplateName: 'missing' } })),
+    );
     expect(nf.name).toBe('InvalidLaunchTemplateName.NotFoundException');
   });
 });

@@ -34,7 +34,14 @@ afterAll(() => h.sb.close());
 beforeEach(() => h.sb.reset());
 
 const cluster = (name: string) =>
-  h.eks.send(new CreateClusterCommand({ name, roleArn: 'arn:aws:iam::111122223333:role/eks', resourcesVpcConfig: { subnetIds: ['subnet-1', 'subnet-2'] }, tags: { team: name } }));
+  h.eks.send(
+    new CreateClusterCommand({
+      name,
+      roleArn: 'arn:aws:iam::111122223333:role/eks',
+      resourcesVpcConfig: { subnetIds: ['subnet-1', 'subnet-2'] },
+      tags: { team: name },
+    }),
+  );
 
 const nodegroup = (clusterName: string, nodegroupName: string, extra: Record<string, unknown> = {}) =>
   h.eks.send(
@@ -49,7 +56,12 @@ const nodegroup = (clusterName: string, nodegroupName: string, extra: Record<str
 
 const nodes = async (ng: string, states = ['pending', 'running']): Promise<Instance[]> => {
   const out = await h.ec2.send(
-    new DescribeInstancesCommand({ Filters: [{ Name: 'tag:eks:nodegroup-name', Values: [ng] }, { Name: 'instance-state-name', Values: states }] }),
+    new DescribeInstancesCommand({
+      Filters: [
+        { Name: 'tag:eks:nodegroup-name', Values: [ng] },
+        { Name: 'instance-state-name', Values: states },
+      ],
+    }),
   );
   return out.Reservations!.flatMap((r) => r.Instances!);
 };
@@ -59,7 +71,12 @@ describe('clusters', () => {
   it('creates clusters with an OIDC issuer and paginates ListClusters', async () => {
     const { cluster: c } = await cluster('payments');
     expect(c!.identity!.oidc!.issuer).toMatch(/^https:\/\/oidc\.eks\.eu-west-1\.amazonaws\.com\/id\/[0-9A-F]{32}$/);
-    expect(c).toMatchObject({ name: 'payments', status: 'ACTIVE', arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/payments', tags: { team: 'payments' } });
+    expect(c).toMatchObject({
+      name: 'payments',
+      status: 'ACTIVE',
+      arn: 'arn:aws:eks:eu-west-1:111122223333:cluster/payments',
+      tags: { team: 'payments' },
+    });
     expect(c!.createdAt).toBeInstanceOf(Date);
     for (const n of ['b', 'c', 'd', 'e']) await cluster(n);
     const pages: string[][] = [];
@@ -80,7 +97,9 @@ describe('clusters', () => {
     const bad = await errorOf(nodegroup('payments', 'ng', { scalingConfig: { minSize: 3, maxSize: 4, desiredSize: 1 } }));
     expect(bad.name).toBe('InvalidParameterException');
     expect(bad.$metadata?.httpStatusCode).toBe(400);
-    const unimpl = await errorOf(h.eks.send(new TagResourceCommand({ resourceArn: 'arn:aws:eks:eu-west-1:1:cluster/payments', tags: { a: 'b' } })));
+    const unimpl = await errorOf(
+      h.eks.send(new TagResourceCommand({ resourceArn: 'arn:aws:eks:eu-west-1:1:cluster/payments', tags: { a: 'b' } })),
+    );
     expect(unimpl.name).toBe('UnsupportedOperation');
     expect(unimpl.message).toContain('TagResource');
   });
@@ -89,18 +108,29 @@ describe('clusters', () => {
 describe('managed node groups', () => {
   it('without a launch template: EKS creates eks-<uuid> (optional/2) and launches tagged nodes', async () => {
     await cluster('payments');
-    const { nodegroup: ng } = await nodegroup('payments', 'default-ng', { scalingConfig: { minSize: 1, maxSize: 5, desiredSize: 3 }, tags: { team: 'payments' } });
+    const { nodegroup: ng } = await nodegroup('payments', 'default-ng', {
+      scalingConfig: { minSize: 1, maxSize: 5, desiredSize: 3 },
+      tags: { team: 'payments' },
+    });
     expect(ng).toMatchObject({ status: 'ACTIVE', scalingConfig: { desiredSize: 3 }, tags: { team: 'payments' } });
     expect(ng!.launchTemplate).toBeUndefined(); // as in AWS for the default template
     const asg = ng!.resources!.autoScalingGroups![0]!.name!;
     expect(asg).toMatch(/^eks-default-ng-[0-9a-f-]{36}$/);
 
-    const lts = await h.ec2.send(new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'tag:eks:nodegroup-name', Values: ['default-ng'] }] }));
+    const lts = await h.ec2.send(
+      new DescribeLaunchTemplatesCommand({ Filters: [{ Name: 'tag:eks:nodegroup-name', Values: ['default-ng'] }] }),
+    );
     const lt = lts.LaunchTemplates![0]!;
     expect(lt.LaunchTemplateName).toMatch(/^eks-[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(Object.fromEntries(lt.Tags!.map((t) => [t.Key, t.Value]))).toEqual({ 'eks:cluster-name': 'payments', 'eks:nodegroup-name': 'default-ng' });
+    expect(Object.fromEntries(lt.Tags!.map((t) => [t.Key, t.Value]))).toEqual({
+      'eks:cluster-name': 'payments',
+      'eks:nodegroup-name': 'default-ng',
+    });
     const v = await h.ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateId: lt.LaunchTemplateId }));
-    expect(v.LaunchTemplateVersions![0]!.LaunchTemplateData!.MetadataOptions).toEqual({ HttpTokens: 'optional', HttpPutResponseHopLimit: 2 });
+    expect(v.LaunchTemplateVersions![0]!.LaunchTemplateData!.MetadataOptions).toEqual({
+      HttpTokens: 'optional',
+      HttpPutResponseHopLimit: 2,
+    });
 
     const ns = await nodes('default-ng');
     expect(ns).toHaveLength(3);
@@ -116,7 +146,9 @@ describe('managed node groups', () => {
       });
       expect(tagsOf(n).team).toBeUndefined(); // node group tags are not propagated to instances
     }
-    expect(h.sb.state.region('eu-west-1').clusters.get('payments')!.nodegroups.get('default-ng')!.eksLaunchTemplate?.id).toBe(lt.LaunchTemplateId);
+    expect(h.sb.state.region('eu-west-1').clusters.get('payments')!.nodegroups.get('default-ng')!.eksLaunchTemplate?.id).toBe(
+      lt.LaunchTemplateId,
+    );
     expect((await h.eks.send(new ListNodegroupsCommand({ clusterName: 'payments' }))).nodegroups).toEqual(['default-ng']);
   });
 
@@ -124,7 +156,13 @@ describe('managed node groups', () => {
     await cluster('payments');
     await nodegroup('payments', 'ng');
     const ltId = tagsOf((await nodes('ng'))[0]!)['aws:ec2launchtemplate:id']!;
-    await h.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: ltId, SourceVersion: '1', LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } } }));
+    await h.ec2.send(
+      new CreateLaunchTemplateVersionCommand({
+        LaunchTemplateId: ltId,
+        SourceVersion: '1',
+        LaunchTemplateData: { MetadataOptions: { HttpTokens: 'required' } },
+      }),
+    );
     const { nodegroup: ng } = await h.eks.send(new DescribeNodegroupCommand({ clusterName: 'payments', nodegroupName: 'ng' }));
     expect(ng!.health!.issues!.map((i) => i.code)).toEqual(['Ec2LaunchTemplateVersionMismatch']);
   });
@@ -156,7 +194,11 @@ describe('managed node groups', () => {
       }),
     );
     const { update } = await h.eks.send(
-      new UpdateNodegroupVersionCommand({ clusterName: 'analytics', nodegroupName: 'custom', launchTemplate: { id: lt!.LaunchTemplateId, version: '2' } }),
+      new UpdateNodegroupVersionCommand({
+        clusterName: 'analytics',
+        nodegroupName: 'custom',
+        launchTemplate: { id: lt!.LaunchTemplateId, version: '2' },
+      }),
     );
     expect(update).toMatchObject({ status: 'InProgress', type: 'VersionUpdate' });
     expect(update!.params).toContainEqual({ type: 'LaunchTemplateVersion', value: '2' });
@@ -170,9 +212,17 @@ describe('managed node groups', () => {
     const { nodegroup: ng2 } = await h.eks.send(new DescribeNodegroupCommand({ clusterName: 'analytics', nodegroupName: 'custom' }));
     expect(ng2!.launchTemplate!.version).toBe('2');
 
-    const other = await h.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'other', LaunchTemplateData: { ImageId: 'ami-x' } }));
+    const other = await h.ec2.send(
+      new CreateLaunchTemplateCommand({ LaunchTemplateName: 'other', LaunchTemplateData: { ImageId: 'ami-x' } }),
+    );
     const change = await errorOf(
-      h.eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'analytics', nodegroupName: 'custom', launchTemplate: { id: other.LaunchTemplate!.LaunchTemplateId, version: '1' } })),
+      h.eks.send(
+        new UpdateNodegroupVersionCommand({
+          clusterName: 'analytics',
+          nodegroupName: 'custom',
+          launchTemplate: { id: other.LaunchTemplate!.LaunchTemplateId, version: '1' },
+        }),
+      ),
     );
     expect(change.name).toBe('InvalidParameterException');
   });
@@ -190,7 +240,9 @@ describe('managed node groups', () => {
     await cluster('payments');
     await nodegroup('payments', 'ng');
     await h.ec2.send(new ModifyInstanceMetadataDefaultsCommand({ HttpTokensEnforced: 'enabled' }));
-    const { update } = await h.eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'payments', nodegroupName: 'ng', releaseVersion: '1.31.1-20260201' }));
+    const { update } = await h.eks.send(
+      new UpdateNodegroupVersionCommand({ clusterName: 'payments', nodegroupName: 'ng', releaseVersion: '1.31.1-20260201' }),
+    );
     expect((await h.eks.send(new DescribeUpdateCommand({ name: 'payments', updateId: update!.id }))).update!.status).toBe('Failed');
     const { nodegroup: ng } = await h.eks.send(new DescribeNodegroupCommand({ clusterName: 'payments', nodegroupName: 'ng' }));
     expect(ng!.status).toBe('DEGRADED');
@@ -211,19 +263,35 @@ describe('managed node groups', () => {
 
   it('refuses UpdateNodegroupVersion while a node group is CREATING', async () => {
     await cluster('c1');
-    const { LaunchTemplate: lt } = await h.ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: 'creating', LaunchTemplateData: { ImageId: 'ami-1', InstanceType: 'm6i.large' } }));
-    await h.ec2.send(new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt!.LaunchTemplateId, SourceVersion: '1', LaunchTemplateData: {} }));
+    const { LaunchTemplate: lt } = await h.ec2.send(
+      new CreateLaunchTemplateCommand({
+        LaunchTemplateName: 'creating',
+        LaunchTemplateData: { ImageId: 'ami-1', InstanceType: 'm6i.large' },
+      }),
+    );
+    await h.ec2.send(
+      new CreateLaunchTemplateVersionCommand({ LaunchTemplateId: lt!.LaunchTemplateId, SourceVersion: '1', LaunchTemplateData: {} }),
+    );
     h.sb.state.config.nodegroupStatus = 'CREATING';
     try {
       await nodegroup('c1', 'ng', { launchTemplate: { id: lt!.LaunchTemplateId, version: '1' } });
     } finally {
       h.sb.state.config.nodegroupStatus = 'ACTIVE';
     }
-    const update = () => h.eks.send(new UpdateNodegroupVersionCommand({ clusterName: 'c1', nodegroupName: 'ng', launchTemplate: { id: lt!.LaunchTemplateId, version: '2' } }));
+    const update = () =>
+      h.eks.send(
+        new UpdateNodegroupVersionCommand({
+          clusterName: 'c1',
+          nodegroupName: 'ng',
+          launchTemplate: { id: lt!.LaunchTemplateId, version: '2' },
+        }),
+      );
     expect(await errorOf(update())).toMatchObject({ name: 'ResourceInUseException', $metadata: { httpStatusCode: 409 } });
     h.sb.state.region('eu-west-1').clusters.get('c1')!.nodegroups.get('ng')!.status = 'ACTIVE';
     await update();
-    expect((await h.eks.send(new DescribeNodegroupCommand({ clusterName: 'c1', nodegroupName: 'ng' }))).nodegroup!.launchTemplate!.version).toBe('2');
+    expect(
+      (await h.eks.send(new DescribeNodegroupCommand({ clusterName: 'c1', nodegroupName: 'ng' }))).nodegroup!.launchTemplate!.version,
+    ).toBe('2');
   });
 });
 
@@ -234,13 +302,26 @@ describe('workload identity', () => {
     expect(addon).toMatchObject({ addonName: 'eks-pod-identity-agent', status: 'ACTIVE', clusterName: 'analytics' });
     expect((await h.eks.send(new ListAddonsCommand({ clusterName: 'analytics' }))).addons).toEqual(['eks-pod-identity-agent']);
     const { association } = await h.eks.send(
-      new CreatePodIdentityAssociationCommand({ clusterName: 'analytics', namespace: 'jobs', serviceAccount: 'spark', roleArn: 'arn:aws:iam::111122223333:role/spark' }),
+      new CreatePodIdentityAssociationCommand({
+        clusterName: 'analytics',
+        namespace: 'jobs',
+        serviceAccount: 'spark',
+        roleArn: 'arn:aws:iam::111122223333:role/spark',
+      }),
     );
     expect(association!.associationId).toMatch(/^a-[0-9a-z]{17}$/);
     const list = await h.eks.send(new ListPodIdentityAssociationsCommand({ clusterName: 'analytics' }));
     expect(list.associations).toEqual([
-      { clusterName: 'analytics', namespace: 'jobs', serviceAccount: 'spark', associationArn: association!.associationArn, associationId: association!.associationId },
+      {
+        clusterName: 'analytics',
+        namespace: 'jobs',
+        serviceAccount: 'spark',
+        associationArn: association!.associationArn,
+        associationId: association!.associationId,
+      },
     ]);
-    expect((await h.eks.send(new ListPodIdentityAssociationsCommand({ clusterName: 'analytics', namespace: 'other' }))).associations).toEqual([]);
+    expect(
+      (await h.eks.send(new ListPodIdentityAssociationsCommand({ clusterName: 'analytics', namespace: 'other' }))).associations,
+    ).toEqual([]);
   });
 });

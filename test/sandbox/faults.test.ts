@@ -20,7 +20,8 @@ beforeEach(() => h.sb.reset());
 
 const launch = async (ec2: EC2Client = h.ec2, n = 1) =>
   (await ec2.send(new RunInstancesCommand({ ImageId: 'ami-1', MinCount: n, MaxCount: n }))).Instances!.map((i) => i.InstanceId!);
-const modify = (id: string, ec2: EC2Client = h.ec2) => ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id, HttpTokens: 'required', HttpPutResponseHopLimit: 1 }));
+const modify = (id: string, ec2: EC2Client = h.ec2) =>
+  ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id, HttpTokens: 'required', HttpPutResponseHopLimit: 1 }));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('throttling', () => {
@@ -79,7 +80,12 @@ describe('fault injection', () => {
       h.sb.setFaults({ seed: 99, errors: { DescribeRegions: { rate: 0.5, kind: '5xx' } } });
       const out: string[] = [];
       for (let i = 0; i < 30; i++) {
-        out.push(await h.ec2.send(new DescribeRegionsCommand({})).then(() => 'ok', (e: Error & { $metadata: { httpStatusCode: number } }) => `${e.name}:${e.$metadata.httpStatusCode}`));
+        out.push(
+          await h.ec2.send(new DescribeRegionsCommand({})).then(
+            () => 'ok',
+            (e: Error & { $metadata: { httpStatusCode: number } }) => `${e.name}:${e.$metadata.httpStatusCode}`,
+          ),
+        );
       }
       return out;
     };
@@ -151,10 +157,15 @@ describe('control plane', () => {
     const post = (path: string, body: unknown) => fetch(`${h.sb.url}${path}`, { method: 'POST', body: JSON.stringify(body) });
     expect((await post('/_sandbox/faults', { vanish: { ids: [id] } })).status).toBe(200);
     expect((await errorOf(modify(id!))).name).toBe('InvalidInstanceID.NotFound');
-    const stats = (await (await fetch(`${h.sb.url}/_sandbox/stats`)).json()) as { calls: Record<string, number>; faults: Record<string, number> };
+    const stats = (await (await fetch(`${h.sb.url}/_sandbox/stats`)).json()) as {
+      calls: Record<string, number>;
+      faults: Record<string, number>;
+    };
     expect(stats.calls).toEqual({ RunInstances: 1, ModifyInstanceMetadataOptions: 1 });
     expect(stats.faults).toEqual({ ModifyInstanceMetadataOptions: 1 });
-    const state = (await (await fetch(`${h.sb.url}/_sandbox/state`)).json()) as { regions: Record<string, { instances: { id: string; state: string }[] }> };
+    const state = (await (await fetch(`${h.sb.url}/_sandbox/state`)).json()) as {
+      regions: Record<string, { instances: { id: string; state: string }[] }>;
+    };
     expect(state.regions['eu-west-1']!.instances).toMatchObject([{ id, state: 'terminated' }]);
     expect(await (await fetch(`${h.sb.url}/_sandbox/messages`)).json()).toEqual([]);
     await post('/_sandbox/reset', {});

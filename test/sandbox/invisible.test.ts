@@ -1,5 +1,10 @@
 // The `invisible` fault: EC2's eventual consistency right after a launch (NotFound for an ID that exists).
-import { DescribeInstancesCommand, ModifyInstanceMetadataOptionsCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  ModifyInstanceMetadataOptionsCommand,
+  RunInstancesCommand,
+  TerminateInstancesCommand,
+} from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { errorOf, harness, type Harness } from './helpers.js';
 
@@ -10,10 +15,13 @@ beforeAll(async () => {
 afterAll(() => h.sb.close());
 beforeEach(() => h.sb.reset());
 
-const launch = async (n = 1) => (await h.ec2.send(new RunInstancesCommand({ ImageId: 'ami-1', MinCount: n, MaxCount: n }))).Instances!.map((i) => i.InstanceId!);
-const modify = (id: string) => h.ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id, HttpTokens: 'required', HttpPutResponseHopLimit: 1 }));
+const launch = async (n = 1) =>
+  (await h.ec2.send(new RunInstancesCommand({ ImageId: 'ami-1', MinCount: n, MaxCount: n }))).Instances!.map((i) => i.InstanceId!);
+const modify = (id: string) =>
+  h.ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: id, HttpTokens: 'required', HttpPutResponseHopLimit: 1 }));
 const describeIds = (ids: string[]) => h.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
-const listed = async () => (await h.ec2.send(new DescribeInstancesCommand({}))).Reservations!.flatMap((r) => r.Instances!.map((i) => i.InstanceId!));
+const listed = async () =>
+  (await h.ec2.send(new DescribeInstancesCommand({}))).Reservations!.flatMap((r) => r.Instances!.map((i) => i.InstanceId!));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('invisible fault (eventual consistency)', () => {
@@ -57,7 +65,13 @@ describe('invisible fault (eventual consistency)', () => {
     const run = async () => {
       h.sb.setFaults({ invisible: { ids: [a!], calls: 1 } });
       const out: string[] = [];
-      for (let i = 0; i < 3; i++) out.push(await modify(a!).then(() => 'ok', (e: Error) => e.name));
+      for (let i = 0; i < 3; i++)
+        out.push(
+          await modify(a!).then(
+            () => 'ok',
+            (e: Error) => e.name,
+          ),
+        );
       return out;
     };
     expect(await run()).toEqual(['InvalidInstanceID.NotFound', 'ok', 'ok']);

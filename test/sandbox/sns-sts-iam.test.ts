@@ -1,4 +1,9 @@
-import { CreateOpenIDConnectProviderCommand, GetOpenIDConnectProviderCommand, ListOpenIDConnectProvidersCommand, ListRolesCommand } from '@aws-sdk/client-iam';
+import {
+  CreateOpenIDConnectProviderCommand,
+  GetOpenIDConnectProviderCommand,
+  ListOpenIDConnectProvidersCommand,
+  ListRolesCommand,
+} from '@aws-sdk/client-iam';
 import {
   CreateTopicCommand,
   ListSubscriptionsByTopicCommand,
@@ -65,7 +70,9 @@ describe('SNS', () => {
     expect(noDefault.message).toContain('No default entry');
     const notJson = await errorOf(h.sns.send(new PublishCommand({ TopicArn: arn, Message: 'nope', MessageStructure: 'json' })));
     expect(notJson.name).toBe('InvalidParameterException');
-    const attr = await errorOf(h.sns.send(new PublishCommand({ TopicArn: arn, Message: 'x', MessageAttributes: { a: { DataType: 'String' } } })));
+    const attr = await errorOf(
+      h.sns.send(new PublishCommand({ TopicArn: arn, Message: 'x', MessageAttributes: { a: { DataType: 'String' } } })),
+    );
     expect(attr.name).toBe('InvalidParameterValueException');
     const nf = await errorOf(h.sns.send(new PublishCommand({ TopicArn: 'arn:aws:sns:eu-west-1:111122223333:missing', Message: 'x' })));
     expect(nf.name).toBe('NotFoundException');
@@ -76,16 +83,25 @@ describe('SNS', () => {
     const arn = await topic();
     const sub = (Endpoint: string, policy?: object) =>
       h.sns.send(
-        new SubscribeCommand({ TopicArn: arn, Protocol: 'email', Endpoint, Attributes: policy ? { FilterPolicy: JSON.stringify(policy) } : undefined }),
+        new SubscribeCommand({
+          TopicArn: arn,
+          Protocol: 'email',
+          Endpoint,
+          Attributes: policy ? { FilterPolicy: JSON.stringify(policy) } : undefined,
+        }),
       );
     const all = (await sub('all@example.com')).SubscriptionArn!;
-    const payments = (await sub('payments@example.com', { owner: ['team-payments'], severity: [{ 'anything-but': 'info' }] })).SubscriptionArn!;
+    const payments = (await sub('payments@example.com', { owner: ['team-payments'], severity: [{ 'anything-but': 'info' }] }))
+      .SubscriptionArn!;
     await sub('analytics@example.com', { owner: [{ prefix: 'team-analytics' }] });
     await h.sns.send(
       new PublishCommand({
         TopicArn: arn,
         Message: 'x',
-        MessageAttributes: { owner: { DataType: 'String', StringValue: 'team-payments' }, severity: { DataType: 'String', StringValue: 'high' } },
+        MessageAttributes: {
+          owner: { DataType: 'String', StringValue: 'team-payments' },
+          severity: { DataType: 'String', StringValue: 'high' },
+        },
       }),
     );
     expect(h.sb.messages()[0]!.deliveredTo).toEqual([all, payments]);
@@ -106,7 +122,9 @@ describe('SNS', () => {
       }),
     );
     expect(out.Successful!.map((s) => s.Id)).toEqual(['a']);
-    expect(out.Failed).toEqual([{ Id: 'b', Code: 'InvalidParameter', SenderFault: true, Message: expect.stringContaining('No default entry') }]);
+    expect(out.Failed).toEqual([
+      { Id: 'b', Code: 'InvalidParameter', SenderFault: true, Message: expect.stringContaining('No default entry') },
+    ]);
     expect(h.sb.messages().map((m) => m.message)).toEqual(['one']);
   });
 
@@ -123,7 +141,9 @@ describe('STS and IAM', () => {
 
   it('registers and lists OIDC providers (IRSA)', async () => {
     const url = 'https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789';
-    const { OpenIDConnectProviderArn: arn } = await h.iam.send(new CreateOpenIDConnectProviderCommand({ Url: url, ClientIDList: ['sts.amazonaws.com'] }));
+    const { OpenIDConnectProviderArn: arn } = await h.iam.send(
+      new CreateOpenIDConnectProviderCommand({ Url: url, ClientIDList: ['sts.amazonaws.com'] }),
+    );
     expect(arn).toBe('arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789');
     expect((await h.iam.send(new ListOpenIDConnectProvidersCommand({}))).OpenIDConnectProviderList).toEqual([{ Arn: arn }]);
     const got = await h.iam.send(new GetOpenIDConnectProviderCommand({ OpenIDConnectProviderArn: arn }));

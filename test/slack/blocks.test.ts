@@ -4,7 +4,9 @@ import { renderSlackPreview } from '../../lib/slack/preview.js';
 import { record, trigger } from './fixtures.js';
 
 const texts = (blocks: SlackBlock[]) =>
-  blocks.map((b) => (b.type === 'header' || b.type === 'section' ? b.text.text : b.type === 'context' ? b.elements.map((e) => e.text).join('\n') : ''));
+  blocks.map((b) =>
+    b.type === 'header' || b.type === 'section' ? b.text.text : b.type === 'context' ? b.elements.map((e) => e.text).join('\n') : '',
+  );
 
 function expectWithinLimits(msg: ReturnType<typeof renderSlackMessage>) {
   expect(msg.blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
@@ -21,10 +23,24 @@ function expectWithinLimits(msg: ReturnType<typeof renderSlackMessage>) {
 
 describe('renderSlackMessage', () => {
   it('header with counts, a section per resource with before → after, links, error, actor and time, revert hint', () => {
-    const lt = record(9, 'reported', { resource: { type: 'launch-template', id: 'lt-0abc', arn: 'arn:aws:ec2:eu-west-1:111122223333:launch-template/lt-0abc', region: 'eu-west-1', account: '111122223333', cluster: 'payments-prod', owner: 'payments' }, reason: 'EKS-created template: update the node group' });
+    const lt = record(9, 'reported', {
+      resource: {
+        type: 'launch-template',
+        id: 'lt-0abc',
+        arn: 'arn:aws:ec2:eu-west-1:111122223333:launch-template/lt-0abc',
+        region: 'eu-west-1',
+        account: '111122223333',
+        cluster: 'payments-prod',
+        owner: 'payments',
+      },
+      reason: 'EKS-created template: update the node group',
+    });
     const msg = renderSlackMessage([record(1), record(2, 'failed'), lt]);
     const [header, summary, divider, ...rest] = msg.blocks;
-    expect(header).toEqual({ type: 'header', text: { type: 'plain_text', emoji: true, text: ':x: imds-guard: 1 failed, 1 reported, 1 remediated · payments' } });
+    expect(header).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', emoji: true, text: ':x: imds-guard: 1 failed, 1 reported, 1 remediated · payments' },
+    });
     expect(summary!.type).toBe('section');
     const s = texts([summary!])[0]!;
     expect(s).toContain('*RunInstances* by `arn:aws:sts::111122223333:assumed-role/eks-nodegroup/i-launch`');
@@ -32,10 +48,16 @@ describe('renderSlackMessage', () => {
     expect(divider).toEqual({ type: 'divider' });
     // Most urgent first.
     const [failed, reported, remediated] = texts(rest);
-    expect(failed).toContain(':x: *failed* · instance <https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#InstanceDetails:instanceId=i-00000000000000002|i-00000000000000002>');
+    expect(failed).toContain(
+      ':x: *failed* · instance <https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#InstanceDetails:instanceId=i-00000000000000002|i-00000000000000002>',
+    );
     expect(failed).toContain('*Error* `UnauthorizedOperation`: You are not authorized to perform this operation. (request `rid-1`)');
-    expect(failed).toContain('node group <https://eu-west-1.console.aws.amazon.com/eks/home?region=eu-west-1#/clusters/payments-prod/nodegroups/ng-general|ng-general>');
-    expect(reported).toContain('<https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#LaunchTemplateDetails:launchTemplateId=lt-0abc|lt-0abc>');
+    expect(failed).toContain(
+      'node group <https://eu-west-1.console.aws.amazon.com/eks/home?region=eu-west-1#/clusters/payments-prod/nodegroups/ng-general|ng-general>',
+    );
+    expect(reported).toContain(
+      '<https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#LaunchTemplateDetails:launchTemplateId=lt-0abc|lt-0abc>',
+    );
     expect(reported).toContain('*Reason:* EKS-created template: update the node group');
     expect(remediated).toContain('`tokens=optional hop=2` → `tokens=required hop=1`');
     const context = msg.blocks.at(-1)!;
@@ -58,8 +80,21 @@ describe('renderSlackMessage', () => {
   });
 
   it('node group records link to the node group page', () => {
-    const ng = record(1, 'reported', { resource: { type: 'nodegroup', id: 'ng-general', arn: 'x', region: 'us-east-1', account: '111122223333', cluster: 'c 1', nodegroup: 'ng-general', owner: 'payments' } });
-    expect(texts(renderSlackMessage([ng]).blocks)[3]).toContain('<https://us-east-1.console.aws.amazon.com/eks/home?region=us-east-1#/clusters/c%201/nodegroups/ng-general|ng-general>');
+    const ng = record(1, 'reported', {
+      resource: {
+        type: 'nodegroup',
+        id: 'ng-general',
+        arn: 'x',
+        region: 'us-east-1',
+        account: '111122223333',
+        cluster: 'c 1',
+        nodegroup: 'ng-general',
+        owner: 'payments',
+      },
+    });
+    expect(texts(renderSlackMessage([ng]).blocks)[3]).toContain(
+      '<https://us-east-1.console.aws.amazon.com/eks/home?region=us-east-1#/clusters/c%201/nodegroups/ng-general|ng-general>',
+    );
   });
 
   it('escapes &, < and > in user-controlled strings; no injected links or mentions', () => {
@@ -67,7 +102,16 @@ describe('renderSlackMessage', () => {
       owner: 'team <!channel> & co',
       error: { name: 'Boom', message: 'bad <https://evil.example|click> & <@U123>' },
       notes: ['tag value <script>'],
-      resource: { type: 'instance', id: 'i-1', arn: 'x', region: 'eu-west-1', account: '111122223333', cluster: 'a>b', owner: 'team <!channel> & co', name: 'web & <db>' },
+      resource: {
+        type: 'instance',
+        id: 'i-1',
+        arn: 'x',
+        region: 'eu-west-1',
+        account: '111122223333',
+        cluster: 'a>b',
+        owner: 'team <!channel> & co',
+        name: 'web & <db>',
+      },
     });
     const msg = renderSlackMessage([evil]);
     const all = [...texts(msg.blocks), msg.text].join('\n');
@@ -100,7 +144,13 @@ describe('renderSlackMessage', () => {
   it('short records hit the 50-block cap before the character budget', () => {
     const records = Array.from({ length: 100 }, (_, i) => {
       const r = record(i + 1, 'gone');
-      return { ...r, before: undefined, after: undefined, violations: [], resource: { ...r.resource, cluster: undefined, nodegroup: undefined, region: 'nowhere' } };
+      return {
+        ...r,
+        before: undefined,
+        after: undefined,
+        violations: [],
+        resource: { ...r.resource, cluster: undefined, nodegroup: undefined, region: 'nowhere' },
+      };
     });
     const msg = renderSlackMessage(records);
     expect(msg.blocks).toHaveLength(50);
@@ -117,7 +167,13 @@ describe('renderSlackMessage', () => {
   it('huge strings are truncated with an ellipsis, never over a limit, never throwing', () => {
     const big = 'x&<>'.repeat(5000);
     const records = Array.from({ length: 60 }, (_, i) =>
-      record(i + 1, 'failed', { owner: big, reason: big, notes: [big, big, big, big], error: { name: big, message: big }, trigger: { ...trigger, actor: big, eventName: big } }),
+      record(i + 1, 'failed', {
+        owner: big,
+        reason: big,
+        notes: [big, big, big, big],
+        error: { name: big, message: big },
+        trigger: { ...trigger, actor: big, eventName: big },
+      }),
     );
     const msg = renderSlackMessage(records, big);
     expectWithinLimits(msg);

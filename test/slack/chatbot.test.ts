@@ -22,7 +22,10 @@ describe('the https body is an Amazon Q Developer custom notification', () => {
   });
 
   it('a dry run (would-remediate plus a failed describe)', () => {
-    const dry = [...Array.from({ length: 12 }, (_, i) => record(i + 1, 'would-remediate')), { ...record(99, 'failed'), mode: 'dry-run' as const }];
+    const dry = [
+      ...Array.from({ length: 12 }, (_, i) => record(i + 1, 'would-remediate')),
+      { ...record(99, 'failed'), mode: 'dry-run' as const },
+    ];
     const m = renderOwnerMessage(dry);
     const body = httpsBody(m);
     expect(ChatbotCustomMessage.parse(body)).toEqual(body);

@@ -13,7 +13,11 @@ describe('Slack config', () => {
   });
 
   it('defaults, and a per-owner map', () => {
-    const c = loadSlackConfig({ SLACK_WEBHOOK_PARAMETER: 'secretsmanager:imds-guard/slack/default', SLACK_OWNER_WEBHOOKS: '{"payments":"ssm:/imds-guard/slack/payments"}', SLACK_CACHE_SECONDS: '' });
+    const c = loadSlackConfig({
+      SLACK_WEBHOOK_PARAMETER: 'secretsmanager:imds-guard/slack/default',
+      SLACK_OWNER_WEBHOOKS: '{"payments":"ssm:/imds-guard/slack/payments"}',
+      SLACK_CACHE_SECONDS: '',
+    });
     expect(c).toEqual({
       defaultWebhook: { kind: 'secret', name: 'imds-guard/slack/default', ref: 'secretsmanager:imds-guard/slack/default' },
       ownerWebhooks: { payments: { kind: 'ssm', name: '/imds-guard/slack/payments', ref: 'ssm:/imds-guard/slack/payments' } },

@@ -22,11 +22,26 @@ export function record(n: number, outcome: Outcome = 'remediated', over: Partial
   return buildRecord({
     mode: outcome === 'would-remediate' ? 'dry-run' : 'enforce',
     trigger,
-    resource: { type: 'instance', id, arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`, region: 'eu-west-1', account: '111122223333', cluster: 'payments-prod', nodegroup: 'ng-general', owner },
+    resource: {
+      type: 'instance',
+      id,
+      arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`,
+      region: 'eu-west-1',
+      account: '111122223333',
+      cluster: 'payments-prod',
+      nodegroup: 'ng-general',
+      owner,
+    },
     before: { httpTokens: 'optional', hopLimit: 2, httpEndpoint: 'enabled' },
     ...(outcome === 'remediated' ? { after: { httpTokens: 'required', hopLimit: 1, httpEndpoint: 'enabled' } } : {}),
     ...(outcome === 'would-remediate' ? { desired: { httpTokens: 'required', hopLimit: 1, httpEndpoint: 'enabled' } } : {}),
-    ...(outcome === 'failed' ? { desired: { httpTokens: 'required', hopLimit: 1, httpEndpoint: 'enabled' }, error: { name: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' }, requestId: 'rid-1' } : {}),
+    ...(outcome === 'failed'
+      ? {
+          desired: { httpTokens: 'required', hopLimit: 1, httpEndpoint: 'enabled' },
+          error: { name: 'UnauthorizedOperation', message: 'You are not authorized to perform this operation.' },
+          requestId: 'rid-1',
+        }
+      : {}),
     violations: ['HttpTokens is optional, expected required', 'HttpPutResponseHopLimit is 2, expected <= 1'],
     outcome,
     ...rest,
@@ -60,7 +75,11 @@ export async function webhookServer(reply: (hit: Hit, n: number) => Reply = () =
     hits,
     port,
     url: (path: string) => `http://127.0.0.1:${port}${path}`,
-    close: () => new Promise<void>((ok) => { server.closeAllConnections(); server.close(() => ok()); }),
+    close: () =>
+      new Promise<void>((ok) => {
+        server.closeAllConnections();
+        server.close(() => ok());
+      }),
   };
 }
 

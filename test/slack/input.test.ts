@@ -19,14 +19,23 @@ describe('parseSnsMessage', () => {
     const other = record(4, 'remediated', { trigger: { ...trigger, eventId: 'evt-2' } });
     const arr = JSON.stringify([record(1), record(2, 'failed', { owner: 'search' }), other]);
     const p = parseSnsMessage(arr);
-    expect(p.kind === 'ok' && p.batches.map((b) => [b.owner, b.records.length])).toEqual([['payments', 1], ['search', 1], ['payments', 1]]);
+    expect(p.kind === 'ok' && p.batches.map((b) => [b.owner, b.records.length])).toEqual([
+      ['payments', 1],
+      ['search', 1],
+      ['payments', 1],
+    ]);
     const q = parseSnsMessage(arr, 'platform');
-    expect(q.kind === 'ok' && q.batches.map((b) => [b.owner, b.records.length])).toEqual([['platform', 2], ['platform', 1]]);
+    expect(q.kind === 'ok' && q.batches.map((b) => [b.owner, b.records.length])).toEqual([
+      ['platform', 2],
+      ['platform', 1],
+    ]);
   });
 
   it('rejects what is not an audit message, with paths but no values', () => {
     expect(parseSnsMessage('{"hello":')).toEqual({ kind: 'invalid', message: 'SNS message is not JSON', issues: ['length 9'] });
-    const bad = parseSnsMessage(JSON.stringify({ schema: 'imds-guard.message/v1', owner: 'x', records: [{ ...record(1), outcome: 'exploded' }] }));
+    const bad = parseSnsMessage(
+      JSON.stringify({ schema: 'imds-guard.message/v1', owner: 'x', records: [{ ...record(1), outcome: 'exploded' }] }),
+    );
     expect(bad.kind).toBe('invalid');
     expect(bad.kind === 'invalid' && bad.issues.join(' ')).toMatch(/records\.0\.outcome/);
     expect(parseSnsMessage('[]').kind).toBe('invalid');

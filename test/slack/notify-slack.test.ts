@@ -88,8 +88,12 @@ async function setup(reply?: (hit: any, n: number) => Reply, extraEnv: Record<st
   const dflt = await serve(reply);
   const payments = await serve(reply);
   const urls = { dflt: dflt.url(`/services/T1/B1/${DEFAULT_TOKEN}`), payments: payments.url(`/services/T1/B2/${PAYMENTS_TOKEN}`) };
-  secrets.on(GetSecretValueCommand, { SecretId: 'imds-guard/slack/default' }).resolves({ SecretString: JSON.stringify({ webhookUrl: urls.dflt }) });
-  ssm.on(GetParameterCommand, { Name: '/imds-guard/slack/payments', WithDecryption: true }).resolves({ Parameter: { Name: '/imds-guard/slack/payments', Type: 'SecureString', Value: urls.payments } });
+  secrets
+    .on(GetSecretValueCommand, { SecretId: 'imds-guard/slack/default' })
+    .resolves({ SecretString: JSON.stringify({ webhookUrl: urls.dflt }) });
+  ssm
+    .on(GetParameterCommand, { Name: '/imds-guard/slack/payments', WithDecryption: true })
+    .resolves({ Parameter: { Name: '/imds-guard/slack/payments', Type: 'SecureString', Value: urls.payments } });
   const { handler } = await loadFunction<Mod>('../../functions/notify-slack.js', { ...env, ...extraEnv });
   return { handler, dflt, payments, urls };
 }
@@ -100,7 +104,12 @@ describe('notify-slack handler', () => {
     const sandbox = await startSandbox({ quiet: true, throttle: { enabled: false } });
     try {
       await new DynamoDBClient({ endpoint: sandbox.url, region: 'eu-west-1' }).send(
-        new CreateTableCommand({ TableName: 'idem', BillingMode: 'PAY_PER_REQUEST', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] }),
+        new CreateTableCommand({
+          TableName: 'idem',
+          BillingMode: 'PAY_PER_REQUEST',
+          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        }),
       );
       const { handler, payments } = await setup(undefined, { IDEMPOTENCY_TABLE: 'idem', AWS_ENDPOINT_URL_DYNAMODB: sandbox.url });
       const event = snsEvent([record(1)]);
@@ -127,7 +136,10 @@ describe('notify-slack handler', () => {
     const body = payments.hits[0]!.body;
     expect(Object.keys(body).sort()).toEqual(['blocks', 'text', 'unfurl_links', 'unfurl_media']);
     expect(body.text).toMatch(/^:x: imds-guard: 1 failed, 1 remediated · payments/);
-    expect(body.blocks[0]).toEqual({ type: 'header', text: { type: 'plain_text', emoji: true, text: ':x: imds-guard: 1 failed, 1 remediated · payments' } });
+    expect(body.blocks[0]).toEqual({
+      type: 'header',
+      text: { type: 'plain_text', emoji: true, text: ':x: imds-guard: 1 failed, 1 remediated · payments' },
+    });
     expect(body.blocks.map((b: any) => b.type)).toEqual(['header', 'section', 'divider', 'section', 'section', 'divider', 'context']);
     expect(body.blocks[3].text.text).toContain('instanceId=i-00000000000000002|i-00000000000000002>');
     expect(dflt.hits[0]!.body.blocks[0].text.text).toContain('· search');
@@ -184,10 +196,14 @@ describe('notify-slack handler', () => {
   });
 
   it('a failed post fails the invocation after trying every owner; the URL never reaches the logs', async () => {
-    const { dflt, payments, urls } = await setup((hit) => (hit.path.includes(PAYMENTS_TOKEN) ? { status: 500, body: 'internal_error' } : { status: 200, body: 'ok' }));
+    const { dflt, payments, urls } = await setup((hit) =>
+      hit.path.includes(PAYMENTS_TOKEN) ? { status: 500, body: 'internal_error' } : { status: 200, body: 'ok' },
+    );
     const { handler, delays } = await loadHandler();
     const out = captureOutput();
-    const err = await handler(snsEvent([record(1)], [record(2, 'remediated', { owner: 'search' })]), lambdaContext()).catch((e: unknown) => e);
+    const err = await handler(snsEvent([record(1)], [record(2, 'remediated', { owner: 'search' })]), lambdaContext()).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ name: 'SlackDeliveryError', message: 'Slack delivery failed for owner(s) payments' });
     expect(payments.hits).toHaveLength(3); // SLACK_MAX_ATTEMPTS
     expect(delays).toHaveLength(2);
@@ -206,7 +222,15 @@ describe('notify-slack handler', () => {
     const { handler, urls } = await setup();
     // An SDK error that (unusually) echoes the value must still be redacted.
     const leaky = 'https://hooks.slack.com/services/T9/B9/leakyLEAKYleaky';
-    ssm.on(GetParameterCommand).rejects(Object.assign(new Error(`throttled while reading ${leaky} and ${urls.payments}`), { name: 'ThrottlingException', $fault: 'client', $metadata: {} }));
+    ssm
+      .on(GetParameterCommand)
+      .rejects(
+        Object.assign(new Error(`throttled while reading ${leaky} and ${urls.payments}`), {
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: {},
+        }),
+      );
     const out = captureOutput();
     const err = await handler(snsEvent([record(1)]), lambdaContext()).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'SlackDeliveryError' });
@@ -238,6 +262,8 @@ describe('notify-slack handler', () => {
   });
 
   it('an invalid configuration fails at cold start, naming the variable', async () => {
-    await expect(loadFunction<Mod>('../../functions/notify-slack.js', { SLACK_OWNER_WEBHOOKS: '{"payments":"https://hooks.slack.com/services/x"}' })).rejects.toThrow(/SLACK_OWNER_WEBHOOKS\.payments/);
+    await expect(
+      loadFunction<Mod>('../../functions/notify-slack.js', { SLACK_OWNER_WEBHOOKS: '{"payments":"https://hooks.slack.com/services/x"}' }),
+    ).rejects.toThrow(/SLACK_OWNER_WEBHOOKS\.payments/);
   });
 });

@@ -30,7 +30,9 @@ describe('postToSlack', () => {
   });
 
   it('429 with Retry-After is retried after the delay Slack asked for', async () => {
-    const s = await serve((_, n): Reply => (n === 1 ? { status: 429, headers: { 'retry-after': '2' }, body: 'rate_limited' } : { status: 200, body: 'ok' }));
+    const s = await serve(
+      (_, n): Reply => (n === 1 ? { status: 429, headers: { 'retry-after': '2' }, body: 'rate_limited' } : { status: 200, body: 'ok' }),
+    );
     const { delays, sleep } = sleeper();
     const retries: unknown[] = [];
     const res = await postToSlack(s.url(SECRET_PATH), { text: 'x' }, { maxAttempts: 4, sleep, onRetry: (r) => retries.push(r) });
@@ -41,7 +43,9 @@ describe('postToSlack', () => {
   });
 
   it('caps Retry-After; 5xx backs off exponentially with jitter', async () => {
-    const s = await serve((_, n): Reply => (n === 1 ? { status: 429, headers: { 'retry-after': '600' } } : n < 4 ? { status: 503 } : { status: 200 }));
+    const s = await serve(
+      (_, n): Reply => (n === 1 ? { status: 429, headers: { 'retry-after': '600' } } : n < 4 ? { status: 503 } : { status: 200 }),
+    );
     const { delays, sleep } = sleeper();
     await postToSlack(s.url(SECRET_PATH), {}, { maxAttempts: 4, sleep, random: () => 0.5, baseDelayMs: 100 });
     expect(delays).toEqual([30_000, 100, 200]);
@@ -61,7 +65,9 @@ describe('postToSlack', () => {
 
   it('gives up after maxAttempts with status and attempt count', async () => {
     const s = await serve(() => ({ status: 500, body: 'oops' }));
-    const err = (await postToSlack(s.url(SECRET_PATH), {}, { maxAttempts: 3, sleep: sleeper().sleep }).catch((e: unknown) => e)) as SlackPostError;
+    const err = (await postToSlack(s.url(SECRET_PATH), {}, { maxAttempts: 3, sleep: sleeper().sleep }).catch(
+      (e: unknown) => e,
+    )) as SlackPostError;
     expect(err).toMatchObject({ status: 500, attempts: 3, retryable: true });
     expect(err.message).toBe('Slack webhook failed after 3 attempts: HTTP 500: oops');
     expect(s.hits).toHaveLength(3);
@@ -84,7 +90,9 @@ describe('postToSlack', () => {
 
   it('does not sleep past the deadline', async () => {
     const s = await serve(() => ({ status: 429, headers: { 'retry-after': '20' } }));
-    const err = (await postToSlack(s.url(SECRET_PATH), {}, { maxAttempts: 4, sleep: sleeper().sleep, deadline: Date.now() + 5_000 }).catch((e: unknown) => e)) as SlackPostError;
+    const err = (await postToSlack(s.url(SECRET_PATH), {}, { maxAttempts: 4, sleep: sleeper().sleep, deadline: Date.now() + 5_000 }).catch(
+      (e: unknown) => e,
+    )) as SlackPostError;
     expect(err.message).toMatch(/no time left to retry/);
     expect(s.hits).toHaveLength(1);
   });

@@ -1,14 +1,27 @@
 import { describe, expect, it } from 'vitest';
 import { arnFor, recordFor, type AuditFacts, type AuditResource } from '../../lib/core/audit.js';
 
-const trigger = { source: 'backfill' as const, eventName: 'Backfill', eventId: 'run-1', eventTime: '2026-11-20T10:15:30Z', actor: 'arn:aws:iam::111122223333:user/alice', region: 'eu-west-1', account: '111122223333' };
+const trigger = {
+  source: 'backfill' as const,
+  eventName: 'Backfill',
+  eventId: 'run-1',
+  eventTime: '2026-11-20T10:15:30Z',
+  actor: 'arn:aws:iam::111122223333:user/alice',
+  region: 'eu-west-1',
+  account: '111122223333',
+};
 const facts: AuditFacts = { trigger, mode: 'enforce', outcome: 'remediated' };
 const at = { region: 'eu-west-1', account: '111122223333', owner: 'team-a' };
 
 function nodegroup(cluster: string, name: string): AuditResource {
   return { type: 'nodegroup', id: name, arn: arnFor('nodegroup', at.region, at.account, name, cluster), cluster, nodegroup: name, ...at };
 }
-const template: AuditResource = { type: 'launch-template', id: 'lt-0123456789abcdef0', arn: arnFor('launch-template', at.region, at.account, 'lt-0123456789abcdef0'), ...at };
+const template: AuditResource = {
+  type: 'launch-template',
+  id: 'lt-0123456789abcdef0',
+  arn: arnFor('launch-template', at.region, at.account, 'lt-0123456789abcdef0'),
+  ...at,
+};
 
 describe('audit record ids', () => {
   it('node groups of the same name in two clusters get different ids', () => {
@@ -29,7 +42,9 @@ describe('audit record ids', () => {
     const once = recordFor(nodegroup('payments', 'default'), facts);
     const again = recordFor(nodegroup('payments', 'default'), { ...facts, outcome: 'failed', error: { name: 'E', message: 'm' } });
     expect(again.id).toBe(once.id);
-    expect(recordFor(template, { ...facts, details: { sourceVersion: 3 } }).id).toBe(recordFor(template, { ...facts, details: { sourceVersion: 3 } }).id);
+    expect(recordFor(template, { ...facts, details: { sourceVersion: 3 } }).id).toBe(
+      recordFor(template, { ...facts, details: { sourceVersion: 3 } }).id,
+    );
   });
 
   it('instances and single template records keep the trigger:resource form', () => {

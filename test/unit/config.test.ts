@@ -4,7 +4,14 @@ import { loadConfig } from '../../lib/config.js';
 describe('config', () => {
   it('defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ MODE: 'enforce', SCOPE: 'eks', MAX_HOP_LIMIT: 1, EXEMPT_TAG_KEY: 'imds-guard:exempt', IDENTITY_GATE: 'warn', ROLLOUT: false });
+    expect(c).toMatchObject({
+      MODE: 'enforce',
+      SCOPE: 'eks',
+      MAX_HOP_LIMIT: 1,
+      EXEMPT_TAG_KEY: 'imds-guard:exempt',
+      IDENTITY_GATE: 'warn',
+      ROLLOUT: false,
+    });
     expect(c.OWNER_TAG_KEYS).toEqual(['owner', 'Owner', 'team']);
   });
   it('parses lists and numbers', () => {

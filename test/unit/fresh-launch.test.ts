@@ -73,9 +73,12 @@ describe('NotFoundRetry: bounded schedule, one budget per invocation', () => {
 
 // A scripted EC2: IDs in `invisible` answer NotFound for their first N calls; `states` is what exists.
 const notFound = (ids: string[]) =>
-  Object.assign(new Error(ids.length === 1 ? `The instance ID '${ids[0]}' does not exist` : `The instance IDs '${ids.join(', ')}' do not exist`), {
-    name: 'InvalidInstanceID.NotFound',
-  });
+  Object.assign(
+    new Error(ids.length === 1 ? `The instance ID '${ids[0]}' does not exist` : `The instance IDs '${ids.join(', ')}' do not exist`),
+    {
+      name: 'InvalidInstanceID.NotFound',
+    },
+  );
 function fakeEc2(states: Record<string, string>, invisible: Record<string, number> = {}) {
   const calls: string[] = [];
   const hidden = (id: string) => !(id in states) || (invisible[id] ?? 0) > 0;
@@ -88,7 +91,18 @@ function fakeEc2(states: Record<string, string>, invisible: Record<string, numbe
         const missing = ids.filter(hidden);
         use(ids);
         if (missing.length) throw notFound(missing);
-        return { Reservations: [{ Instances: ids.map((id) => ({ InstanceId: id, State: { Name: states[id] }, Tags: [{ Key: 'eks:cluster-name', Value: 'c' }], MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 } })) }] };
+        return {
+          Reservations: [
+            {
+              Instances: ids.map((id) => ({
+                InstanceId: id,
+                State: { Name: states[id] },
+                Tags: [{ Key: 'eks:cluster-name', Value: 'c' }],
+                MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
+              })),
+            },
+          ],
+        };
       }
       if (cmd instanceof ModifyInstanceMetadataOptionsCommand) {
         const id = cmd.input.InstanceId!;
@@ -96,7 +110,10 @@ function fakeEc2(states: Record<string, string>, invisible: Record<string, numbe
         const gone = hidden(id) || states[id] === 'terminated';
         use([id]);
         if (gone) throw notFound([id]);
-        return { InstanceMetadataOptions: { State: 'pending', HttpTokens: 'required', HttpPutResponseHopLimit: 1 }, $metadata: { requestId: 'r-1' } };
+        return {
+          InstanceMetadataOptions: { State: 'pending', HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+          $metadata: { requestId: 'r-1' },
+        };
       }
       throw new Error('unexpected command');
     },
@@ -112,7 +129,10 @@ describe('describeInstances with fresh IDs', () => {
   it('drops old NotFound IDs at once and describes fresh ones again after a wait', async () => {
     const { ec2, calls } = fakeEc2({ [A]: 'running', [C]: 'running' }, { [C]: 2 });
     const f = fakeTime();
-    const out = await describeInstances(ec2, [A, B, C], { isFresh: (id) => id === C, retry: new NotFoundRetry({ now: f.now, sleep: f.sleep }) });
+    const out = await describeInstances(ec2, [A, B, C], {
+      isFresh: (id) => id === C,
+      retry: new NotFoundRetry({ now: f.now, sleep: f.sleep }),
+    });
     expect([...out.keys()].sort()).toEqual([A, C]);
     expect(calls).toEqual([`describe ${A},${B},${C}`, `describe ${A}`, `describe ${C}`, `describe ${C}`]);
     expect(f.t.slept).toEqual([1_000, 2_000]);
@@ -145,7 +165,9 @@ describe('remediateAfterNotFound', () => {
   it('an instance Describe shows terminated is gone at once, with no wait', async () => {
     const { ec2, calls } = fakeEc2({ [A]: 'terminated' });
     const f = fakeTime();
-    const res = await remediateAfterNotFound(ec2, target(A, ago(0)), remediation, firstGone, { retry: new NotFoundRetry({ now: f.now, sleep: f.sleep }) });
+    const res = await remediateAfterNotFound(ec2, target(A, ago(0)), remediation, firstGone, {
+      retry: new NotFoundRetry({ now: f.now, sleep: f.sleep }),
+    });
     expect(res).toMatchObject({ outcome: 'gone', reason: expect.stringContaining('terminated') });
     expect(calls).toEqual([`describe ${A}`]);
     expect(f.t.slept).toEqual([]);
@@ -154,7 +176,9 @@ describe('remediateAfterNotFound', () => {
   it('an instance EC2 does not show yet is modified again after the waits', async () => {
     const { ec2, calls } = fakeEc2({ [A]: 'pending' }, { [A]: 3 });
     const f = fakeTime();
-    const res = await remediateAfterNotFound(ec2, target(A, ago(0)), remediation, firstGone, { retry: new NotFoundRetry({ now: f.now, sleep: f.sleep }) });
+    const res = await remediateAfterNotFound(ec2, target(A, ago(0)), remediation, firstGone, {
+      retry: new NotFoundRetry({ now: f.now, sleep: f.sleep }),
+    });
     expect(res).toMatchObject({ outcome: 'remediated', after: { httpTokens: 'required', hopLimit: 1 } });
     expect(calls).toEqual([`describe ${A}`, `modify ${A}`, `describe ${A}`, `modify ${A}`]);
     expect(f.t.slept).toEqual([1_000, 2_000]);
@@ -163,7 +187,9 @@ describe('remediateAfterNotFound', () => {
   it('gives up after the schedule: gone, having waited at most the budget', async () => {
     const { ec2, calls } = fakeEc2({ [A]: 'running' }, { [A]: 1_000 });
     const f = fakeTime();
-    const res = await remediateAfterNotFound(ec2, target(A, ago(0)), remediation, firstGone, { retry: new NotFoundRetry({ now: f.now, sleep: f.sleep }) });
+    const res = await remediateAfterNotFound(ec2, target(A, ago(0)), remediation, firstGone, {
+      retry: new NotFoundRetry({ now: f.now, sleep: f.sleep }),
+    });
     expect(res).toMatchObject({ outcome: 'gone', reason: expect.stringContaining('still not found after 6 attempts') });
     expect(calls.filter((c) => c.startsWith('modify'))).toHaveLength(5); // + the caller's first attempt
     expect(f.t.now - NOW).toBeLessThanOrEqual(NOT_FOUND_BUDGET_MS);
@@ -171,8 +197,23 @@ describe('remediateAfterNotFound', () => {
 });
 
 describe('enforceInstances applies the age rule', () => {
-  const trigger = (eventName: string, eventTime: string): Trigger => ({ source: 'cloudtrail', eventName, eventId: 'ev-1', eventTime, actor: 'a', region: 'eu-west-1', account: '111122223333' });
-  const settings = { scope: 'eks' as const, exemptTagKey: 'imds-guard:exempt', exemptTagValue: 'true', exemptClusters: [], ownerTagKeys: ['owner'], defaultOwner: 'unowned' };
+  const trigger = (eventName: string, eventTime: string): Trigger => ({
+    source: 'cloudtrail',
+    eventName,
+    eventId: 'ev-1',
+    eventTime,
+    actor: 'a',
+    region: 'eu-west-1',
+    account: '111122223333',
+  });
+  const settings = {
+    scope: 'eks' as const,
+    exemptTagKey: 'imds-guard:exempt',
+    exemptTagValue: 'true',
+    exemptClusters: [],
+    ownerTagKeys: ['owner'],
+    defaultOwner: 'unowned',
+  };
   const run = (ec2: EC2Client, f: ReturnType<typeof fakeTime>) => ({
     ec2,
     mode: 'enforce' as const,
@@ -191,7 +232,10 @@ describe('enforceInstances applies the age rule', () => {
       const { ec2, calls } = fakeEc2({ [A]: 'running' }, { [A]: 2 });
       const f = fakeTime(now);
       const records = await enforceInstances([target(A, eventTime)], trigger('RunInstances', eventTime), run(ec2, f));
-      expect(records.map((r) => r.outcome), eventTime).toEqual([want]);
+      expect(
+        records.map((r) => r.outcome),
+        eventTime,
+      ).toEqual([want]);
       expect(f.t.slept, eventTime).toEqual(waits);
       if (want === 'gone') expect(calls).toEqual([`modify ${A}`]); // not even a Describe
     }
@@ -212,7 +256,14 @@ describe('enforceInstances applies the age rule', () => {
   it('CreateFleet: fresh IDs missing from Describe are described again, then remediated', async () => {
     const { ec2 } = fakeEc2({ [A]: 'running', [B]: 'running' }, { [B]: 1 });
     const f = fakeTime(Date.now());
-    const bare = (id: string): InstanceTarget => ({ instanceId: id, region: 'eu-west-1', account: '111122223333', actor: 'a', eventId: 'ev-1', eventTime: new Date().toISOString() });
+    const bare = (id: string): InstanceTarget => ({
+      instanceId: id,
+      region: 'eu-west-1',
+      account: '111122223333',
+      actor: 'a',
+      eventId: 'ev-1',
+      eventTime: new Date().toISOString(),
+    });
     const records = await enforceInstances([bare(A), bare(B)], trigger('CreateFleet', new Date().toISOString()), run(ec2, f));
     expect(records.map((r) => [r.resource.id, r.outcome]).sort()).toEqual([
       [A, 'remediated'],

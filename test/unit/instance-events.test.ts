@@ -9,7 +9,12 @@ describe('parseInstanceEvent on the sample events', () => {
     const r = parseInstanceEvent(loadEvent('run-instances-nodegroup-asg'), SELF);
     expect(r.kind).toBe('targets');
     if (r.kind !== 'targets') return;
-    expect(r.trigger).toMatchObject({ eventName: 'RunInstances', region: 'eu-west-1', account: '111122223333', sourceIp: 'autoscaling.amazonaws.com' });
+    expect(r.trigger).toMatchObject({
+      eventName: 'RunInstances',
+      region: 'eu-west-1',
+      account: '111122223333',
+      sourceIp: 'autoscaling.amazonaws.com',
+    });
     expect(r.trigger.actor).toContain('AWSServiceRoleForAutoScaling');
     expect(r.targets).toHaveLength(1);
     expect(r.targets[0]).toMatchObject({
@@ -54,7 +59,11 @@ describe('ignore and reject', () => {
   it('events made by imds-guard itself are ignored (loop guard)', () => {
     const e = clone(loadEvent('modify-metadata-options-revert'));
     e.detail.userIdentity.arn = 'arn:aws:sts::111122223333:assumed-role/imds-guard-enforce-instances/fn';
-    e.detail.userIdentity.sessionContext.sessionIssuer = { type: 'Role', arn: 'arn:aws:iam::111122223333:role/imds-guard-enforce-instances', userName: 'imds-guard-enforce-instances' };
+    e.detail.userIdentity.sessionContext.sessionIssuer = {
+      type: 'Role',
+      arn: 'arn:aws:iam::111122223333:role/imds-guard-enforce-instances',
+      userName: 'imds-guard-enforce-instances',
+    };
     expect(parseInstanceEvent(e, SELF)).toMatchObject({ kind: 'ignored', reason: 'self-caused' });
     // Without the guard configured, the same event is work.
     expect(parseInstanceEvent(e, []).kind).toBe('targets');
@@ -75,11 +84,46 @@ describe('ignore and reject', () => {
   it.each([
     ['null', null],
     ['a string', 'RunInstances'],
-    ['no detail', (() => { const e = clone(loadEvent('run-instances-direct-3')); delete e.detail; return e; })()],
-    ['wrong detail-type', (() => { const e = clone(loadEvent('run-instances-direct-3')); e['detail-type'] = 'EC2 Instance State-change Notification'; return e; })()],
-    ['bad account', (() => { const e = clone(loadEvent('run-instances-direct-3')); e.detail.recipientAccountId = 'abc'; return e; })()],
-    ['no region', (() => { const e = clone(loadEvent('run-instances-direct-3')); delete e.detail.awsRegion; return e; })()],
-    ['no eventID', (() => { const e = clone(loadEvent('run-instances-direct-3')); e.detail.eventID = ''; return e; })()],
+    [
+      'no detail',
+      (() => {
+        const e = clone(loadEvent('run-instances-direct-3'));
+        delete e.detail;
+        return e;
+      })(),
+    ],
+    [
+      'wrong detail-type',
+      (() => {
+        const e = clone(loadEvent('run-instances-direct-3'));
+        e['detail-type'] = 'EC2 Instance State-change Notification';
+        return e;
+      })(),
+    ],
+    [
+      'bad account',
+      (() => {
+        const e = clone(loadEvent('run-instances-direct-3'));
+        e.detail.recipientAccountId = 'abc';
+        return e;
+      })(),
+    ],
+    [
+      'no region',
+      (() => {
+        const e = clone(loadEvent('run-instances-direct-3'));
+        delete e.detail.awsRegion;
+        return e;
+      })(),
+    ],
+    [
+      'no eventID',
+      (() => {
+        const e = clone(loadEvent('run-instances-direct-3'));
+        e.detail.eventID = '';
+        return e;
+      })(),
+    ],
   ])('malformed (%s) is rejected with issues', (_n, e) => {
     const r = parseInstanceEvent(e, SELF);
     expect(r.kind).toBe('invalid');

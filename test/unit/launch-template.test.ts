@@ -1,12 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { existingFix, isEksManaged, judgeVersions, launchesEksNodes, planTemplateFixes, type TemplateInfo, type TemplateVersion } from '../../lib/core/launch-template.js';
+import {
+  existingFix,
+  isEksManaged,
+  judgeVersions,
+  launchesEksNodes,
+  planTemplateFixes,
+  type TemplateInfo,
+  type TemplateVersion,
+} from '../../lib/core/launch-template.js';
 import { gatePolicy, issuerRegistered } from '../../lib/core/identity.js';
 
 const policy = { maxHopLimit: 1 };
 const bad = { httpTokens: 'optional' as const, hopLimit: 2, httpEndpoint: 'enabled' as const, instanceMetadataTags: 'enabled' as const };
 const good = { httpTokens: 'required' as const, hopLimit: 1 };
-const tpl = (d: number, l: number, name = 'nodes'): TemplateInfo => ({ id: 'lt-0123456789abcdef0', name, defaultVersion: d, latestVersion: l, tags: {} });
-const v = (version: number, mo?: TemplateVersion['metadataOptions'], description?: string): TemplateVersion => ({ version, ...(mo ? { metadataOptions: mo } : {}), instanceTags: {}, ...(description ? { description } : {}) });
+const tpl = (d: number, l: number, name = 'nodes'): TemplateInfo => ({
+  id: 'lt-0123456789abcdef0',
+  name,
+  defaultVersion: d,
+  latestVersion: l,
+  tags: {},
+});
+const v = (version: number, mo?: TemplateVersion['metadataOptions'], description?: string): TemplateVersion => ({
+  version,
+  ...(mo ? { metadataOptions: mo } : {}),
+  instanceTags: {},
+  ...(description ? { description } : {}),
+});
 
 describe('launch template policy', () => {
   it('recognises EKS-created templates', () => {
@@ -19,7 +38,12 @@ describe('launch template policy', () => {
   it('a bad default that is also latest gets one fix that becomes the default', () => {
     const fixes = planTemplateFixes(judgeVersions(tpl(1, 1), [v(1, bad)], policy), policy);
     expect(fixes).toEqual([
-      expect.objectContaining({ sourceVersion: 1, makeDefault: true, metadataOptions: { ...bad, httpTokens: 'required', hopLimit: 1 }, description: expect.stringMatching(/^imds-guard: .*from version 1/) }),
+      expect.objectContaining({
+        sourceVersion: 1,
+        makeDefault: true,
+        metadataOptions: { ...bad, httpTokens: 'required', hopLimit: 1 },
+        description: expect.stringMatching(/^imds-guard: .*from version 1/),
+      }),
     ]);
   });
 
@@ -42,8 +66,14 @@ describe('launch template policy', () => {
   });
 
   it('EKS tags on the template or the instances it launches mark it as an EKS template', () => {
-    expect(launchesEksNodes({ ...tpl(1, 1), tags: { 'eks:cluster-name': 'a', 'eks:nodegroup-name': 'n' } }, [])).toEqual({ eks: true, cluster: 'a' });
-    expect(launchesEksNodes(tpl(1, 1), [{ ...v(1), instanceTags: { 'kubernetes.io/cluster/b': 'owned' } }])).toEqual({ eks: true, cluster: 'b' });
+    expect(launchesEksNodes({ ...tpl(1, 1), tags: { 'eks:cluster-name': 'a', 'eks:nodegroup-name': 'n' } }, [])).toEqual({
+      eks: true,
+      cluster: 'a',
+    });
+    expect(launchesEksNodes(tpl(1, 1), [{ ...v(1), instanceTags: { 'kubernetes.io/cluster/b': 'owned' } }])).toEqual({
+      eks: true,
+      cluster: 'b',
+    });
     expect(launchesEksNodes(tpl(1, 1), [v(1)])).toEqual({ eks: false });
   });
 
@@ -66,7 +96,10 @@ describe('identity gate', () => {
   });
   it('ready clusters and off: the base policy, no notes', () => {
     expect(gatePolicy(policy, 'hold', { ...none, irsa: true })).toMatchObject({ policy, notes: [] });
-    expect(gatePolicy(policy, 'hold', { ...none, podIdentityAgent: true, podIdentityAssociations: 1 })).toMatchObject({ policy, notes: [] });
+    expect(gatePolicy(policy, 'hold', { ...none, podIdentityAgent: true, podIdentityAssociations: 1 })).toMatchObject({
+      policy,
+      notes: [],
+    });
     expect(gatePolicy(policy, 'off', none)).toEqual({ policy, notes: [] });
   });
   it('IRSA: the issuer must be registered as an IAM OIDC provider', () => {

@@ -1,10 +1,26 @@
 import { describe, expect, it } from 'vitest';
 import { buildRecord, type AuditRecord } from '../../lib/core/audit.js';
-import { groupByTriggerAndOwner, MAX_MESSAGE_BYTES, MAX_RECORDS_PER_MESSAGE, messageBytes, renderOwnerMessage, renderOwnerMessages } from '../../lib/core/message.js';
+import {
+  groupByTriggerAndOwner,
+  MAX_MESSAGE_BYTES,
+  MAX_RECORDS_PER_MESSAGE,
+  messageBytes,
+  renderOwnerMessage,
+  renderOwnerMessages,
+} from '../../lib/core/message.js';
 import { ChatbotCustomMessage } from '../helpers/chatbot-schema.js';
 
 const SNS_LIMIT = 262_144;
-const trigger = { source: 'cloudtrail' as const, eventName: 'RunInstances', eventId: 'ev-big', eventTime: '2026-11-20T10:15:30Z', actor: 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice', sourceIp: '203.0.113.10', region: 'eu-west-1', account: '111122223333' };
+const trigger = {
+  source: 'cloudtrail' as const,
+  eventName: 'RunInstances',
+  eventId: 'ev-big',
+  eventTime: '2026-11-20T10:15:30Z',
+  actor: 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice',
+  sourceIp: '203.0.113.10',
+  region: 'eu-west-1',
+  account: '111122223333',
+};
 
 // Deterministic stand-in for the base64url blob of an encoded authorization failure message.
 function blob(seed: number, length: number): string {
@@ -23,7 +39,15 @@ function failed(n: number, encodedChars = 1_700): AuditRecord {
   return buildRecord({
     trigger,
     mode: 'enforce',
-    resource: { type: 'instance', id, arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`, region: 'eu-west-1', account: '111122223333', cluster: 'payments', owner: 'team-a' },
+    resource: {
+      type: 'instance',
+      id,
+      arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`,
+      region: 'eu-west-1',
+      account: '111122223333',
+      cluster: 'payments',
+      owner: 'team-a',
+    },
     outcome: 'failed',
     before: { httpTokens: 'optional', hopLimit: 2, httpEndpoint: 'enabled' },
     desired: { httpTokens: 'required', hopLimit: 1 },
@@ -85,7 +109,12 @@ describe('SNS message size', () => {
     expect(sent.map((r) => r.id).sort()).toEqual([huge.id, small.id].sort());
     for (const m of messages) expect(messageBytes(m)).toBeLessThanOrEqual(MAX_MESSAGE_BYTES);
     const shortened = sent.find((r) => r.id === huge.id)!;
-    expect(shortened).toMatchObject({ truncated: true, outcome: 'failed', resource: huge.resource, error: { name: 'UnauthorizedOperation' } });
+    expect(shortened).toMatchObject({
+      truncated: true,
+      outcome: 'failed',
+      resource: huge.resource,
+      error: { name: 'UnauthorizedOperation' },
+    });
     expect(shortened.error!.message).toMatch(/\[truncated\]$/);
     expect(sent.find((r) => r.id === small.id)!.truncated).toBeUndefined();
     // The publish count still covers the original record.
@@ -102,7 +131,10 @@ describe('SNS message size', () => {
   });
 
   it('attribute values are capped as published, so the measure matches', () => {
-    const many = Array.from({ length: 60 }, (_, n) => ({ ...failed(n, 10), resource: { ...failed(n, 10).resource, cluster: `cluster-with-a-long-name-${n}` } }));
+    const many = Array.from({ length: 60 }, (_, n) => ({
+      ...failed(n, 10),
+      resource: { ...failed(n, 10).resource, cluster: `cluster-with-a-long-name-${n}` },
+    }));
     for (const m of renderOwnerMessages(many)) expect(m.attributes.cluster!.length).toBeLessThanOrEqual(256);
   });
 });

@@ -3,13 +3,30 @@ import { buildRecord, type AuditRecord } from '../../lib/core/audit.js';
 import { groupByTriggerAndOwner, MAX_RECORDS_PER_MESSAGE, renderOwnerMessage } from '../../lib/core/message.js';
 import { ChatbotCustomMessage } from '../helpers/chatbot-schema.js';
 
-const trigger = { source: 'cloudtrail' as const, eventName: 'RunInstances', eventId: 'ev-1', eventTime: '2026-11-20T10:15:30Z', actor: 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice', sourceIp: '203.0.113.10', region: 'eu-west-1', account: '111122223333' };
+const trigger = {
+  source: 'cloudtrail' as const,
+  eventName: 'RunInstances',
+  eventId: 'ev-1',
+  eventTime: '2026-11-20T10:15:30Z',
+  actor: 'arn:aws:sts::111122223333:assumed-role/PlatformAdmin/alice',
+  sourceIp: '203.0.113.10',
+  region: 'eu-west-1',
+  account: '111122223333',
+};
 
 function rec(id: string, owner: string, outcome: AuditRecord['outcome'], cluster = 'payments'): AuditRecord {
   return buildRecord({
     trigger,
     mode: 'enforce',
-    resource: { type: 'instance', id, arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`, region: 'eu-west-1', account: '111122223333', cluster, owner },
+    resource: {
+      type: 'instance',
+      id,
+      arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`,
+      region: 'eu-west-1',
+      account: '111122223333',
+      cluster,
+      owner,
+    },
     outcome,
     before: { httpTokens: 'optional', hopLimit: 2 },
     after: { httpTokens: 'required', hopLimit: 1 },
@@ -36,7 +53,12 @@ describe('SNS owner messages', () => {
     for (const k of ['default', 'sqs', 'lambda']) {
       const audit = JSON.parse(body[k]);
       expect(audit.records).toHaveLength(2);
-      expect(audit.records[0]).toMatchObject({ schema: 'imds-guard.audit/v1', id: 'ev-1:i-1', outcome: 'remediated', before: { httpTokens: 'optional' } });
+      expect(audit.records[0]).toMatchObject({
+        schema: 'imds-guard.audit/v1',
+        id: 'ev-1:i-1',
+        outcome: 'remediated',
+        before: { httpTokens: 'optional' },
+      });
     }
     expect(body.email).toContain('REMEDIATED instance i-1');
     expect(body.email).toContain('tokens=optional hop=2 -> tokens=required hop=1');

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ec2Client, resetClients } from '../../lib/aws/clients.js';
 
 const ok = `<ModifyInstanceMetadataOptionsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-ok</requestId><instanceId>i-00000000000000001</instanceId><instanceMetadataOptions><state>pending</state><httpTokens>required</httpTokens><httpPutResponseHopLimit>1</httpPutResponseHopLimit></instanceMetadataOptions></ModifyInstanceMetadataOptionsResponse>`;
-const err = (code: string) => `<Response><Errors><Error><Code>${code}</Code><Message>${code} happened</Message></Error></Errors><RequestID>r-err</RequestID></Response>`;
+const err = (code: string) =>
+  `<Response><Errors><Error><Code>${code}</Code><Message>${code} happened</Message></Error></Errors><RequestID>r-err</RequestID></Response>`;
 
 function scripted(responses: [number, string][]) {
   const seen: string[] = [];
@@ -31,11 +32,15 @@ function client(responses: [number, string][], maxAttempts = 4) {
 }
 
 afterEach(() => resetClients());
-const cmd = () => new ModifyInstanceMetadataOptionsCommand({ InstanceId: 'i-00000000000000001', HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+const cmd = () =>
+  new ModifyInstanceMetadataOptionsCommand({ InstanceId: 'i-00000000000000001', HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
 
 describe('EC2 client retry strategy', () => {
   it('retries RequestLimitExceeded and succeeds', async () => {
-    const { c, seen } = client([[503, err('RequestLimitExceeded')], [503, err('RequestLimitExceeded')]]);
+    const { c, seen } = client([
+      [503, err('RequestLimitExceeded')],
+      [503, err('RequestLimitExceeded')],
+    ]);
     const out = await c.send(cmd());
     expect(out.InstanceMetadataOptions?.HttpTokens).toBe('required');
     expect(seen).toHaveLength(3);
@@ -54,7 +59,10 @@ describe('EC2 client retry strategy', () => {
   });
 
   it('gives up after maxAttempts', async () => {
-    const { c, seen } = client(Array.from({ length: 5 }, () => [503, err('RequestLimitExceeded')] as [number, string]), 2);
+    const { c, seen } = client(
+      Array.from({ length: 5 }, () => [503, err('RequestLimitExceeded')] as [number, string]),
+      2,
+    );
     await expect(c.send(cmd())).rejects.toMatchObject({ name: 'RequestLimitExceeded' });
     expect(seen).toHaveLength(2);
   });

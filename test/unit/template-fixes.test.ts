@@ -1,16 +1,36 @@
 // Planning new launch template versions: $Latest keeps its content, and earlier fixes are reused.
 import { describe, expect, it } from 'vitest';
-import { buriedLatest, judgeVersions, planFixes, planTemplateFixes, type TemplateInfo, type TemplateVersion } from '../../lib/core/launch-template.js';
+import {
+  buriedLatest,
+  judgeVersions,
+  planFixes,
+  planTemplateFixes,
+  type TemplateInfo,
+  type TemplateVersion,
+} from '../../lib/core/launch-template.js';
 
 const policy = { maxHopLimit: 1 };
 const bad = { httpTokens: 'optional' as const, hopLimit: 2 };
 const good = { httpTokens: 'required' as const, hopLimit: 1 };
 const fixed = { httpTokens: 'required' as const, hopLimit: 1 };
-const tpl = (d: number, l: number): TemplateInfo => ({ id: 'lt-0123456789abcdef0', name: 'nodes', defaultVersion: d, latestVersion: l, tags: {} });
-const v = (version: number, mo?: TemplateVersion['metadataOptions'], description?: string): TemplateVersion => ({ version, ...(mo ? { metadataOptions: mo } : {}), instanceTags: {}, ...(description ? { description } : {}) });
+const tpl = (d: number, l: number): TemplateInfo => ({
+  id: 'lt-0123456789abcdef0',
+  name: 'nodes',
+  defaultVersion: d,
+  latestVersion: l,
+  tags: {},
+});
+const v = (version: number, mo?: TemplateVersion['metadataOptions'], description?: string): TemplateVersion => ({
+  version,
+  ...(mo ? { metadataOptions: mo } : {}),
+  instanceTags: {},
+  ...(description ? { description } : {}),
+});
 const fixOf = (n: number) => `imds-guard: MetadataOptions fixed from version ${n} (HttpTokens=required, hop limit <= 1)`;
-const plan = (d: number, l: number, versions: TemplateVersion[]) => planTemplateFixes(judgeVersions(tpl(d, l), versions, policy), policy, versions);
-const summary = (fs: ReturnType<typeof plan>) => fs.map((f) => ({ source: f.sourceVersion, kind: f.kind, makeDefault: f.makeDefault, ...(f.reuse ? { reuse: f.reuse } : {}) }));
+const plan = (d: number, l: number, versions: TemplateVersion[]) =>
+  planTemplateFixes(judgeVersions(tpl(d, l), versions, policy), policy, versions);
+const summary = (fs: ReturnType<typeof plan>) =>
+  fs.map((f) => ({ source: f.sourceVersion, kind: f.kind, makeDefault: f.makeDefault, ...(f.reuse ? { reuse: f.reuse } : {}) }));
 
 describe('planTemplateFixes: $Latest keeps its content', () => {
   it('bad default, good newer latest: fix the default, then the latest again, unchanged', () => {
@@ -19,7 +39,11 @@ describe('planTemplateFixes: $Latest keeps its content', () => {
       { source: 1, kind: 'fix', makeDefault: true },
       { source: 2, kind: 'latest', makeDefault: false },
     ]);
-    expect(fixes[1]).toMatchObject({ metadataOptions: good, violations: [], description: expect.stringMatching(/^imds-guard: copy of version 2/) });
+    expect(fixes[1]).toMatchObject({
+      metadataOptions: good,
+      violations: [],
+      description: expect.stringMatching(/^imds-guard: copy of version 2/),
+    });
   });
 
   it('bad default and bad latest: each fixed, the latest last; no extra copy', () => {
@@ -40,14 +64,23 @@ describe('planTemplateFixes: $Latest keeps its content', () => {
       { source: 1, kind: 'fix', makeDefault: false },
       { source: 3, kind: 'latest', makeDefault: false },
     ]);
-    expect(fixes[1]).toMatchObject({ metadataOptions: fixed, violations: expect.arrayContaining([expect.stringContaining('HttpTokens')]), description: fixOf(3) });
+    expect(fixes[1]).toMatchObject({
+      metadataOptions: fixed,
+      violations: expect.arrayContaining([expect.stringContaining('HttpTokens')]),
+      description: fixOf(3),
+    });
   });
 });
 
 describe('planTemplateFixes: a retried event', () => {
   it('reuses an earlier fix of the default and creates nothing that would bury the latest', () => {
     // An earlier run made 3 (fix of 1) and 4 (copy of 2), then failed to move the default.
-    const versions = [v(1, bad), v(2, good), v(3, fixed, fixOf(1)), v(4, good, 'imds-guard: copy of version 2, so $Latest keeps its content after version 1 was fixed')];
+    const versions = [
+      v(1, bad),
+      v(2, good),
+      v(3, fixed, fixOf(1)),
+      v(4, good, 'imds-guard: copy of version 2, so $Latest keeps its content after version 1 was fixed'),
+    ];
     expect(summary(plan(1, 4, versions))).toEqual([{ source: 1, kind: 'fix', makeDefault: true, reuse: 3 }]);
   });
 
