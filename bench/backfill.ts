@@ -14,7 +14,7 @@ import {
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
 import { run, type CliIo } from '../cli/main.js';
-import { EKS_NODE_TAG_KEYS, LIVE_STATES } from '../lib/aws/ec2-scan.js';
+import { EKS_NODE_TAG_KEYS, LIVE_STATES } from '../lib/kinds/instance/scan.js';
 import { minSeconds, startSandbox, type Sandbox } from '../sandbox/server.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';

@@ -1,9 +1,9 @@
 // stdout renderings of a run: a table for people, JSON and CSV for tools. Pure.
-import type { AuditRecord } from '../lib/core/audit.js';
-import { countByOutcome } from '../lib/core/audit.js';
-import type { MetadataOptions } from '../lib/core/metadata-options.js';
-import { allRecords, type BackfillResult } from '../lib/backfill/run.js';
-import { countsLine, countsByType } from '../lib/backfill/summary.js';
+import type { AuditRecord } from '../lib/domain/audit.js';
+import { countByOutcome } from '../lib/domain/audit.js';
+import type { MetadataOptions } from '../lib/domain/policy.js';
+import { allRecords, type BackfillResult } from '../lib/runs/run.js';
+import { countsLine, countsByType } from '../lib/report/summary.js';
 
 export type OutputFormat = 'table' | 'json' | 'csv';
 

@@ -3,11 +3,11 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ec2Client, resetClients } from '../lib/aws/clients.js';
-import { listEnabledRegions } from '../lib/aws/ec2-scan.js';
-import { RateLimiter } from '../lib/aws/rate-limit.js';
-import { accountDefaultsRun } from '../lib/backfill/account-defaults.js';
-import { callerIdentity, newRunId, type RunInfo } from '../lib/backfill/context.js';
+import { ec2Client, resetClients } from '../lib/shell/clients.js';
+import { listEnabledRegions } from '../lib/kinds/instance/scan.js';
+import { RateLimiter } from '../lib/shell/rate-limit.js';
+import { accountDefaultsRun } from '../lib/runs/account-defaults.js';
+import { callerIdentity, newRunId, type RunInfo } from '../lib/runs/context.js';
 import {
   parseAuditLines,
   parseBeforeSpec,
@@ -17,12 +17,12 @@ import {
   RevertInputError,
   type RevertItem,
   type Skipped,
-} from '../lib/backfill/revert.js';
-import { runBackfill, type BackfillResult, type PlanOverview } from '../lib/backfill/run.js';
-import { exitCode } from '../lib/backfill/summary.js';
-import { ConfigError, loadConfig, type Config } from '../lib/config.js';
-import { ENFORCED_WARNING } from '../lib/core/account-defaults.js';
-import { REGION_NAME } from '../lib/core/region.js';
+} from '../lib/runs/revert.js';
+import { runBackfill, type BackfillResult, type PlanOverview } from '../lib/runs/run.js';
+import { exitCode } from '../lib/report/summary.js';
+import { ConfigError, loadConfig, type Config } from '../lib/shell/config.js';
+import { ENFORCED_WARNING } from '../lib/kinds/account-defaults/policy.js';
+import { REGION_NAME } from '../lib/domain/region.js';
 import { auditLines, render, type OutputFormat } from './format.js';
 import { multibar, NO_PROGRESS, type Progress } from './progress.js';
 

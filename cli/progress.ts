@@ -1,6 +1,6 @@
 // On a terminal: one progress bar per Region on stderr. Elsewhere: nothing (stdout is the result).
 import cliProgress from 'cli-progress';
-import type { RunHooks } from '../lib/backfill/run.js';
+import type { RunHooks } from '../lib/runs/run.js';
 
 export interface Progress {
   hooks: RunHooks;

@@ -3,11 +3,11 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SNSEvent } from 'aws-lambda';
-import { loadConfig } from '../lib/config.js';
-import { idempotentRun, SNS_MESSAGE_KEY } from '../lib/handlers/idempotency.js';
-import { makeNotifySlackHandler } from '../lib/handlers/notify-slack.js';
-import { logger, metrics } from '../lib/observability.js';
-import { loadSlackConfig } from '../lib/slack/config.js';
+import { loadConfig } from '../lib/shell/config.js';
+import { idempotentRun, SNS_MESSAGE_KEY } from '../lib/lambda/idempotency.js';
+import { makeNotifySlackHandler } from '../lib/lambda/notify-slack.js';
+import { logger, metrics } from '../lib/shell/observability.js';
+import { loadSlackConfig } from '../lib/report/slack/config.js';
 
 // Cold start: an invalid configuration fails here, naming the variable.
 const notify = makeNotifySlackHandler(loadSlackConfig());

@@ -1,7 +1,7 @@
 // EC2 request throttling: token buckets per (account, Region, API), sized
 // from REFERENCE §2. Only EC2 actions are throttled.
 
-import { classifyEc2, EC2_BUCKETS, type BucketClass } from '../lib/core/ec2-limits.js';
+import { classifyEc2, EC2_BUCKETS, type BucketClass } from '../lib/domain/ec2-limits.js';
 
 export type { BucketClass };
 

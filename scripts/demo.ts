@@ -6,8 +6,8 @@ import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import * as ct from '../sandbox/cloudtrail.js';
 import { seedDemo } from '../sandbox/scenarios/demo.js';
 import { startSandbox } from '../sandbox/server.js';
-import type { AuditRecord } from '../lib/core/audit.js';
-import { formatOptions } from '../lib/core/message.js';
+import type { AuditRecord } from '../lib/domain/audit.js';
+import { formatOptions } from '../lib/report/message.js';
 import { invoke } from './lib/local-lambda.js';
 import { printMessages, table } from './lib/show.js';
 

@@ -25,11 +25,11 @@ const pureSchemas = {
 };
 
 // Function bundles only: swap the SDK's default credential chain for the Lambda one
-// (lib/aws/lambda-credentials.ts says why). Every client's runtime config imports it by this name.
+// (lib/shell/lambda-credentials.ts says why). Every client's runtime config imports it by this name.
 const lambdaCredentials = {
   name: 'lambda-credentials',
   setup(build) {
-    const target = join(__dirname, '..', 'lib', 'aws', 'lambda-credentials.ts');
+    const target = join(__dirname, '..', 'lib', 'shell', 'lambda-credentials.ts');
     build.onResolve({ filter: /^@aws-sdk\/credential-provider-node$/ }, () => ({ path: target }));
   },
 };

@@ -1,8 +1,8 @@
 // Terminal rendering for the demo: plain tables and the messages owners would receive.
 import type { CapturedMessage } from '../../sandbox/server.js';
-import { renderSlackMessage } from '../../lib/slack/blocks.js';
-import { parseSnsMessage } from '../../lib/slack/input.js';
-import { renderSlackPreview } from '../../lib/slack/preview.js';
+import { renderSlackMessage } from '../../lib/report/slack/blocks.js';
+import { parseSnsMessage } from '../../lib/report/slack/input.js';
+import { renderSlackPreview } from '../../lib/report/slack/preview.js';
 
 export function table(head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));

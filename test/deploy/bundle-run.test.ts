@@ -1,6 +1,6 @@
 // The deployed artifact, not the sources: a function bundle built as `npm run build` and osls build it,
 // run cold in its own Node process against the sandbox. Function bundles carry the Lambda credential
-// chain (lib/aws/lambda-credentials.ts) instead of the SDK's default one, so this is where that swap
+// chain (lib/shell/lambda-credentials.ts) instead of the SDK's default one, so this is where that swap
 // is proven: env keys work, the container endpoint works, and with neither the error says why.
 import { build } from 'esbuild';
 import { spawn } from 'node:child_process';

@@ -31,7 +31,7 @@ describe('function bundles', () => {
     expect(built.get(f)!.kb).toBeLessThan(BUDGET_KB);
   });
 
-  // Profiles, SSO, sign-in, process and web identity cannot apply inside Lambda (lib/aws/lambda-credentials.ts).
+  // Profiles, SSO, sign-in, process and web identity cannot apply inside Lambda (lib/shell/lambda-credentials.ts).
   it.each(functions)('%s carries the Lambda credential chain, not the SDK default one', (f) => {
     const inputs = Object.keys(built.get(f)!.metafile.inputs);
     expect(
@@ -39,6 +39,6 @@ describe('function bundles', () => {
         /@aws-sdk\/(credential-provider-(node|ini|sso|process|web-identity|login)|nested-clients|token-providers)\//.test(p),
       ),
     ).toEqual([]);
-    expect(inputs.some((p) => p.endsWith('lib/aws/lambda-credentials.ts'))).toBe(true);
+    expect(inputs.some((p) => p.endsWith('lib/shell/lambda-credentials.ts'))).toBe(true);
   });
 });

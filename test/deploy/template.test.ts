@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { matches } from '../helpers/event-pattern.js';
-import { REGIONS_NOT_STARTED_METRIC } from '../../lib/handlers/backfill.js';
-import { EXPIRY_ATTRIBUTE } from '../../lib/handlers/idempotency.js';
+import { REGIONS_NOT_STARTED_METRIC } from '../../lib/lambda/backfill.js';
+import { EXPIRY_ATTRIBUTE } from '../../lib/lambda/idempotency.js';
 import {
   asArray,
   effectiveTemplate,

@@ -76,7 +76,7 @@ describe.each(HANDLERS)('%s under fuzzing', (name) => {
       MAX_ATTEMPTS: '1',
     });
     // The same logger instance the handler uses: capture its structured attributes.
-    const { logger } = await import('../../lib/observability.js');
+    const { logger } = await import('../../lib/shell/observability.js');
     for (const level of ['info', 'error', 'warn'] as const) {
       vi.spyOn(logger, level).mockImplementation(
         ((_msg: string, ...attrs: Record<string, any>[]) => void logged.push(Object.assign({}, ...attrs))) as never,

@@ -14,7 +14,7 @@ export async function loadFunction<T>(path: string, env: Record<string, string>)
   vi.resetModules();
   // Vitest itself sets MODE=test; a handler's MODE must come from the test.
   for (const [k, v] of Object.entries({ MODE: 'enforce', ...env })) vi.stubEnv(k, v);
-  const { resetClients } = await import('../../lib/aws/clients.js');
+  const { resetClients } = await import('../../lib/shell/clients.js');
   resetClients();
   return (await import(path)) as T;
 }

@@ -10,7 +10,7 @@ import {
   paginateDescribeLaunchTemplateVersions,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { describeVersionRange, describeVersions } from '../../lib/aws/ec2-templates.js';
+import { describeVersionRange, describeVersions } from '../../lib/shell/template-versions.js';
 import { errorOf, harness, type Harness } from './helpers.js';
 
 let h: Harness;

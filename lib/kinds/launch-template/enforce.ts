@@ -1,0 +1,163 @@
+// Wires the launch template module's verbs together. Shared by the event handler and the backfill.
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { AuditRecord } from '../../domain/audit.js';
+import type { Trigger } from '../../domain/cloudtrail.js';
+import { launchesEksNodes } from '../../domain/template-versions.js';
+import type { LaunchTemplateTarget } from './events.js';
+import type { InstanceSettings } from '../instance/instance.js';
+import * as lt from './launch-template.js';
+import type { PolicyFor } from '../../shell/identity.js';
+import type { UsedBy } from '../../shell/nodegroup-index.js';
+
+export interface TemplateRun {
+  ec2: EC2Client;
+  mode: 'enforce' | 'dry-run';
+  settings: InstanceSettings;
+  policyFor: PolicyFor;
+  usedBy: UsedBy;
+}
+
+export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Trigger, run: TemplateRun): Promise<AuditRecord[]> {
+  const ref = { id: target.launchTemplateId ?? target.launchTemplateName ?? 'unknown', region: target.region, account: target.account };
+  const base = { trigger, mode: run.mode };
+  let found: lt.FoundTemplate | undefined;
+  try {
+    found = await lt.find(run.ec2, {
+      ...(target.launchTemplateId ? { id: target.launchTemplateId } : { name: target.launchTemplateName! }),
+      region: target.region,
+      account: target.account,
+      ...(target.version ? { version: Number(target.version) } : {}),
+    });
+  } catch (err) {
+    const e = err as Error;
+    return [
+      lt.describe(ref, run.settings, {
+        ...base,
+        outcome: 'failed',
+        error: { name: e.name, message: e.message },
+        reason: 'could not describe the launch template',
+      }),
+    ];
+  }
+  if (!found) return [lt.describe(ref, run.settings, { ...base, outcome: 'gone', reason: 'launch template no longer exists' })];
+
+  const t = found.template;
+  const subject = { id: t.id, name: t.name, region: found.region, account: found.account, tags: lt.ownerTags(found) };
+  // A custom template with no EKS tags may still be used by a node group: look that up only when needed.
+  const eks = launchesEksNodes(t, found.versions);
+  const usedBy = run.settings.scope === 'eks' && !eks.eks ? await run.usedBy(t.id, t.name) : [];
+  const gate = await run.policyFor(eks.cluster ?? usedBy[0]?.cluster);
+  const affected = target.version ? Number(target.version) : undefined;
+  let d = lt.evaluate(found, gate.policy, run.settings, usedBy, affected);
+  if (d.action === 'fix' && lt.needsHistory(found, gate.policy)) {
+    // Versions after the bad default: an earlier fix to reuse (a retried event), or a $Latest left buried.
+    try {
+      found = await lt.withVersionsAfter(run.ec2, found, t.defaultVersion);
+    } catch (err) {
+      const e = err as Error;
+      return [
+        lt.describe(subject, run.settings, {
+          ...base,
+          outcome: 'failed',
+          error: { name: e.name, message: e.message },
+          reason: 'could not describe the launch template versions',
+        }),
+      ];
+    }
+    d = lt.evaluate(found, gate.policy, run.settings, usedBy, affected);
+  }
+  const cluster = d.cluster;
+  const worst = d.verdicts.find((v) => v.violations.length > 0);
+  const facts = { ...base, ...(cluster ? { cluster } : {}), notes: gate.notes, details: { versions: d.verdicts, ...(gate.details ?? {}) } };
+
+  if (d.action === 'skip') return [lt.describe(subject, run.settings, { ...facts, outcome: d.outcome, reason: d.reason, notes: [] })];
+  if (d.action === 'report') {
+    return [
+      lt.describe(subject, run.settings, {
+        ...facts,
+        outcome: 'reported',
+        reason: d.reason,
+        ...(worst?.before ? { before: worst.before } : {}),
+        violations: worst?.violations ?? [],
+        details: { ...facts.details, recommendation: d.recommendation },
+      }),
+    ];
+  }
+  // One record per fixed version, so each before/after pair is exact. The old $Latest's copy belongs to
+  // the record of the fix that would otherwise have replaced it.
+  const fixes = d.fixes.filter((f) => f.kind === 'fix');
+  const copy = d.fixes.find((f) => f.kind === 'latest');
+  if (run.mode === 'dry-run') {
+    return fixes.map((f, i) => {
+      const what =
+        f.reuse !== undefined
+          ? `make version ${f.reuse} (made from version ${f.sourceVersion} by an earlier run) the default`
+          : `create a version from ${f.sourceVersion}${f.makeDefault ? ' and make it the default' : ''}`;
+      const then =
+        i === 0 && copy
+          ? `, then version ${copy.sourceVersion} again${copy.violations.length ? ' (fixed)' : ''} so $Latest keeps its content`
+          : '';
+      // sourceVersion keeps the two records of one template (default and latest) apart, as in enforce mode.
+      return lt.describe(subject, run.settings, {
+        ...facts,
+        details: { ...facts.details, sourceVersion: f.sourceVersion },
+        outcome: 'would-remediate',
+        ...(f.before ? { before: f.before } : {}),
+        desired: f.metadataOptions,
+        after: f.metadataOptions,
+        reason: `dry run: would ${what}${then}`,
+        violations: f.violations,
+      });
+    });
+  }
+  const results = await lt.remediate(run.ec2, t, d.fixes);
+  const copyResult = results.find((r) => r.kind === 'latest');
+  return fixes.map((f, i) => {
+    const r = results[d.fixes.indexOf(f)]!;
+    const latest = i === 0 ? copyResult : undefined;
+    const latestCopy = latest
+      ? {
+          sourceVersion: latest.sourceVersion,
+          ...(latest.newVersion !== undefined ? { newVersion: latest.newVersion } : {}),
+          ...(latest.error ? { error: latest.error } : {}),
+        }
+      : undefined;
+    const details = {
+      ...facts.details,
+      sourceVersion: f.sourceVersion,
+      newVersion: r.newVersion,
+      madeDefault: r.madeDefault,
+      ...(r.reused ? { reusedVersion: true } : {}),
+      ...(latestCopy ? { latestCopy } : {}),
+    };
+    const common = { ...facts, ...(f.before ? { before: f.before } : {}), desired: f.metadataOptions, violations: f.violations, details };
+    const made =
+      r.newVersion === undefined
+        ? ''
+        : r.reused
+          ? `version ${r.newVersion} (made from version ${f.sourceVersion} by an earlier run)`
+          : `created version ${r.newVersion} from version ${f.sourceVersion}`;
+    const copied = copy && latest?.newVersion !== undefined && !latest.error ? lt.latestCopyNote(copy, latest.newVersion) : '';
+    const error = r.error ?? latest?.error;
+    if (error) {
+      const lost =
+        latest?.error && r.newVersion !== undefined && !r.reused
+          ? `; $Latest is now version ${r.newVersion} (version ${f.sourceVersion}'s content, not version ${latest.sourceVersion}'s) until a retry copies version ${latest.sourceVersion}`
+          : '';
+      return lt.describe(subject, run.settings, {
+        ...common,
+        outcome: 'failed',
+        error,
+        reason: `could not fix version ${f.sourceVersion}${made ? ` (${made}${copied})` : ''}${lost}`,
+      });
+    }
+    const how = r.reused ? `made ${made} the default` : `${made}${r.madeDefault ? ' and made it the default' : ''}`;
+    return lt.describe(subject, run.settings, {
+      ...common,
+      outcome: 'remediated',
+      after: f.metadataOptions,
+      ...(r.requestId ? { requestId: r.requestId } : {}),
+      reason: `${how}${copied}`,
+    });
+  });
+}

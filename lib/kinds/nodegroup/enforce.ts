@@ -1,0 +1,167 @@
+// Wires the node group module's verbs together. Shared by the event handler and the backfill.
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { EKSClient } from '@aws-sdk/client-eks';
+import type { AuditRecord } from '../../domain/audit.js';
+import type { Trigger } from '../../domain/cloudtrail.js';
+import type { NodegroupTarget } from './events.js';
+import type { InstanceSettings } from '../instance/instance.js';
+import * as lt from '../launch-template/launch-template.js';
+import * as ng from './nodegroup.js';
+import type { PolicyFor } from '../../shell/identity.js';
+
+export interface NodegroupRun {
+  eks: EKSClient;
+  ec2: EC2Client;
+  mode: 'enforce' | 'dry-run';
+  rollout: boolean;
+  settings: InstanceSettings;
+  policyFor: PolicyFor;
+}
+
+export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger, run: NodegroupRun): Promise<AuditRecord[]> {
+  const stub = { region: target.region, account: target.account, nodegroup: { cluster: target.cluster, name: target.nodegroup, tags: {} } };
+  const base = { trigger, mode: run.mode };
+  let found: ng.FoundNodegroup | undefined;
+  try {
+    found = await ng.find(run.eks, run.ec2, target);
+  } catch (err) {
+    const e = err as Error;
+    return [
+      ng.describe(
+        stub,
+        run.settings,
+        {},
+        { ...base, outcome: 'failed', error: { name: e.name, message: e.message }, reason: 'could not describe the node group' },
+      ),
+    ];
+  }
+  if (!found) return [ng.describe(stub, run.settings, {}, { ...base, outcome: 'gone', reason: 'node group no longer exists' })];
+
+  const tags = found.template ? lt.ownerTags(found.template) : {};
+  if (
+    run.settings.exemptClusters.includes(target.cluster) ||
+    found.nodegroup.tags[run.settings.exemptTagKey]?.toLowerCase() === run.settings.exemptTagValue.toLowerCase()
+  ) {
+    return [ng.describe(found, run.settings, tags, { ...base, outcome: 'exempt', reason: 'exempt by cluster list or tag' })];
+  }
+  const gate = await run.policyFor(target.cluster);
+  const d = ng.evaluate(found, gate.policy);
+  const template = found.template?.template;
+  const facts = {
+    ...base,
+    notes: gate.notes,
+    ...(d.before ? { before: d.before } : {}),
+    details: {
+      launchTemplate: template
+        ? {
+            id: template.id,
+            name: template.name,
+            pinnedVersion: found.pinnedVersion,
+            eksManaged: d.action === 'report' && d.reason.includes('EKS-created'),
+          }
+        : null,
+      status: found.nodegroup.status,
+      ...(gate.details ?? {}),
+    },
+  };
+  if (d.action === 'compliant')
+    return [
+      ng.describe(found, run.settings, tags, {
+        ...facts,
+        outcome: 'compliant',
+        reason: `launch template version ${found.pinnedVersion} meets the policy`,
+        notes: [],
+      }),
+    ];
+  if (d.action === 'report') {
+    return [
+      ng.describe(found, run.settings, tags, {
+        ...facts,
+        outcome: 'reported',
+        reason: d.reason,
+        violations: d.violations,
+        details: { ...facts.details, ...(d.recommendation ? { recommendation: d.recommendation } : {}) },
+      }),
+    ];
+  }
+  const desired = d.fix.metadataOptions;
+  const status = found.nodegroup.status;
+  const active = status === 'ACTIVE';
+  const reuse = d.fix.reuse;
+  if (run.mode === 'dry-run') {
+    // With a compliant version already made and no rollout to do now, enforce would change nothing: say so.
+    if (reuse !== undefined && !d.latest && (!run.rollout || !active)) {
+      const command = ng.rolloutCommand(found.nodegroup, target.region, template!.id, reuse);
+      return [
+        ng.describe(found, run.settings, tags, {
+          ...facts,
+          outcome: 'reported',
+          desired,
+          violations: d.violations,
+          details: { ...facts.details, rolloutCommand: command },
+          reason: `compliant launch template version ${reuse} exists; ${waitOrOptIn(run.rollout, status)}. Run: ${command}`,
+        }),
+      ];
+    }
+    const make = reuse !== undefined ? `use existing compliant version ${reuse}` : `create a compliant version from ${d.fix.sourceVersion}`;
+    const roll = run.rollout
+      ? active
+        ? ' and roll the node group onto it'
+        : ` (the rollout waits for ACTIVE; the node group is ${status})`
+      : '';
+    return [
+      ng.describe(found, run.settings, tags, {
+        ...facts,
+        outcome: 'would-remediate',
+        desired,
+        violations: d.violations,
+        reason: `dry run: would ${make}${d.latest ? `, then version ${d.latest.sourceVersion} again so $Latest keeps its content` : ''}${roll}`,
+      }),
+    ];
+  }
+  const r = await ng.remediate(run.eks, run.ec2, found, d, run.rollout);
+  const command = r.newVersion ? ng.rolloutCommand(found.nodegroup, target.region, template!.id, r.newVersion) : undefined;
+  const details = {
+    ...facts.details,
+    newVersion: r.newVersion,
+    reusedVersion: r.reused,
+    madeDefault: r.madeDefault,
+    ...(r.latestCopy ? { latestCopy: r.latestCopy } : {}),
+    rolledOut: r.rolledOut,
+    ...(r.rolloutWaiting ? { rolloutWaiting: true } : {}),
+    ...(r.updateId ? { updateId: r.updateId } : {}),
+    ...(command ? { rolloutCommand: command } : {}),
+  };
+  const common = { ...facts, desired, violations: d.violations, details, ...(r.requestId ? { requestId: r.requestId } : {}) };
+  const copied =
+    d.latest && r.latestCopy?.newVersion !== undefined && !r.latestCopy.error ? lt.latestCopyNote(d.latest, r.latestCopy.newVersion) : '';
+  if (r.error) {
+    const what = {
+      create: 'could not create a compliant version',
+      latest: `version ${r.newVersion} is ready, but repeating version ${r.latestCopy?.sourceVersion} failed: $Latest is version ${r.newVersion} (version ${d.fix.sourceVersion}'s content) until a retry`,
+      default: `version ${r.newVersion} is ready${copied}, but could not be made the default`,
+      rollout: `version ${r.newVersion} is ready${copied}, but could not roll out`,
+    }[r.failedStep ?? 'create'];
+    return [ng.describe(found, run.settings, tags, { ...common, outcome: 'failed', error: r.error, reason: what })];
+  }
+  if (r.rolledOut)
+    return [
+      ng.describe(found, run.settings, tags, {
+        ...common,
+        outcome: 'remediated',
+        after: desired,
+        reason: `rolling out launch template version ${r.newVersion}${copied} (update ${r.updateId ?? 'started'})`,
+      }),
+    ];
+  return [
+    ng.describe(found, run.settings, tags, {
+      ...common,
+      outcome: 'reported',
+      reason: `compliant launch template version ${r.newVersion} is ready${copied}; ${waitOrOptIn(run.rollout, status)}. Run: ${command}`,
+    }),
+  ];
+}
+
+function waitOrOptIn(rollout: boolean, status: string): string {
+  return rollout ? `the rollout waits for the node group to be ACTIVE (it is ${status})` : 'rollout is opt-in (ROLLOUT=true)';
+}

@@ -1,0 +1,42 @@
+// The shape every event-driven Lambda shares: parse -> (skip | enforce) -> report.
+import { regionOfArn, snsClient } from '../shell/clients.js';
+import { requireTopic, type Config } from '../shell/config.js';
+import type { AuditRecord } from '../domain/audit.js';
+import type { Ignored, Invalid, Trigger } from '../domain/cloudtrail.js';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { metrics } from '../shell/observability.js';
+import { idempotentRun } from './idempotency.js';
+import { skip, type Skipped } from './parsed.js';
+import { report, type Report } from '../report/report.js';
+import { regionContext, type RegionContext } from '../shell/region-context.js';
+
+/** `duplicate`: a redelivered event; the stored result of the first run, with no AWS call made. */
+export type HandlerResult = Skipped | ({ status: 'done'; duplicate?: true } & Report);
+
+type Parsed<T> = { kind: 'targets'; trigger: Trigger; targets: T[] } | Ignored | Invalid;
+
+export function makeEventHandler<T>(
+  config: Config,
+  parse: (event: unknown, selfRoleNames: string[]) => Parsed<T>,
+  enforce: (targets: T[], trigger: Trigger, ctx: RegionContext, invocation?: Context) => Promise<AuditRecord[]>,
+) {
+  const topicArn = requireTopic(config);
+  const sns = () => snsClient(regionOfArn(topicArn), { maxAttempts: config.MAX_ATTEMPTS });
+  // Build the home Region's clients during init, which Lambda runs before the first event arrives.
+  if (process.env.AWS_REGION) {
+    regionContext(config, process.env.AWS_REGION);
+    sns();
+  }
+  // Only events with targets reach the idempotency store: skipped ones make no AWS call at all.
+  const run = idempotentRun(config, async (_event, context, parsed: { trigger: Trigger; targets: T[] }) => {
+    metrics.addMetric('processedEvents', MetricUnit.Count, 1);
+    const records = await enforce(parsed.targets, parsed.trigger, regionContext(config, parsed.trigger.region), context);
+    return { status: 'done' as const, ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES)) };
+  });
+  return async (event: unknown, context?: Context): Promise<HandlerResult> => {
+    const parsed = parse(event, config.SELF_ROLE_NAMES);
+    if (parsed.kind !== 'targets') return skip(parsed);
+    return run(event, context, parsed);
+  };
+}

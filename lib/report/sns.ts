@@ -1,0 +1,28 @@
+// SNS effect: publish rendered owner messages.
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { OwnerMessage } from './message.js';
+
+export interface Published {
+  owner: string;
+  messageId?: string;
+  records: number;
+}
+
+export async function publishMessages(sns: SNSClient, topicArn: string, messages: OwnerMessage[]): Promise<Published[]> {
+  const out: Published[] = [];
+  for (const m of messages) {
+    const res = await sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: m.subject,
+        Message: m.message,
+        MessageStructure: 'json',
+        MessageAttributes: Object.fromEntries(
+          Object.entries(m.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v.slice(0, 256) || 'none' }]),
+        ),
+      }),
+    );
+    out.push({ owner: m.owner, ...(res.MessageId ? { messageId: res.MessageId } : {}), records: m.records.length });
+  }
+  return out;
+}

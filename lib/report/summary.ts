@@ -1,0 +1,205 @@
+// Run summaries: counts, the exit code, and the one SNS summary message per run. Pure.
+import { countByOutcome, severityOf, worstOutcome, type AuditRecord, type Outcome, type ResourceType } from '../domain/audit.js';
+
+export const SUMMARY_SCHEMA = 'imds-guard.backfill-summary/v1' as const;
+
+export type Counts = Partial<Record<Outcome, number>>;
+
+export interface RegionSummary {
+  region: string;
+  counts: Counts;
+  byType: Partial<Record<ResourceType, Counts>>;
+  /** Clusters whose pods may still rely on the node role (no IRSA, no Pod Identity). */
+  identityNotReady: string[];
+  accountDefaultsCompliant?: boolean;
+  error?: { name: string; message: string };
+  /** Lambda continuation links this Region took (1 = no continuation). */
+  links?: number;
+}
+
+export interface RunSummary {
+  schema: typeof SUMMARY_SCHEMA;
+  runId: string;
+  mode: 'enforce' | 'dry-run';
+  eventName: string;
+  account: string;
+  actor: string;
+  startedAt: string;
+  finishedAt: string;
+  counts: Counts;
+  regions: RegionSummary[];
+}
+
+export interface SummaryRegionInput {
+  region: string;
+  records: AuditRecord[];
+  identity?: { cluster: string; irsa: boolean; podIdentityAgent: boolean; podIdentityAssociations: number }[];
+  accountDefaults?: { posture: { compliant: boolean } };
+  error?: { name: string; message: string };
+}
+
+export function countsByType(records: AuditRecord[]): Partial<Record<ResourceType, Counts>> {
+  const out: Partial<Record<ResourceType, Counts>> = {};
+  for (const r of records) {
+    const c = (out[r.resource.type] ??= {});
+    c[r.outcome] = (c[r.outcome] ?? 0) + 1;
+  }
+  return out;
+}
+
+export function addCounts(a: Counts, b: Counts): Counts {
+  const out: Counts = { ...a };
+  for (const [k, v] of Object.entries(b) as [Outcome, number][]) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+export function regionSummary(r: SummaryRegionInput): RegionSummary {
+  return {
+    region: r.region,
+    counts: countByOutcome(r.records),
+    byType: countsByType(r.records),
+    identityNotReady: (r.identity ?? [])
+      .filter((i) => !(i.irsa || (i.podIdentityAgent && i.podIdentityAssociations > 0)))
+      .map((i) => i.cluster),
+    ...(r.accountDefaults ? { accountDefaultsCompliant: r.accountDefaults.posture.compliant } : {}),
+    ...(r.error ? { error: r.error } : {}),
+  };
+}
+
+export function summarize(
+  run: { runId: string; eventName: string; account: string; actor: string; startedAt: string },
+  mode: 'enforce' | 'dry-run',
+  regions: RegionSummary[],
+  finishedAt: string,
+): RunSummary {
+  return {
+    schema: SUMMARY_SCHEMA,
+    runId: run.runId,
+    mode,
+    eventName: run.eventName,
+    account: run.account,
+    actor: run.actor,
+    startedAt: run.startedAt,
+    finishedAt,
+    counts: regions.reduce<Counts>((acc, r) => addCounts(acc, r.counts), {}),
+    regions,
+  };
+}
+
+/**
+ * Exit codes (documented in docs/backfill.md):
+ * - 2: a Region (or the whole run) failed: bad credentials, API errors after retries.
+ * - 1: something is still out of policy that imds-guard can act on: a record `would-remediate`
+ *      (scan, dry run, declined enforce) or `failed`.
+ * - 0: otherwise. `reported` (EKS-created templates, opt-in rollouts, account defaults) and
+ *      `exempt` need a human, not a rerun, and do not fail the command.
+ */
+export function exitCode(regions: { records: AuditRecord[]; error?: unknown }[]): 0 | 1 | 2 {
+  if (regions.some((r) => r.error)) return 2;
+  return regions.some((r) => r.records.some((x) => x.outcome === 'would-remediate' || x.outcome === 'failed')) ? 1 : 0;
+}
+
+export function countsLine(c: Counts): string {
+  const order: Outcome[] = ['failed', 'reported', 'would-remediate', 'remediated', 'exempt', 'gone', 'compliant', 'out-of-scope'];
+  const parts = order.filter((o) => c[o]).map((o) => `${c[o]} ${o}`);
+  return parts.join(', ') || 'nothing in scope';
+}
+
+/** The worst outcome that occurs in the counts (for attributes and titles). */
+export function worstOf(c: Counts): Outcome {
+  return worstOutcome(
+    Object.entries(c)
+      .filter(([, n]) => (n ?? 0) > 0)
+      .map(([o]) => ({ outcome: o as Outcome }) as AuditRecord),
+  );
+}
+
+export interface SummaryMessage {
+  owner: string;
+  subject: string;
+  /** JSON with one body per protocol, for Publish with MessageStructure "json". */
+  message: string;
+  attributes: Record<string, string>;
+  records: AuditRecord[];
+}
+
+function emailBody(s: RunSummary): string {
+  const lines = [
+    `imds-guard ${s.eventName}${s.mode === 'dry-run' ? ' (dry run)' : ''} summary`,
+    '',
+    `Run:      ${s.runId}`,
+    `Actor:    ${s.actor}`,
+    `Account:  ${s.account}`,
+    `Started:  ${s.startedAt}   Finished: ${s.finishedAt}`,
+    `Outcome:  ${countsLine(s.counts)}`,
+    '',
+    ...s.regions.flatMap((r) => [
+      `${r.region}: ${r.error ? `ERROR ${r.error.name}: ${r.error.message}` : countsLine(r.counts)}${r.links && r.links > 1 ? ` (${r.links} invocations)` : ''}`,
+      ...Object.entries(r.byType).map(([t, c]) => `  ${t}: ${countsLine(c ?? {})}`),
+      ...(r.identityNotReady.length ? [`  clusters without IRSA or Pod Identity: ${r.identityNotReady.join(', ')}`] : []),
+      ...(r.accountDefaultsCompliant === false
+        ? ['  account metadata defaults are not compliant: imds-guard account-defaults --apply']
+        : []),
+    ]),
+    '',
+    'Per-resource records were published to the owners and logged as audit lines.',
+  ];
+  return lines.join('\n');
+}
+
+function chatbotBody(s: RunSummary) {
+  const worst = worstOf(s.counts);
+  const failedRegions = s.regions.filter((r) => r.error);
+  return {
+    version: '1.0' as const,
+    source: 'custom' as const,
+    id: `${s.runId}:summary`,
+    content: {
+      textType: 'client-markdown' as const,
+      title: `${worst === 'failed' || failedRegions.length ? ':x:' : ':shield:'} imds-guard ${s.eventName}${s.mode === 'dry-run' ? ' (dry run)' : ''}: ${countsLine(s.counts)}`,
+      description: [
+        `Run \`${s.runId}\` by \`${s.actor}\` in ${s.account}`,
+        ...s.regions.map((r) => `• *${r.region}*: ${r.error ? `error ${r.error.name}` : countsLine(r.counts)}`),
+      ].join('\n'),
+      nextSteps: [
+        ...(failedRegions.length || worst === 'failed' ? ['Check the failed Regions and resources in the imds-guard logs'] : []),
+        ...(s.counts['would-remediate'] ? ['Run the backfill with mode "enforce" to apply'] : []),
+        ...(s.regions.some((r) => r.identityNotReady.length)
+          ? ['Set up IRSA or Pod Identity for the clusters listed before lowering their hop limit']
+          : []),
+      ],
+      keywords: [worst, s.eventName, ...s.regions.map((r) => r.region)],
+    },
+    metadata: {
+      threadId: `imds-guard-${s.runId}`,
+      summary: `imds-guard ${s.eventName}: ${countsLine(s.counts)}`,
+      additionalContext: { runId: s.runId, account: s.account },
+    },
+  };
+}
+
+/**
+ * The summary as an SNS message. Attribute `kind=summary` lets subscriptions that expect
+ * per-resource audit messages (notify-slack) filter it out, or in.
+ */
+export function renderSummaryMessage(s: RunSummary, owner: string): SummaryMessage {
+  const worst = s.regions.some((r) => r.error) ? 'failed' : worstOf(s.counts);
+  const body = JSON.stringify(s);
+  const region = s.regions.length === 1 ? s.regions[0]!.region : 'multiple';
+  return {
+    owner,
+    records: [],
+    subject: `imds-guard ${s.eventName} summary: ${countsLine(s.counts)}`.replace(/[^\x20-\x7e]/g, '').slice(0, 99),
+    message: JSON.stringify({ default: body, sqs: body, lambda: body, email: emailBody(s), https: JSON.stringify(chatbotBody(s)) }),
+    attributes: {
+      kind: 'summary',
+      outcome: worst,
+      severity: severityOf(worst),
+      owner,
+      account: s.account,
+      region,
+      eventName: s.eventName,
+      resourceType: 'summary',
+    },
+  };
+}

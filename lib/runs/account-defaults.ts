@@ -1,0 +1,100 @@
+// `imds-guard account-defaults --check|--apply`: the account-level metadata defaults per Region.
+import { getMetadataDefaults, putMetadataDefaults } from '../kinds/account-defaults/aws.js';
+import type { Config } from '../shell/config.js';
+import { applyDefaultsChange, defaultsAsOptions, evaluateDefaults } from '../kinds/account-defaults/policy.js';
+import { basePolicy } from '../shell/settings.js';
+import type { RateLimiter } from '../shell/rate-limit.js';
+import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from './context.js';
+import { accountDefaultsRecord } from './region.js';
+import type { BackfillResult, RegionResult } from './run.js';
+
+export interface DefaultsRequest {
+  regions: string[];
+  apply: boolean;
+  dryRun: boolean;
+  /** Also set HttpTokensEnforced=enabled (breaks EKS default templates: see ENFORCED_WARNING). */
+  enforceTokens: boolean;
+}
+
+export async function accountDefaultsRun(input: {
+  config: Config;
+  request: DefaultsRequest;
+  run: RunInfo;
+  limiter?: RateLimiter;
+  context?: (region: string) => BackfillContext;
+  onRegion?: (r: RegionResult) => void;
+}): Promise<BackfillResult> {
+  const { config, request: req, run } = input;
+  const contextFor = input.context ?? ((region: string) => backfillContext(config, region, input.limiter));
+  const mode = req.apply && !req.dryRun ? 'enforce' : 'dry-run';
+
+  const one = async (region: string): Promise<RegionResult> => {
+    const started = performance.now();
+    const base = { region, identity: [], notes: [], calls: { describeInstances: 0 } };
+    try {
+      const ctx = contextFor(region);
+      const trigger = triggerFor(run, region);
+      const defaults = await getMetadataDefaults(ctx.clients.ec2);
+      const posture = evaluateDefaults(defaults, basePolicy(config), { enforceTokens: req.enforceTokens });
+      const rec = (facts: Parameters<typeof accountDefaultsRecord>[4]) => accountDefaultsRecord(ctx, trigger, defaults, posture, facts);
+      let record;
+      if (posture.compliant) record = rec({ mode, outcome: 'compliant', reason: 'account defaults meet the policy' });
+      else if (!posture.change)
+        record = rec({ mode, outcome: 'reported', reason: 'managed by a declarative policy; change it in AWS Organizations' });
+      else {
+        const after = defaultsAsOptions(applyDefaultsChange(defaults, posture.change));
+        if (mode === 'dry-run') {
+          record = rec({
+            mode,
+            outcome: 'would-remediate',
+            desired: after,
+            after,
+            reason: `${req.apply ? 'dry run: ' : ''}would set HttpTokens=required, HttpPutResponseHopLimit=${posture.change.hopLimit}${posture.change.httpTokensEnforced ? ', HttpTokensEnforced=enabled' : ''}`,
+          });
+        } else {
+          try {
+            const res = await putMetadataDefaults(ctx.clients.ec2, posture.change);
+            record = rec({
+              mode,
+              outcome: 'remediated',
+              desired: after,
+              after,
+              reason: `set HttpTokens=required, HttpPutResponseHopLimit=${posture.change.hopLimit}${posture.change.httpTokensEnforced ? ', HttpTokensEnforced=enabled' : ''}`,
+              ...res,
+            });
+          } catch (err) {
+            const e = err as Error;
+            record = rec({
+              mode,
+              outcome: 'failed',
+              desired: after,
+              error: { name: e.name, message: e.message },
+              reason: 'ModifyInstanceMetadataDefaults failed',
+            });
+          }
+        }
+      }
+      const result: RegionResult = {
+        ...base,
+        records: [record],
+        accountDefaults: { defaults, posture },
+        durationMs: Math.round(performance.now() - started),
+      };
+      input.onRegion?.(result);
+      return result;
+    } catch (err) {
+      const e = err as Error;
+      const result: RegionResult = {
+        ...base,
+        records: [],
+        error: { name: e.name ?? 'Error', message: e.message ?? String(err) },
+        durationMs: Math.round(performance.now() - started),
+      };
+      input.onRegion?.(result);
+      return result;
+    }
+  };
+
+  const regions = await Promise.all(req.regions.map(one));
+  return { run, mode, regions, finishedAt: new Date().toISOString(), ...(input.limiter ? { rateLimit: input.limiter.stats() } : {}) };
+}

@@ -1,0 +1,64 @@
+// What a backfill run needs per Region: the same RegionContext the event handlers use, with the
+// client-side rate limiter plugged into EC2, plus the run's identity (who, which account, run id).
+import { randomBytes } from 'node:crypto';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { RateLimiter } from '../shell/rate-limit.js';
+import type { Config } from '../shell/config.js';
+import type { Trigger } from '../domain/cloudtrail.js';
+import { nodegroupIndex, type UsedBy } from '../shell/nodegroup-index.js';
+import { regionContext, type RegionContext } from '../shell/region-context.js';
+
+/** One backfill run: every record it writes carries this trigger (with the Region filled in). */
+export interface RunInfo {
+  runId: string;
+  account: string;
+  /** The caller's ARN (sts GetCallerIdentity). */
+  actor: string;
+  startedAt: string;
+  source: 'backfill' | 'cli';
+  /** `Scan`, `Enforce`, `Backfill`, `Revert`, `AccountDefaults`. */
+  eventName: string;
+}
+
+export function newRunId(now = new Date()): string {
+  return `imds-guard-${now
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
+}
+
+export function triggerFor(run: RunInfo, region: string): Trigger {
+  return {
+    source: run.source,
+    eventName: run.eventName,
+    eventId: run.runId,
+    eventTime: run.startedAt,
+    actor: run.actor,
+    region,
+    account: run.account,
+  };
+}
+
+export interface Caller {
+  account: string;
+  arn: string;
+}
+
+/** Who is calling: fails fast (two attempts) so a missing credential is reported at once. */
+export async function callerIdentity(region: string, sts: STSClient = new STSClient({ region, maxAttempts: 2 })): Promise<Caller> {
+  const out = await sts.send(new GetCallerIdentityCommand({}));
+  if (!out.Account || !out.Arn) throw Object.assign(new Error('GetCallerIdentity returned no account'), { name: 'NoCallerIdentity' });
+  return { account: out.Account, arn: out.Arn };
+}
+
+/** A Region's clients and policy, the rate limiter on EC2, and the node group index for templates. */
+export interface BackfillContext extends RegionContext {
+  usedBy: UsedBy;
+  limiter?: RateLimiter;
+}
+
+export function backfillContext(config: Config, region: string, limiter?: RateLimiter): BackfillContext {
+  // The limiter plugs into EC2 only (clients.ts applies plugins to the EC2 client); EKS and IAM calls are few.
+  const ctx = regionContext(config, region, limiter ? { plugins: [limiter.plugin(region)] } : {});
+  return { ...ctx, usedBy: nodegroupIndex(ctx.clients.eks), ...(limiter ? { limiter } : {}) };
+}

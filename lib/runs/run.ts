@@ -1,0 +1,192 @@
+// A backfill over many Regions: Regions run in parallel (each has its own EC2 buckets), and within
+// a Region the instance work runs through enforceInstances' p-limit pool behind the rate limiter.
+import type { InstanceQuery } from '../kinds/instance/scan.js';
+import type { RateLimiter, RateLimiterStats } from '../shell/rate-limit.js';
+import type { Config } from '../shell/config.js';
+import type { AuditRecord } from '../domain/audit.js';
+import type { AccountDefaults, DefaultsPosture } from '../kinds/account-defaults/policy.js';
+import type { IdentityReadiness } from '../domain/identity.js';
+import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from './context.js';
+import { discoverRegion, INCLUDE_ALL, type Include } from './discover.js';
+import { applyRegion, planRegion, type Mode, type RegionPlan } from './region.js';
+
+export interface BackfillRequest {
+  mode: Mode;
+  regions: string[];
+  /** Only these clusters (empty: all). */
+  clusters: string[];
+  query: InstanceQuery;
+  include?: Include;
+  /** Continue after this instance ID (a continuation run). */
+  afterInstanceId?: string;
+  /** Epoch ms by which the run must have stopped starting work (Lambda). */
+  deadline?: number;
+  chunkSize?: number;
+}
+
+export interface RegionResult {
+  region: string;
+  records: AuditRecord[];
+  identity: IdentityReadiness[];
+  accountDefaults?: { defaults: AccountDefaults; posture: DefaultsPosture };
+  notes: string[];
+  calls: { describeInstances: number };
+  continuation?: { afterInstanceId: string; remaining: number };
+  /** The Region could not be scanned (credentials, opt-in, API failure after retries). */
+  error?: { name: string; message: string };
+  durationMs: number;
+}
+
+export interface BackfillResult {
+  run: RunInfo;
+  mode: Mode;
+  regions: RegionResult[];
+  /** Enforce was planned but the operator said no: nothing was changed. */
+  declined?: boolean;
+  finishedAt: string;
+  rateLimit?: RateLimiterStats;
+}
+
+export type Phase = 'discover' | 'plan' | 'apply';
+
+export interface RunHooks {
+  /** A Region entered a phase; `total` is the number of records the phase will emit (when known). */
+  phase?: (region: string, phase: Phase, total?: number) => void;
+  record?: (region: string, r: AuditRecord) => void;
+  /** A Region finished (or failed). */
+  done?: (region: string, result: RegionResult) => void;
+}
+
+export interface PlanOverview {
+  regions: { region: string; changes: Record<string, number> }[];
+  total: number;
+}
+
+export interface BackfillInput {
+  config: Config;
+  request: BackfillRequest;
+  run: RunInfo;
+  limiter?: RateLimiter;
+  hooks?: RunHooks;
+  /**
+   * Asked once, after every Region is planned and before anything changes (enforce mode only).
+   * Not set: apply straight away (the Lambda, `--yes`).
+   */
+  confirm?: (plan: PlanOverview) => Promise<boolean>;
+  /** Injected in tests; default backfillContext(config, region, limiter). */
+  context?: (region: string) => BackfillContext;
+}
+
+function errorOf(err: unknown): { name: string; message: string } {
+  const e = err as { name?: string; message?: string };
+  return { name: e?.name ?? 'Error', message: e?.message ?? String(err) };
+}
+
+export function overview(plans: { region: string; plan?: RegionPlan }[]): PlanOverview {
+  const regions = plans.map(({ region, plan }) => {
+    const changes: Record<string, number> = {};
+    for (const r of plan?.records ?? [])
+      if (r.outcome === 'would-remediate') changes[r.resource.type] = (changes[r.resource.type] ?? 0) + 1;
+    return { region, changes };
+  });
+  return { regions, total: regions.reduce((n, r) => n + Object.values(r.changes).reduce((a, b) => a + b, 0), 0) };
+}
+
+export async function runBackfill(input: BackfillInput): Promise<BackfillResult> {
+  const { config, request: req, run, hooks = {} } = input;
+  const include = req.include ?? INCLUDE_ALL;
+  const contextFor = input.context ?? ((region: string) => backfillContext(config, region, input.limiter));
+
+  interface Planned {
+    region: string;
+    started: number;
+    ctx?: BackfillContext;
+    plan?: RegionPlan;
+    error?: { name: string; message: string };
+  }
+
+  const planOne = async (region: string): Promise<Planned> => {
+    const started = performance.now();
+    try {
+      const ctx = contextFor(region);
+      const trigger = triggerFor(run, region);
+      hooks.phase?.(region, 'discover');
+      const d = await discoverRegion(ctx, trigger, {
+        clusters: req.clusters,
+        query: req.query,
+        include,
+        ...(req.afterInstanceId ? { afterInstanceId: req.afterInstanceId } : {}),
+      });
+      hooks.phase?.(region, 'plan', d.instances.length + d.templates.length + d.nodegroups.length + (include.accountDefaults ? 1 : 0));
+      const plan = await planRegion(ctx, d, trigger, include, { record: (r) => hooks.record?.(region, r) });
+      return { region, started, ctx, plan };
+    } catch (err) {
+      return { region, started, error: errorOf(err) };
+    }
+  };
+
+  const finish = (p: Planned, records: AuditRecord[], extra: Partial<RegionResult> = {}): RegionResult => {
+    const result: RegionResult = {
+      region: p.region,
+      records,
+      identity: p.plan?.identity ?? [],
+      ...(p.plan?.accountDefaults ? { accountDefaults: p.plan.accountDefaults } : {}),
+      notes: p.plan?.discovery.notes ?? [],
+      calls: p.plan?.discovery.calls ?? { describeInstances: 0 },
+      ...(p.error ? { error: p.error } : {}),
+      ...extra,
+      durationMs: Math.round(performance.now() - p.started),
+    };
+    hooks.done?.(p.region, result);
+    return result;
+  };
+
+  const applyOne = async (p: Planned): Promise<RegionResult> => {
+    if (!p.plan || !p.ctx || req.mode === 'dry-run') return finish(p, p.plan?.records ?? []);
+    const would = p.plan.records.filter((r) => r.outcome === 'would-remediate').length;
+    try {
+      hooks.phase?.(p.region, 'apply', would);
+      const applied = await applyRegion(
+        p.ctx,
+        p.plan,
+        triggerFor(run, p.region),
+        { record: (r) => hooks.record?.(p.region, r) },
+        {
+          ...(req.deadline !== undefined ? { deadline: req.deadline } : {}),
+          ...(req.chunkSize !== undefined ? { chunkSize: req.chunkSize } : {}),
+        },
+      );
+      return finish(p, applied.records, applied.continuation ? { continuation: applied.continuation } : {});
+    } catch (err) {
+      return finish(p, p.plan.records, { error: errorOf(err) });
+    }
+  };
+
+  const done = (regions: RegionResult[], declined = false): BackfillResult => ({
+    run,
+    mode: req.mode,
+    regions,
+    ...(declined ? { declined } : {}),
+    finishedAt: new Date().toISOString(),
+    ...(input.limiter ? { rateLimit: input.limiter.stats() } : {}),
+  });
+
+  if (req.mode === 'enforce' && input.confirm) {
+    // Barrier: the operator sees the whole plan before the first change.
+    const planned = await Promise.all(req.regions.map(planOne));
+    const o = overview(planned);
+    if (o.total > 0 && !(await input.confirm(o)))
+      return done(
+        planned.map((p) => finish(p, p.plan?.records ?? [])),
+        true,
+      );
+    return done(await Promise.all(planned.map(applyOne)));
+  }
+  // No barrier: each Region goes from plan to apply on its own.
+  return done(await Promise.all(req.regions.map(async (r) => applyOne(await planOne(r)))));
+}
+
+/** Every record of a result, Regions in order. */
+export function allRecords(result: Pick<BackfillResult, 'regions'>): AuditRecord[] {
+  return result.regions.flatMap((r) => r.records);
+}

@@ -1,0 +1,19 @@
+// Config -> the plain settings objects the core takes.
+import type { Config } from './config.js';
+import type { Policy } from '../domain/policy.js';
+import type { InstanceSettings } from '../kinds/instance/instance.js';
+
+export function settingsFrom(c: Config): InstanceSettings {
+  return {
+    scope: c.SCOPE,
+    exemptTagKey: c.EXEMPT_TAG_KEY,
+    exemptTagValue: c.EXEMPT_TAG_VALUE,
+    exemptClusters: c.EXEMPT_CLUSTERS,
+    ownerTagKeys: c.OWNER_TAG_KEYS,
+    defaultOwner: c.DEFAULT_OWNER,
+  };
+}
+
+export function basePolicy(c: Config): Policy {
+  return { maxHopLimit: c.MAX_HOP_LIMIT };
+}

@@ -1,0 +1,41 @@
+// The core's Region rules, checked against the SDK's own partition table so they cannot drift apart.
+import { partition } from '@aws-sdk/core/client';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { arnFor } from '../../lib/domain/audit.js';
+import { partitionOf, REGION_NAME } from '../../lib/domain/region.js';
+
+// The table behind partition(); the package does not export it, so it is read from its file.
+const sdkCore = dirname(createRequire(import.meta.url).resolve('@aws-sdk/core/package.json'));
+const { partitionsInfo } = (await import(
+  pathToFileURL(join(sdkCore, 'dist-es/submodules/client/util-endpoints/lib/aws/partitions.js')).href
+)) as {
+  partitionsInfo: { partitions: { regions: Record<string, unknown> }[] };
+};
+const regions = partitionsInfo.partitions.flatMap((p) => Object.keys(p.regions)).filter((r) => !r.endsWith('-global'));
+
+describe('Region names and partitions', () => {
+  it("knows every Region the SDK knows, with the SDK's partition", () => {
+    expect(regions.length).toBeGreaterThan(30);
+    expect(regions).toContain('eusc-de-east-1');
+    for (const r of regions) {
+      expect(REGION_NAME.test(r), r).toBe(true);
+      expect(partitionOf(r), r).toBe(partition(r).name);
+    }
+  });
+
+  it('rejects what is not a Region name', () => {
+    for (const bad of ['', 'eu-west', 'EU-WEST-1', 'eu-west-1 ', 'eu_west_1', 'europe-west-1x', '../eu-west-1', 'eu-west-123'])
+      expect(REGION_NAME.test(bad), bad).toBe(false);
+  });
+
+  it('audit ARNs carry the partition', () => {
+    expect(arnFor('instance', 'cn-north-1', '111122223333', 'i-1')).toBe('arn:aws-cn:ec2:cn-north-1:111122223333:instance/i-1');
+    expect(arnFor('nodegroup', 'us-gov-west-1', '111122223333', 'ng', 'c')).toBe(
+      'arn:aws-us-gov:eks:us-gov-west-1:111122223333:nodegroup/c/ng',
+    );
+    expect(arnFor('launch-template', 'eu-west-1', '111122223333', 'lt-1')).toBe('arn:aws:ec2:eu-west-1:111122223333:launch-template/lt-1');
+  });
+});

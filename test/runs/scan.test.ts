@@ -1,0 +1,197 @@
+// The backfill library against the sandbox: what a scan covers, what it costs, and that enforcing
+// N instances costs N Modify calls and no Describe beyond the inventory pages.
+import { EC2Client, type HttpTokensState } from '@aws-sdk/client-ec2';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { resetClients } from '../../lib/shell/clients.js';
+import { EKS_NODE_TAG_KEYS, instanceQueries, scanInstances } from '../../lib/kinds/instance/scan.js';
+import { RateLimiter } from '../../lib/shell/rate-limit.js';
+import { backfillContext, type RunInfo } from '../../lib/runs/context.js';
+import { allRecords, runBackfill } from '../../lib/runs/run.js';
+import { exitCode } from '../../lib/report/summary.js';
+import { loadConfig } from '../../lib/shell/config.js';
+import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import { launchInstances } from '../helpers/launch.js';
+
+let sb: Sandbox;
+let ec2: EC2Client;
+const REGION = 'eu-west-1';
+const run: RunInfo = {
+  runId: 'imds-guard-test-run',
+  account: '111122223333',
+  actor: 'arn:aws:iam::111122223333:user/tester',
+  startedAt: '2026-01-01T00:00:00.000Z',
+  source: 'cli',
+  eventName: 'Scan',
+};
+
+beforeAll(async () => {
+  sb = await startSandbox({ quiet: true, throttle: { enabled: false } });
+  ec2 = new EC2Client({ region: REGION, endpoint: sb.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+});
+afterAll(() => sb.close());
+beforeEach(() => {
+  sb.reset();
+  vi.stubEnv('AWS_ENDPOINT_URL', sb.url);
+  resetClients();
+});
+
+const launch = async (count: number, tokens: HttpTokensState, hop: number, tags: Record<string, string>) =>
+  (await launchInstances(ec2, count, tokens, hop, tags)).map((i) => i.InstanceId!);
+
+const node = { 'kubernetes.io/cluster/payments': 'owned', owner: 'payments' };
+const calls = () => sb.stats().calls;
+/** Operations other than Describe/Get/List called since `before`. */
+const mutatingSince = (before: Record<string, number>) =>
+  Object.entries(calls())
+    .filter(([op, n]) => n > (before[op] ?? 0) && !/^(Describe|Get|List)/.test(op))
+    .map(([op]) => op);
+
+describe('instanceQueries', () => {
+  it('inventory: one query, live states and (scope eks) any EKS tag key', () => {
+    expect(instanceQueries({ scope: 'eks', query: 'inventory', maxHopLimit: 1 })).toEqual([
+      [
+        { Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] },
+        { Name: 'tag-key', Values: EKS_NODE_TAG_KEYS },
+      ],
+    ]);
+    expect(instanceQueries({ scope: 'all', query: 'inventory', maxHopLimit: 1 })[0]).toHaveLength(1);
+  });
+
+  it('violations: tokens optional OR hop above the maximum, as two ANDed queries', () => {
+    const q = instanceQueries({ scope: 'all', query: 'violations', maxHopLimit: 2 });
+    expect(q).toHaveLength(2);
+    expect(q[0]![1]).toEqual({ Name: 'metadata-options.http-tokens', Values: ['optional'] });
+    expect(q[1]![1]!.Name).toBe('metadata-options.http-put-response-hop-limit');
+    expect(q[1]![1]!.Values).toEqual(Array.from({ length: 62 }, (_, i) => String(i + 3)));
+  });
+});
+
+describe('scanInstances: calls measured', () => {
+  it('inventory costs ceil(in scope / 1000) pages; violations skips compliant instances, at two queries minimum', async () => {
+    await launch(1000, 'required', 1, node); // compliant
+    await launch(700, 'optional', 1, node);
+    await launch(600, 'required', 2, node);
+    await launch(200, 'optional', 2, node);
+    await launch(300, 'optional', 2, { Name: 'bastion' }); // not EKS
+    const client = backfillContext(loadConfig({}), REGION).clients.ec2;
+
+    const inv = await scanInstances(client, { scope: 'eks', query: 'inventory', maxHopLimit: 1 });
+    expect(inv.instances).toHaveLength(2500);
+    expect(inv.calls).toBe(3);
+    const ids = inv.instances.map((i) => i.instanceId);
+    expect(ids).toEqual([...ids].sort());
+
+    const vio = await scanInstances(client, { scope: 'eks', query: 'violations', maxHopLimit: 1 });
+    expect(vio.instances).toHaveLength(1500); // 900 optional + 800 hop 2, of which 200 are both
+    expect(vio.calls).toBe(2);
+
+    const all = await scanInstances(client, { scope: 'all', query: 'inventory', maxHopLimit: 1 });
+    expect(all.instances).toHaveLength(2800);
+    expect(calls().DescribeInstances).toBe(3 + 2 + 3);
+  });
+});
+
+describe('runBackfill', () => {
+  const config = (env: Record<string, string> = {}) => loadConfig({ IDENTITY_GATE: 'off', ...env });
+
+  it('scan (dry run): would-remediate records and zero mutating calls', async () => {
+    const bad = [
+      ...(await launch(3, 'optional', 2, node)),
+      ...(await launch(2, 'required', 2, node)),
+      ...(await launch(1, 'optional', 1, node)),
+    ];
+    await launch(4, 'required', 1, node);
+    await launch(1, 'optional', 2, { ...node, 'imds-guard:exempt': 'true' });
+    const before = calls();
+    const result = await runBackfill({
+      config: config(),
+      run,
+      request: { mode: 'dry-run', regions: [REGION], clusters: [], query: 'inventory' },
+    });
+    const records = allRecords(result).filter((r) => r.resource.type === 'instance');
+    expect(
+      records
+        .filter((r) => r.outcome === 'would-remediate')
+        .map((r) => r.resource.id)
+        .sort(),
+    ).toEqual(bad.sort());
+    expect(records.filter((r) => r.outcome === 'compliant')).toHaveLength(4);
+    expect(records.filter((r) => r.outcome === 'exempt')).toHaveLength(1);
+    for (const r of records.filter((x) => x.outcome === 'would-remediate'))
+      expect(r.desired).toMatchObject({ httpTokens: 'required', hopLimit: 1 });
+    expect(mutatingSince(before)).toEqual([]);
+    expect(calls().ModifyInstanceMetadataOptions).toBeUndefined();
+    expect(exitCode(result.regions)).toBe(1);
+    expect(result.regions[0]!.accountDefaults?.posture.compliant).toBe(false);
+    expect(allRecords(result).find((r) => r.resource.type === 'account-defaults')).toMatchObject({ outcome: 'reported' });
+  });
+
+  it('enforce: N non-compliant instances cost N Modify calls and only the inventory Describe', async () => {
+    const bad = [...(await launch(1200, 'optional', 2, node)), ...(await launch(150, 'required', 2, node))];
+    await launch(50, 'required', 1, node);
+    const limiter = new RateLimiter({ enabled: false });
+    const result = await runBackfill({
+      config: config(),
+      run: { ...run, eventName: 'Enforce' },
+      limiter,
+      request: { mode: 'enforce', regions: [REGION], clusters: [], query: 'inventory' },
+    });
+    const records = allRecords(result).filter((r) => r.resource.type === 'instance');
+    expect(records.filter((r) => r.outcome === 'remediated')).toHaveLength(bad.length);
+    expect(calls().ModifyInstanceMetadataOptions).toBe(bad.length);
+    expect(calls().DescribeInstances).toBe(2); // 1400 instances: two inventory pages, nothing per instance
+    expect(limiter.stats().acquired[`${REGION}|ModifyInstanceMetadataOptions`]).toBe(bad.length);
+    const state = sb.state.region(REGION).instances;
+    for (const id of bad) expect(state.get(id)!.metadata).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+    // Every remediation sent HttpTokens=required with the hop limit (REFERENCE §1).
+    expect(records.every((r) => r.outcome !== 'remediated' || (r.after?.httpTokens === 'required' && r.after.hopLimit === 1))).toBe(true);
+    expect(exitCode(result.regions)).toBe(0);
+  });
+
+  it('a continuation run handles only instances after the given ID, and a deadline stops between chunks', async () => {
+    await launch(30, 'optional', 2, node);
+    const first = await runBackfill({
+      config: config(),
+      run,
+      request: { mode: 'enforce', regions: [REGION], clusters: [], query: 'inventory', deadline: Date.now() - 1, chunkSize: 10 },
+    });
+    const r = first.regions[0]!;
+    expect(r.continuation).toMatchObject({ remaining: 20 });
+    const done = r.records.filter((x) => x.resource.type === 'instance');
+    expect(done).toHaveLength(10);
+    expect(done.every((x) => x.outcome === 'remediated' && x.resource.id <= r.continuation!.afterInstanceId)).toBe(true);
+
+    const second = await runBackfill({
+      config: config(),
+      run,
+      request: {
+        mode: 'enforce',
+        regions: [REGION],
+        clusters: [],
+        query: 'inventory',
+        afterInstanceId: r.continuation!.afterInstanceId,
+        include: { instances: true, templates: false, nodegroups: false, accountDefaults: false, identity: false },
+      },
+    });
+    const rest = second.regions[0]!.records;
+    expect(rest).toHaveLength(20);
+    expect(rest.every((x) => x.outcome === 'remediated' && x.resource.id > r.continuation!.afterInstanceId)).toBe(true);
+    expect(calls().ModifyInstanceMetadataOptions).toBe(30);
+  });
+
+  it('a Region that cannot be scanned is an error (exit 2); the other Regions still run', async () => {
+    await launch(2, 'optional', 2, node);
+    sb.setFaults({ errors: { DescribeInstances: { rate: 1, kind: '5xx' } } });
+    const result = await runBackfill({
+      config: config({ MAX_ATTEMPTS: '1' }),
+      run,
+      request: { mode: 'dry-run', regions: [REGION, 'us-east-1'], clusters: [], query: 'inventory' },
+    });
+    sb.setFaults({});
+    expect(result.regions.map((r) => [r.region, r.error?.name])).toEqual([
+      [REGION, 'InternalError'],
+      ['us-east-1', 'InternalError'],
+    ]);
+    expect(exitCode(result.regions)).toBe(2);
+  });
+});
