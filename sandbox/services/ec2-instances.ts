@@ -194,7 +194,7 @@ export function instanceShape(inst: InstanceRecord, opts: { launching?: boolean 
     SourceDestCheck: true,
     ClientToken: inst.clientToken ?? '',
     IamInstanceProfile: inst.iamInstanceProfileArn
-      ? { Arn: inst.iamInstanceProfileArn, Id: 'AIPA' + inst.id.slice(2, 19).toUpperCase() }
+      ? { Arn: inst.iamInstanceProfileArn, Id: `AIPA${inst.id.slice(2, 19).toUpperCase()}` }
       : undefined,
     Tags: Object.keys(inst.tags).length ? tagList(inst.tags) : undefined,
     MetadataOptions: { State: opts.launching ? 'pending' : inst.metadataState, ...inst.metadata } as Instance['MetadataOptions'],

@@ -210,7 +210,7 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
     ]);
     const run = await lambdaFor(t, 'enforce-launch-templates', { IDENTITY_GATE: 'off', SCOPE: 'all', MAX_ATTEMPTS: '1' });
     t.sandbox!.setFaults({ errors: { ModifyLaunchTemplate: { rate: 1, kind: '5xx' } } });
-    let res;
+    let res: Awaited<ReturnType<typeof run>>;
     try {
       res = await run(ct.createLaunchTemplate(id, name, w));
     } finally {
@@ -318,7 +318,7 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
     await nodegroupOn('default-fails', { id, version: '1' });
     const run = await lambdaFor(t, 'enforce-nodegroups', { IDENTITY_GATE: 'off', MAX_ATTEMPTS: '1' });
     t.sandbox!.setFaults({ errors: { ModifyLaunchTemplate: { rate: 1, kind: '5xx' } } });
-    let res;
+    let res: Awaited<ReturnType<typeof run>>;
     try {
       res = await run(ct.createNodegroup('analytics', 'default-fails', w, { id, version: '1' }));
     } finally {
