@@ -5,7 +5,7 @@
 import { AwsError } from '../errors.js';
 import type { Ctx } from '../runtime.js';
 
-export type AttributeValue = {
+type AttributeValue = {
   S?: string;
   N?: string;
   B?: string;

@@ -7,7 +7,7 @@ import { it } from 'vitest';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server.js';
 import { lambdaContext, loadFunction } from '../helpers/lambda.js';
 
-export const EXTERNAL = process.env.IMDS_GUARD_E2E_ENDPOINT;
+const EXTERNAL = process.env.IMDS_GUARD_E2E_ENDPOINT;
 /** A test that needs the sandbox's own introspection. */
 export const sandboxIt = EXTERNAL ? it.skip : it;
 
