@@ -13,7 +13,7 @@ import type { InstanceSettings } from '../../lib/kinds/instance/instance.js';
 import type { PolicyFor } from '../../lib/shell/identity.js';
 import { loadConfig } from '../../lib/shell/config.js';
 import { settingsFrom } from '../../lib/shell/settings.js';
-import type { Harness } from '../sandbox/helpers.js';
+import type { Harness } from '../helpers/sandbox.js';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, beforeEach, describe as group, expect, it } from 'vitest';
 import { enforceTemplate, type TemplateRun } from '../../../lib/kinds/launch-template/enforce.js';
 import { describe, evaluate, find, remediate } from '../../../lib/kinds/launch-template/launch-template.js';
-import { harness, type Harness } from '../../sandbox/helpers.js';
+import { harness, type Harness } from '../../helpers/sandbox.js';
 import {
   ACCOUNT,
   addVersion,

@@ -3,7 +3,7 @@ import { DescribeNodegroupCommand } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, beforeEach, describe as group, expect, it } from 'vitest';
 import { enforceNodegroup, type NodegroupRun } from '../../../lib/kinds/nodegroup/enforce.js';
 import { describe, evaluate, find, remediate } from '../../../lib/kinds/nodegroup/nodegroup.js';
-import { harness, type Harness } from '../../sandbox/helpers.js';
+import { harness, type Harness } from '../../helpers/sandbox.js';
 import {
   ACCOUNT,
   createCluster,
