@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditRecord } from '../../../lib/domain/audit.js';
 import { renderOwnerMessage } from '../../../lib/report/message.js';
-import { startSandbox } from '../../../sandbox/server.js';
+import { startTestSandbox } from '../../helpers/sandbox.js';
 import { lambdaContext, loadFunction } from '../../helpers/lambda.js';
 import { captureOutput, record, webhookServer, type Reply } from './fixtures.js';
 
@@ -100,7 +100,7 @@ async function setup(reply?: (hit: any, n: number) => Reply, extraEnv: Record<st
 describe('notify-slack handler', () => {
   it('a redelivered SNS message (same MessageId) posts once', async () => {
     // DynamoDB for the idempotency records comes from the local sandbox; secrets stay mocked.
-    const sandbox = await startSandbox({ quiet: true, throttle: { enabled: false } });
+    const sandbox = await startTestSandbox();
     try {
       await new DynamoDBClient({ endpoint: sandbox.url, region: 'eu-west-1' }).send(
         new CreateTableCommand({
