@@ -3,7 +3,7 @@
 // the event handlers use. A scan therefore makes no mutating call by construction.
 import pLimit from 'p-limit';
 import { getMetadataDefaults } from '../kinds/account-defaults/aws.js';
-import { identityReadiness } from '../kinds/nodegroup/aws.js';
+import { identityReadiness } from '../shell/identity-readiness.js';
 import { recordFor, arnFor, type AuditRecord } from '../domain/audit.js';
 import { defaultsAsOptions, evaluateDefaults, type AccountDefaults, type DefaultsPosture } from '../kinds/account-defaults/policy.js';
 import type { Trigger } from '../domain/cloudtrail.js';

@@ -4,14 +4,14 @@ import { ec2Client, eksClient, iamClient, type ClientOptions } from './clients.j
 import type { Config } from './config.js';
 import { policyProvider, type PolicyFor } from './identity.js';
 import { nodegroupOwnerTags, type OwnerTagsFor } from './owner-tags.js';
-import type { InstanceSettings } from '../kinds/instance/instance.js';
+import type { Settings } from '../domain/scope.js';
 import { basePolicy, settingsFrom } from './settings.js';
 
 /** Built from config and cached clients. */
 export interface RegionContext {
   config: Config;
   region: string;
-  settings: InstanceSettings;
+  settings: Settings;
   clients: { ec2: ReturnType<typeof ec2Client>; eks: ReturnType<typeof eksClient>; iam: ReturnType<typeof iamClient> };
   policyFor: PolicyFor;
   ownerTagsFor: OwnerTagsFor;

@@ -2,9 +2,10 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { AuditRecord } from '../../domain/audit.js';
 import type { Trigger } from '../../domain/cloudtrail.js';
-import { launchesEksNodes } from '../../domain/template-versions.js';
+import { latestCopyNote, launchesEksNodes, needsHistory, templateOwnerTags, type FoundTemplate } from '../../domain/template-versions.js';
+import { withVersionsAfter } from '../../shell/template-fixes.js';
 import type { LaunchTemplateTarget } from './events.js';
-import type { InstanceSettings } from '../instance/instance.js';
+import type { Settings } from '../../domain/scope.js';
 import * as lt from './launch-template.js';
 import type { PolicyFor } from '../../shell/identity.js';
 import type { UsedBy } from '../../shell/nodegroup-index.js';
@@ -12,7 +13,7 @@ import type { UsedBy } from '../../shell/nodegroup-index.js';
 export interface TemplateRun {
   ec2: EC2Client;
   mode: 'enforce' | 'dry-run';
-  settings: InstanceSettings;
+  settings: Settings;
   policyFor: PolicyFor;
   usedBy: UsedBy;
 }
@@ -20,7 +21,7 @@ export interface TemplateRun {
 export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Trigger, run: TemplateRun): Promise<AuditRecord[]> {
   const ref = { id: target.launchTemplateId ?? target.launchTemplateName ?? 'unknown', region: target.region, account: target.account };
   const base = { trigger, mode: run.mode };
-  let found: lt.FoundTemplate | undefined;
+  let found: FoundTemplate | undefined;
   try {
     found = await lt.find(run.ec2, {
       ...(target.launchTemplateId ? { id: target.launchTemplateId } : { name: target.launchTemplateName! }),
@@ -42,17 +43,17 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
   if (!found) return [lt.describe(ref, run.settings, { ...base, outcome: 'gone', reason: 'launch template no longer exists' })];
 
   const t = found.template;
-  const subject = { id: t.id, name: t.name, region: found.region, account: found.account, tags: lt.ownerTags(found) };
+  const subject = { id: t.id, name: t.name, region: found.region, account: found.account, tags: templateOwnerTags(found) };
   // A custom template with no EKS tags may still be used by a node group: look that up only when needed.
   const eks = launchesEksNodes(t, found.versions);
   const usedBy = run.settings.scope === 'eks' && !eks.eks ? await run.usedBy(t.id, t.name) : [];
   const gate = await run.policyFor(eks.cluster ?? usedBy[0]?.cluster);
   const affected = target.version ? Number(target.version) : undefined;
   let d = lt.evaluate(found, gate.policy, run.settings, usedBy, affected);
-  if (d.action === 'fix' && lt.needsHistory(found, gate.policy)) {
+  if (d.action === 'fix' && needsHistory(found, gate.policy)) {
     // Versions after the bad default: an earlier fix to reuse (a retried event), or a $Latest left buried.
     try {
-      found = await lt.withVersionsAfter(run.ec2, found, t.defaultVersion);
+      found = await withVersionsAfter(run.ec2, found, t.defaultVersion);
     } catch (err) {
       const e = err as Error;
       return [
@@ -137,7 +138,7 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
         : r.reused
           ? `version ${r.newVersion} (made from version ${f.sourceVersion} by an earlier run)`
           : `created version ${r.newVersion} from version ${f.sourceVersion}`;
-    const copied = copy && latest?.newVersion !== undefined && !latest.error ? lt.latestCopyNote(copy, latest.newVersion) : '';
+    const copied = copy && latest?.newVersion !== undefined && !latest.error ? latestCopyNote(copy, latest.newVersion) : '';
     const error = r.error ?? latest?.error;
     if (error) {
       const lost =
