@@ -13,6 +13,7 @@ import { enforceInstances } from '../kinds/instance/enforce.js';
 import { enforceNodegroup } from '../kinds/nodegroup/enforce.js';
 import { applyTemplate, planTemplate, type ReadyTemplate } from '../kinds/launch-template/enforce.js';
 import { basePolicy } from '../shell/settings.js';
+import { kindOrder } from '../kinds/index.js';
 import type { BackfillContext } from './context.js';
 import type { RegionDiscovery } from './discover.js';
 
@@ -151,14 +152,12 @@ function reasonOf(p: DefaultsPosture): string {
       : 'scan and enforce do not change account defaults: run imds-guard account-defaults --apply';
 }
 
-const TYPE_ORDER = { 'account-defaults': 0, 'launch-template': 1, nodegroup: 2, instance: 3 } as const;
-
 /** Records arrive in completion order; reports read better by type, then instance ID order. */
 function ordered(records: AuditRecord[], targets: InstanceTarget[]): AuditRecord[] {
   const pos = new Map(targets.map((t, i) => [t.instanceId, i]));
   return [...records].sort(
     (a, b) =>
-      TYPE_ORDER[a.resource.type] - TYPE_ORDER[b.resource.type] ||
+      kindOrder(a.resource.type) - kindOrder(b.resource.type) ||
       (a.resource.type === 'instance' ? (pos.get(a.resource.id) ?? 0) - (pos.get(b.resource.id) ?? 0) : 0),
   );
 }
