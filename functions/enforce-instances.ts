@@ -1,4 +1,4 @@
-// Lambda: EventBridge (CloudTrail RunInstances / CreateFleet / ModifyInstanceMetadataOptions) -> enforce. Configuration is read at cold start.
+// Lambda: EventBridge (CloudTrail RunInstances / CreateFleet / ModifyInstanceMetadataOptions) -> enforce.
 import { instanceKind } from '../lib/kinds/instance/kind.js';
 import { eventFunction } from '../lib/lambda/event-handler.js';
 

@@ -1,4 +1,4 @@
-// Lambda: EventBridge (CloudTrail CreateLaunchTemplate / CreateLaunchTemplateVersion / ModifyLaunchTemplate) -> enforce. Configuration is read at cold start.
+// Lambda: EventBridge (CloudTrail CreateLaunchTemplate / CreateLaunchTemplateVersion / ModifyLaunchTemplate) -> enforce.
 import { launchTemplateKind } from '../lib/kinds/launch-template/kind.js';
 import { eventFunction } from '../lib/lambda/event-handler.js';
 
