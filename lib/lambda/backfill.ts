@@ -12,7 +12,7 @@ import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
 import { listEnabledRegions } from '../kinds/instance/scan.js';
 import { RateLimiter } from '../shell/rate-limit.js';
 import { publishMessages } from '../report/sns.js';
-import { requireTopic, type Config } from '../shell/config.js';
+import { loadConfig, requireTopic, type Config } from '../shell/config.js';
 import { callerIdentity, newRunId, type RunInfo } from '../runs/context.js';
 import { INCLUDE_ALL, INSTANCES_ONLY } from '../runs/discover.js';
 import { runBackfill } from '../runs/run.js';
@@ -20,6 +20,7 @@ import { REGION_NAME } from '../domain/region.js';
 import { addCounts, regionSummary, renderSummaryMessage, summarize, type Counts } from '../report/summary.js';
 import { logger, metrics } from '../shell/observability.js';
 import { report } from '../report/report.js';
+import { lambda } from './wrap.js';
 
 const EKS_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 
@@ -252,4 +253,9 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
     const event = parsed.data;
     return event.child ? runChild(event, event.child, context) : fanOut(event, context);
   };
+}
+
+/** The backfill function: configuration read at cold start, wrapped like every function (wrap.ts). */
+export function backfillFunction(config: Config = loadConfig()) {
+  return lambda(makeBackfillHandler(config));
 }

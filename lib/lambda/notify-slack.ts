@@ -1,7 +1,11 @@
 // notify-slack: SNS audit message -> per-owner Slack webhook. Bad input is skipped; failed posts fail the invocation.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SNSEvent } from 'aws-lambda';
+import { loadConfig, type Config } from '../shell/config.js';
 import { logger, metrics } from '../shell/observability.js';
+import { loadSlackConfig } from '../report/slack/config.js';
+import { idempotentRun, SNS_MESSAGE_KEY } from './idempotency.js';
+import { lambda } from './wrap.js';
 import { renderSlackMessage } from '../report/slack/blocks.js';
 import type { SlackConfig } from '../report/slack/config.js';
 import { groupByOwnerAndTrigger, parseSnsMessage, type OwnerBatch } from '../report/slack/input.js';
@@ -106,4 +110,16 @@ async function deliver(g: OwnerBatch, config: SlackConfig, opts: NotifyDeps & { 
     metrics.addMetric('slackFailed', MetricUnit.Count, 1);
     return { ...base, parameter, status: 'failed', ...post, error };
   }
+}
+
+/**
+ * The notify-slack function: configurations read at cold start; a redelivered SNS message does not post twice.
+ *
+ * @example
+ * export const handler = notifySlackFunction(); // functions/notify-slack.ts
+ */
+export function notifySlackFunction(config: Config = loadConfig(), slack: SlackConfig = loadSlackConfig()) {
+  const notify = makeNotifySlackHandler(slack);
+  const run = idempotentRun(config, (event, context) => notify(event as SNSEvent, context), SNS_MESSAGE_KEY);
+  return lambda((event: SNSEvent, context: Context) => run(event, context, undefined));
 }

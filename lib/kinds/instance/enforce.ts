@@ -6,14 +6,14 @@ import type { AuditRecord } from '../../domain/audit.js';
 import type { Trigger } from '../../domain/cloudtrail.js';
 import type { InstanceTarget } from './events.js';
 import { applyRemediation, type Policy } from '../../domain/policy.js';
-import { identifyNode, resolveOwner, type NodeIdentity } from '../../domain/scope.js';
+import { identifyNode, resolveOwner, type NodeIdentity, type Settings } from '../../domain/scope.js';
 import * as instance from './instance.js';
 import type { OwnerTagsFor } from '../../shell/owner-tags.js';
 
 export interface InstanceRun {
   ec2: EC2Client;
   mode: 'enforce' | 'dry-run';
-  settings: instance.InstanceSettings;
+  settings: Settings;
   concurrency: number;
   /** Per-cluster policy: the identity gate may hold the hop limit, and adds notes for owners. */
   policyFor: (cluster: string | undefined) => Promise<{ policy: Policy; notes: string[]; details?: Record<string, unknown> }>;

@@ -12,7 +12,7 @@ import {
   type Policy,
   type Remediation,
 } from '../../domain/policy.js';
-import { decideScope, resolveOwner, type NodeIdentity, type ScopeConfig } from '../../domain/scope.js';
+import { decideScope, resolveOwner, type NodeIdentity, type ScopeConfig, type Settings } from '../../domain/scope.js';
 import type { Tags } from '../../domain/tags.js';
 
 /** A target whose options and tags are known. */
@@ -91,11 +91,6 @@ export async function find(ec2: EC2Client, targets: InstanceTarget[], opts: Find
   return { known, gone };
 }
 
-export interface InstanceSettings extends ScopeConfig {
-  ownerTagKeys: string[];
-  defaultOwner: string;
-}
-
 export type Decision =
   | { action: 'skip'; outcome: Extract<Outcome, 'out-of-scope' | 'exempt' | 'compliant'>; node: NodeIdentity; reason: string }
   | { action: 'remediate'; node: NodeIdentity; remediation: Remediation; violations: string[] };
@@ -119,7 +114,7 @@ export interface InstanceFacts extends AuditFacts {
 }
 
 /** describe (pure): the audit record for one instance. */
-export function describe(i: InstanceTarget & { tags?: Tags }, s: InstanceSettings, { node, ...f }: InstanceFacts): AuditRecord {
+export function describe(i: InstanceTarget & { tags?: Tags }, s: Settings, { node, ...f }: InstanceFacts): AuditRecord {
   const tags = i.tags ?? {};
   return recordFor(
     {
