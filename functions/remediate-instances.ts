@@ -1,0 +1,1 @@
+export { handler } from '../lib/lambda/remediation.js'; // Lambda: SQS RemediationQueue -> one Modify per instance.
