@@ -8,7 +8,7 @@ import {
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { failedIds, startSqsEventSource, type SqsEventSource } from '../../sandbox/event-source.js';
-import { harness, type Harness } from './helpers.js';
+import { harness, type Harness } from '../helpers/sandbox.js';
 
 // SQS durations run 10x faster: a 1 s visibility timeout lasts 100 ms.
 let h: Harness;

@@ -19,7 +19,7 @@ import {
   TagQueueCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { errorOf, harness, type Harness } from './helpers.js';
+import { errorOf, harness, type Harness } from '../helpers/sandbox.js';
 
 // SQS durations run 10x faster: a 1 s visibility timeout lasts 100 ms.
 let h: Harness;
