@@ -8,6 +8,7 @@ import type { InstanceSettings } from '../instance/instance.js';
 import * as lt from './launch-template.js';
 import type { PolicyFor } from '../../shell/identity.js';
 import type { UsedBy } from '../../shell/nodegroup-index.js';
+import { errorOf } from '../../domain/errors.js';
 
 export interface TemplateRun {
   ec2: EC2Client;
@@ -29,12 +30,11 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
       ...(target.version ? { version: Number(target.version) } : {}),
     });
   } catch (err) {
-    const e = err as Error;
     return [
       lt.describe(ref, run.settings, {
         ...base,
         outcome: 'failed',
-        error: { name: e.name, message: e.message },
+        error: errorOf(err),
         reason: 'could not describe the launch template',
       }),
     ];
@@ -54,12 +54,11 @@ export async function enforceTemplate(target: LaunchTemplateTarget, trigger: Tri
     try {
       found = await lt.withVersionsAfter(run.ec2, found, t.defaultVersion);
     } catch (err) {
-      const e = err as Error;
       return [
         lt.describe(subject, run.settings, {
           ...base,
           outcome: 'failed',
-          error: { name: e.name, message: e.message },
+          error: errorOf(err),
           reason: 'could not describe the launch template versions',
         }),
       ];

@@ -1,6 +1,12 @@
 // The launch template resource kind: find, evaluate, remediate, describe in the audit.
 import type { EC2Client } from '@aws-sdk/client-ec2';
-import { createFixedVersion, describeTemplate, describeVersionRange, describeVersions, setDefaultVersion } from '../../shell/template-versions.js';
+import {
+  createFixedVersion,
+  describeTemplate,
+  describeVersionRange,
+  describeVersions,
+  setDefaultVersion,
+} from '../../shell/template-versions.js';
 import { arnFor, recordFor, type AuditFacts, type AuditRecord, type Outcome } from '../../domain/audit.js';
 import {
   isEksManaged,
@@ -16,6 +22,7 @@ import { evaluate as evaluatePolicy, type Policy } from '../../domain/policy.js'
 import { resolveOwner, type ScopeConfig } from '../../domain/scope.js';
 import type { Tags } from '../../domain/tags.js';
 import type { InstanceSettings } from '../instance/instance.js';
+import { errorOf } from '../../domain/errors.js';
 
 export interface FoundTemplate {
   template: TemplateInfo;
@@ -148,9 +155,9 @@ export async function remediate(ec2: EC2Client, t: TemplateInfo, fixes: Template
           ...(created.requestId ? { requestId: created.requestId } : {}),
         });
       } catch (err) {
-        const e = err as Error;
-        failure = `not attempted: creating a version from ${fix.sourceVersion} failed (${e.name})`;
-        results.push({ ...base, reused: false, error: { name: e.name, message: e.message } });
+        const error = errorOf(err);
+        failure = `not attempted: creating a version from ${fix.sourceVersion} failed (${error.name})`;
+        results.push({ ...base, reused: false, error });
       }
     }
   }
@@ -167,8 +174,7 @@ export async function remediate(ec2: EC2Client, t: TemplateInfo, fixes: Template
         await setDefaultVersion(ec2, t.id, r.newVersion);
         r.madeDefault = true;
       } catch (err) {
-        const e = err as Error;
-        r.error = { name: e.name, message: e.message };
+        r.error = errorOf(err);
       }
     }
   }

@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-eks';
 import { ListOpenIDConnectProvidersCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { issuerRegistered, type IdentityReadiness } from '../../domain/identity.js';
+import { errorText } from '../../domain/errors.js';
 
 export async function describeNodegroup(eks: EKSClient, cluster: string, nodegroup: string): Promise<Nodegroup | undefined> {
   try {
@@ -63,7 +64,6 @@ export async function identityReadiness(eks: EKSClient, iam: IAMClient, cluster:
       podIdentityAssociations: assocs.associations?.length ?? 0,
     };
   } catch (err) {
-    const e = err as Error;
-    return { cluster, irsa: false, podIdentityAgent: false, podIdentityAssociations: 0, error: `${e.name}: ${e.message}` };
+    return { cluster, irsa: false, podIdentityAgent: false, podIdentityAssociations: 0, error: errorText(err) };
   }
 }

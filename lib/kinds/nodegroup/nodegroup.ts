@@ -10,6 +10,7 @@ import { resolveOwner } from '../../domain/scope.js';
 import { toTags, type Tags } from '../../domain/tags.js';
 import type { InstanceSettings } from '../instance/instance.js';
 import * as launchTemplate from '../launch-template/launch-template.js';
+import { errorOf } from '../../domain/errors.js';
 
 export interface NodegroupInfo {
   cluster: string;
@@ -182,8 +183,7 @@ export async function remediate(
       ...(u.requestId ? { requestId: u.requestId } : {}),
     };
   } catch (err) {
-    const e = err as Error;
-    return { ...made, rolledOut: false, error: { name: e.name, message: e.message }, failedStep: 'rollout' };
+    return { ...made, rolledOut: false, error: errorOf(err), failedStep: 'rollout' };
   }
 }
 
