@@ -4,11 +4,12 @@ import * as z from 'zod/mini';
 import { AuditRecordSchema } from '../../domain/audit.js';
 import { formatIssues } from '../../domain/issues.js';
 import { groupByTriggerAndOwner, type OwnerBatch } from '../group.js';
+import { MESSAGE_SCHEMA } from '../message.js';
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
 export const AuditMessageSchema = z.looseObject({
-  schema: z.literal('imds-guard.message/v1'),
+  schema: z.literal(MESSAGE_SCHEMA),
   owner: nonEmpty(),
   records: z.array(AuditRecordSchema).check(z.minLength(1)),
 });

@@ -222,15 +222,13 @@ describe('notify-slack handler', () => {
     const { handler, urls } = await setup();
     // An SDK error that (unusually) echoes the value must still be redacted.
     const leaky = 'https://hooks.slack.com/services/T9/B9/leakyLEAKYleaky';
-    ssm
-      .on(GetParameterCommand)
-      .rejects(
-        Object.assign(new Error(`throttled while reading ${leaky} and ${urls.payments}`), {
-          name: 'ThrottlingException',
-          $fault: 'client',
-          $metadata: {},
-        }),
-      );
+    ssm.on(GetParameterCommand).rejects(
+      Object.assign(new Error(`throttled while reading ${leaky} and ${urls.payments}`), {
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: {},
+      }),
+    );
     const out = captureOutput();
     const err = await handler(snsEvent([record(1)]), lambdaContext()).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'SlackDeliveryError' });
