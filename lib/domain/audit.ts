@@ -28,7 +28,7 @@ export type Outcome = z.infer<typeof OutcomeSchema>;
 /** Outcomes with nothing to tell: left out of owner messages by default and hidden from the CLI table. */
 export const QUIET_OUTCOMES: readonly Outcome[] = ['compliant', 'out-of-scope'];
 
-export const SeveritySchema = z.enum(['info', 'low', 'medium', 'high']);
+const SeveritySchema = z.enum(['info', 'low', 'medium', 'high']);
 export type Severity = z.infer<typeof SeveritySchema>;
 
 const SEVERITY: Record<Outcome, Severity> = {
@@ -42,12 +42,12 @@ const SEVERITY: Record<Outcome, Severity> = {
   'out-of-scope': 'info',
 };
 
-export const ResourceTypeSchema = z.enum(['instance', 'launch-template', 'nodegroup', 'account-defaults']);
+const ResourceTypeSchema = z.enum(['instance', 'launch-template', 'nodegroup', 'account-defaults']);
 export type ResourceType = z.infer<typeof ResourceTypeSchema>;
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
-export const AuditResourceSchema = z.object({
+const AuditResourceSchema = z.object({
   type: ResourceTypeSchema,
   id: nonEmpty(),
   arn: z.string(),

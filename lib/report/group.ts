@@ -21,9 +21,9 @@ export function groupByTriggerAndOwner(
   for (const r of records) {
     const owner = ownerOf(r);
     const key = `${r.trigger.eventId}\u0000${owner}`;
-    let g = groups.get(key);
-    if (!g) groups.set(key, (g = { owner, records: [] }));
-    g.records.push(r);
+    const g = groups.get(key);
+    if (g) g.records.push(r);
+    else groups.set(key, { owner, records: [r] });
   }
   return [...groups.values()];
 }

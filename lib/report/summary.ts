@@ -110,9 +110,15 @@ export function exitCode(regions: { records: AuditRecord[]; error?: unknown }[])
   return regions.some((r) => r.records.some((x) => x.outcome === 'would-remediate' || x.outcome === 'failed')) ? 1 : 0;
 }
 
-export function countsLine(c: Counts): string {
+/**
+ * The counts, most urgent outcome first, for titles and summary lines; `none` when all are zero.
+ *
+ * @example
+ * countsLine({ remediated: 2, failed: 1 }); // => '1 failed, 2 remediated'
+ */
+export function countsLine(c: Counts, none = 'nothing in scope'): string {
   const parts = OUTCOME_ORDER.filter((o) => c[o]).map((o) => `${c[o]} ${o}`);
-  return parts.join(', ') || 'nothing in scope';
+  return parts.join(', ') || none;
 }
 
 /** The worst outcome that occurs in the counts (for attributes and titles). */
