@@ -8,7 +8,8 @@ import { idempotentRun, SNS_MESSAGE_KEY } from './idempotency.js';
 import { lambda } from './wrap.js';
 import { renderSlackMessage } from '../report/slack/blocks.js';
 import type { SlackConfig } from '../report/slack/config.js';
-import { groupByOwnerAndTrigger, parseSnsMessage, type OwnerBatch } from '../report/slack/input.js';
+import { parseSnsMessage } from '../report/slack/input.js';
+import { groupByTriggerAndOwner, type OwnerBatch } from '../report/group.js';
 import { postToSlack, SlackPostError, type PostOptions } from '../report/slack/post.js';
 import { describeError, readWebhookUrl, webhookFor } from '../report/slack/webhooks.js';
 
@@ -58,7 +59,7 @@ export function makeNotifySlackHandler(config: SlackConfig, deps: NotifyDeps = {
       batches.push(...parsed.batches);
     }
     // SNS delivers one record per invocation today; regroup anyway so a batch never splits an owner's trigger.
-    const groups = groupByOwnerAndTrigger(
+    const groups = groupByTriggerAndOwner(
       batches.flatMap((b) => b.records.map((r) => ({ ...r, resource: { ...r.resource, owner: b.owner } }))),
     );
 

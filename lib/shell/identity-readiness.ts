@@ -1,4 +1,5 @@
 // EKS and IAM reads for workload identity readiness (IRSA, Pod Identity) of one cluster.
+import { errorText } from '../domain/errors.js';
 import { DescribeClusterCommand, ListAddonsCommand, ListPodIdentityAssociationsCommand, type EKSClient } from '@aws-sdk/client-eks';
 import { ListOpenIDConnectProvidersCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { issuerRegistered, type IdentityReadiness } from '../domain/identity.js';
@@ -21,7 +22,6 @@ export async function identityReadiness(eks: EKSClient, iam: IAMClient, cluster:
       podIdentityAssociations: assocs.associations?.length ?? 0,
     };
   } catch (err) {
-    const e = err as Error;
-    return { cluster, irsa: false, podIdentityAgent: false, podIdentityAssociations: 0, error: `${e.name}: ${e.message}` };
+    return { cluster, irsa: false, podIdentityAgent: false, podIdentityAssociations: 0, error: errorText(err) };
   }
 }

@@ -1,5 +1,6 @@
 // EC2 effects on one launch template, shared by the launch-template and node group kinds: find it with
 // the versions a decision needs, and apply planned fixes (new versions, then the default).
+import { errorOf } from '../domain/errors.js';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { FoundTemplate, TemplateFix, TemplateInfo } from '../domain/template-versions.js';
 import { createFixedVersion, describeTemplate, describeVersionRange, describeVersions, setDefaultVersion } from './template-versions.js';
@@ -60,9 +61,8 @@ export async function applyTemplateFixes(ec2: EC2Client, t: TemplateInfo, fixes:
           ...(created.requestId ? { requestId: created.requestId } : {}),
         });
       } catch (err) {
-        const e = err as Error;
-        failure = `not attempted: creating a version from ${fix.sourceVersion} failed (${e.name})`;
-        results.push({ ...base, reused: false, error: { name: e.name, message: e.message } });
+        failure = `not attempted: creating a version from ${fix.sourceVersion} failed (${errorOf(err).name})`;
+        results.push({ ...base, reused: false, error: errorOf(err) });
       }
     }
   }
@@ -79,8 +79,7 @@ export async function applyTemplateFixes(ec2: EC2Client, t: TemplateInfo, fixes:
         await setDefaultVersion(ec2, t.id, r.newVersion);
         r.madeDefault = true;
       } catch (err) {
-        const e = err as Error;
-        r.error = { name: e.name, message: e.message };
+        r.error = errorOf(err);
       }
     }
   }

@@ -14,6 +14,7 @@ import {
 } from '../../domain/policy.js';
 import { decideScope, resolveOwner, type NodeIdentity, type ScopeConfig, type Settings } from '../../domain/scope.js';
 import type { Tags } from '../../domain/tags.js';
+import { errorOf, withRequestId } from '../../domain/errors.js';
 
 /** A target whose options and tags are known. */
 export interface KnownInstance extends InstanceTarget {
@@ -145,13 +146,9 @@ export async function remediate(ec2: EC2Client, i: KnownInstance, r: Remediation
     const predicted = applyRemediation(i.metadataOptions, r);
     return { outcome: 'remediated', after: { ...predicted, ...res.applied }, ...(res.requestId ? { requestId: res.requestId } : {}) };
   } catch (err) {
-    const e = err as { name?: string; message?: string; $metadata?: { requestId?: string } };
-    if (e.name === 'InvalidInstanceID.NotFound') return { outcome: 'gone', reason: 'instance no longer exists (terminated)' };
-    return {
-      outcome: 'failed',
-      error: { name: e.name ?? 'Error', message: e.message ?? String(err) },
-      ...(e.$metadata?.requestId ? { requestId: e.$metadata.requestId } : {}),
-    };
+    const error = errorOf(err);
+    if (error.name === 'InvalidInstanceID.NotFound') return { outcome: 'gone', reason: 'instance no longer exists (terminated)' };
+    return { outcome: 'failed', error, ...withRequestId(err) };
   }
 }
 

@@ -18,6 +18,7 @@ import type { Settings } from '../../domain/scope.js';
 import * as lt from './launch-template.js';
 import type { PolicyFor } from '../../shell/identity.js';
 import type { UsedBy } from '../../shell/nodegroup-index.js';
+import { errorOf } from '../../domain/errors.js';
 
 export interface TemplateRun {
   ec2: EC2Client;
@@ -71,12 +72,11 @@ export async function planTemplate(target: LaunchTemplateTarget, trigger: Trigge
       ...(target.version ? { version: Number(target.version) } : {}),
     });
   } catch (err) {
-    const e = err as Error;
     return wrap([
       lt.describe(ref, run.settings, {
         ...base,
         outcome: 'failed',
-        error: { name: e.name, message: e.message },
+        error: errorOf(err),
         reason: 'could not describe the launch template',
       }),
     ]);
@@ -96,12 +96,11 @@ export async function planTemplate(target: LaunchTemplateTarget, trigger: Trigge
     try {
       found = await withVersionsAfter(run.ec2, found, t.defaultVersion);
     } catch (err) {
-      const e = err as Error;
       return wrap([
         lt.describe(subject, run.settings, {
           ...base,
           outcome: 'failed',
-          error: { name: e.name, message: e.message },
+          error: errorOf(err),
           reason: 'could not describe the launch template versions',
         }),
       ]);

@@ -8,6 +8,7 @@ import { exemption, type Settings } from '../../domain/scope.js';
 import { latestCopyNote, templateOwnerTags } from '../../domain/template-versions.js';
 import * as ng from './nodegroup.js';
 import type { PolicyFor } from '../../shell/identity.js';
+import { errorOf } from '../../domain/errors.js';
 
 export interface NodegroupRun {
   eks: EKSClient;
@@ -25,14 +26,8 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
   try {
     found = await ng.find(run.eks, run.ec2, target);
   } catch (err) {
-    const e = err as Error;
     return [
-      ng.describe(
-        stub,
-        run.settings,
-        {},
-        { ...base, outcome: 'failed', error: { name: e.name, message: e.message }, reason: 'could not describe the node group' },
-      ),
+      ng.describe(stub, run.settings, {}, { ...base, outcome: 'failed', error: errorOf(err), reason: 'could not describe the node group' }),
     ];
   }
   if (!found) return [ng.describe(stub, run.settings, {}, { ...base, outcome: 'gone', reason: 'node group no longer exists' })];

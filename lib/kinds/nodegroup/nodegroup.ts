@@ -1,4 +1,5 @@
 // The node group resource kind: find, evaluate, remediate, describe in the audit.
+import { errorOf } from '../../domain/errors.js';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { listTemplates } from '../../shell/template-versions.js';
@@ -182,8 +183,7 @@ export async function remediate(
       ...(u.requestId ? { requestId: u.requestId } : {}),
     };
   } catch (err) {
-    const e = err as Error;
-    return { ...made, rolledOut: false, error: { name: e.name, message: e.message }, failedStep: 'rollout' };
+    return { ...made, rolledOut: false, error: errorOf(err), failedStep: 'rollout' };
   }
 }
 
