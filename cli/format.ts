@@ -43,55 +43,47 @@ function where(r: AuditRecord): string {
   return cluster ? (nodegroup && r.resource.type !== 'nodegroup' ? `${cluster}/${nodegroup}` : cluster) : '-';
 }
 
-export function renderTable(i: RenderInput): string {
-  const { result } = i;
-  const records = allRecords(result);
-  const quiet = new Set(['compliant', 'out-of-scope']);
-  const shown = i.all ? records : records.filter((r) => !quiet.has(r.outcome));
-  const out: string[] = [];
-  out.push(`imds-guard ${i.command}  run ${result.run.runId}  account ${result.run.account}  as ${result.run.actor}`);
-  if (result.mode === 'dry-run') out.push('dry run: nothing was changed');
-  out.push('');
-  if (shown.length) {
-    out.push(
-      table([
-        ['REGION', 'TYPE', 'ID', 'CLUSTER', 'OUTCOME', 'BEFORE', 'AFTER', 'REASON'],
-        ...shown.map((r) => [
-          r.resource.region,
-          r.resource.type,
-          r.resource.id,
-          where(r),
-          r.outcome,
-          options(r.before, r.resource.type),
-          options(r.after ?? r.desired, r.resource.type),
-          clip(r.error ? `${r.error.name}: ${r.error.message}` : (r.reason ?? ''), 100),
-        ]),
-      ]),
-    );
-  } else out.push(records.length ? 'No findings.' : 'Nothing in scope.');
+function findingsTable(shown: AuditRecord[]): string {
+  return table([
+    ['REGION', 'TYPE', 'ID', 'CLUSTER', 'OUTCOME', 'BEFORE', 'AFTER', 'REASON'],
+    ...shown.map((r) => [
+      r.resource.region,
+      r.resource.type,
+      r.resource.id,
+      where(r),
+      r.outcome,
+      options(r.before, r.resource.type),
+      options(r.after ?? r.desired, r.resource.type),
+      clip(r.error ? `${r.error.name}: ${r.error.message}` : (r.reason ?? ''), 100),
+    ]),
+  ]);
+}
 
+function identityLines(result: BackfillResult): string[] {
   const identity = result.regions.flatMap((r) => r.identity.map((x) => ({ region: r.region, ...x })));
-  if (identity.length) {
-    out.push('', 'Workload identity (hop limit 1 cuts pods off the node role):');
-    out.push(
-      table([
-        ['REGION', 'CLUSTER', 'IRSA', 'POD IDENTITY', 'READY'],
-        ...identity.map((x) => [
-          x.region,
-          x.cluster,
-          x.irsa ? 'yes' : 'no',
-          x.podIdentityAgent ? `agent, ${x.podIdentityAssociations} assoc.` : 'no agent',
-          x.error
-            ? `unknown (${clip(x.error, 60)})`
-            : x.irsa || (x.podIdentityAgent && x.podIdentityAssociations > 0)
-              ? 'yes'
-              : 'NO: move pods to IRSA/Pod Identity first',
-        ]),
+  if (!identity.length) return [];
+  return [
+    '',
+    'Workload identity (hop limit 1 cuts pods off the node role):',
+    table([
+      ['REGION', 'CLUSTER', 'IRSA', 'POD IDENTITY', 'READY'],
+      ...identity.map((x) => [
+        x.region,
+        x.cluster,
+        x.irsa ? 'yes' : 'no',
+        x.podIdentityAgent ? `agent, ${x.podIdentityAssociations} assoc.` : 'no agent',
+        x.error
+          ? `unknown (${clip(x.error, 60)})`
+          : x.irsa || (x.podIdentityAgent && x.podIdentityAssociations > 0)
+            ? 'yes'
+            : 'NO: move pods to IRSA/Pod Identity first',
       ]),
-    );
-  }
+    ]),
+  ];
+}
 
-  out.push('', 'Summary:');
+function summaryLines(result: BackfillResult): string[] {
+  const out = ['', 'Summary:'];
   for (const r of result.regions) {
     if (r.error) out.push(`  ${r.region}: ERROR ${r.error.name}: ${r.error.message}`);
     else {
@@ -101,6 +93,21 @@ export function renderTable(i: RenderInput): string {
         out.push(`    stopped early: ${r.continuation.remaining} instances after ${r.continuation.afterInstanceId} remain`);
     }
   }
+  return out;
+}
+
+export function renderTable(i: RenderInput): string {
+  const { result } = i;
+  const records = allRecords(result);
+  const quiet = new Set(['compliant', 'out-of-scope']);
+  const shown = i.all ? records : records.filter((r) => !quiet.has(r.outcome));
+  const out: string[] = [];
+  out.push(`imds-guard ${i.command}  run ${result.run.runId}  account ${result.run.account}  as ${result.run.actor}`);
+  if (result.mode === 'dry-run') out.push('dry run: nothing was changed');
+  out.push('');
+  if (shown.length) out.push(findingsTable(shown));
+  else out.push(records.length ? 'No findings.' : 'Nothing in scope.');
+  out.push(...identityLines(result), ...summaryLines(result));
   const hidden = records.length - shown.length;
   if (hidden > 0) out.push(`  (${hidden} compliant or out-of-scope rows hidden; --all lists them)`);
   for (const s of i.skipped ?? []) out.push(`  skipped ${s.id}: ${s.reason}`);
@@ -121,8 +128,10 @@ function exitLine(i: RenderInput): string {
   switch (i.exitCode) {
     case 0:
       return 'Exit 0: nothing left that imds-guard can fix.';
-    case 1:
-      return `Exit 1: ${[c['would-remediate'] ? `${c['would-remediate']} would change` : '', c.failed ? `${c.failed} failed` : ''].filter(Boolean).join(', ')}.`;
+    case 1: {
+      const parts = [c['would-remediate'] ? `${c['would-remediate']} would change` : '', c.failed ? `${c.failed} failed` : ''];
+      return `Exit 1: ${parts.filter(Boolean).join(', ')}.`;
+    }
     default:
       return 'Exit 2: the run did not complete (see the errors above).';
   }

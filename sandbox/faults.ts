@@ -27,7 +27,7 @@ export interface FaultOptions {
   seed?: number;
 }
 
-export interface FaultRule {
+interface FaultRule {
   rate: number;
   kind: FaultKind;
 }

@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   for (const f of v.fault ?? []) {
     const m = /^([^=]+)=([\d.]+)(?::(throttle|5xx))?$/.exec(f);
     if (!m) throw new Error(`bad --fault ${f}\n${USAGE}`);
-    (faults.errors ??= {})[m[1]!] = { rate: Number(m[2]), kind: (m[3] ?? '5xx') as FaultKind };
+    faults.errors ??= {};
+    faults.errors[m[1]!] = { rate: Number(m[2]), kind: (m[3] ?? '5xx') as FaultKind };
   }
   if (v.latency) {
     const [ms, jitter] = v.latency.split(':').map(Number);

@@ -1,8 +1,8 @@
 // What every service handler gets: state, fault/throttle controllers, stats.
 import { randomUUID } from 'node:crypto';
-import { Faults } from './faults.js';
+import type { Faults } from './faults.js';
 import type { RegionState, SandboxState } from './state.js';
-import { Throttler } from './throttle.js';
+import type { Throttler } from './throttle.js';
 
 export interface Stats {
   calls: Record<string, number>;

@@ -23,8 +23,8 @@ import type { QueryService } from './services/types.js';
 import { SandboxState, type CapturedMessage, type SandboxConfig } from './state.js';
 import { Throttler, type ThrottleOptions } from './throttle.js';
 
-export type { CapturedMessage, FaultOptions, SandboxState, ThrottleOptions, Stats };
-export { minSeconds, BUCKETS, classify } from './throttle.js';
+export type { CapturedMessage };
+export { minSeconds } from './throttle.js';
 
 export interface SandboxOptions {
   /** 0 (default) = a free port. */

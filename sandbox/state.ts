@@ -108,7 +108,7 @@ export interface UpdateRecord {
   nodegroupName?: string;
 }
 
-export interface AddonRecord {
+interface AddonRecord {
   name: string;
   version: string;
   arn: string;
@@ -119,7 +119,7 @@ export interface AddonRecord {
   tags: Tags;
 }
 
-export interface PodIdentityAssociationRecord {
+interface PodIdentityAssociationRecord {
   id: string;
   arn: string;
   clusterName: string;

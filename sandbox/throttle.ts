@@ -3,10 +3,8 @@
 
 import { classifyEc2, EC2_BUCKETS, type BucketClass } from '../lib/domain/ec2-limits.js';
 
-export type { BucketClass };
-
 /** The published buckets, in the sandbox's own shape. */
-export const BUCKETS: Record<BucketClass, { capacity: number; refill: number }> = Object.fromEntries(
+const BUCKETS: Record<BucketClass, { capacity: number; refill: number }> = Object.fromEntries(
   Object.entries(EC2_BUCKETS).map(([k, v]) => [k, { capacity: v.capacity, refill: v.refillPerSecond }]),
 ) as Record<BucketClass, { capacity: number; refill: number }>;
 
@@ -22,9 +20,9 @@ export interface ThrottleOptions {
 }
 
 /** Which bucket class an EC2 action falls in; `input` decides filtered/paginated. */
-export const classify = classifyEc2;
+const classify = classifyEc2;
 
-export function bucketParams(cls: BucketClass, opts: ThrottleOptions = {}): { capacity: number; refill: number } {
+function bucketParams(cls: BucketClass, opts: ThrottleOptions = {}): { capacity: number; refill: number } {
   const base = BUCKETS[cls];
   const cap = typeof opts.capacity === 'number' ? opts.capacity : (opts.capacity?.[cls] ?? base.capacity);
   const refill = (opts.refill?.[cls] ?? base.refill) * (opts.timeScale ?? 1);

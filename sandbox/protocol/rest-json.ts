@@ -48,7 +48,9 @@ export function matchRoute(
     pathKnown = true;
     if (route.method !== method) continue;
     const labels: Record<string, string> = {};
-    route.labels.forEach((l, i) => (labels[l] = decodeURIComponent(m[i + 1]!)));
+    route.labels.forEach((l, i) => {
+      labels[l] = decodeURIComponent(m[i + 1]!);
+    });
     return { route, labels, pathKnown };
   }
   return { labels: {}, pathKnown };

@@ -27,7 +27,7 @@ export interface DemoEnv {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
 }
 
-export interface ClusterInfo {
+interface ClusterInfo {
   name: string;
   arn: string;
   oidcIssuer: string;

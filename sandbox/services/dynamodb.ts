@@ -5,7 +5,7 @@
 import { AwsError } from '../errors.js';
 import type { Ctx } from '../runtime.js';
 
-export type AttributeValue = {
+type AttributeValue = {
   S?: string;
   N?: string;
   B?: string;
@@ -229,7 +229,11 @@ function parse(expr: string, what: string): Node {
   const tokens = tokenize(expr, what);
   let i = 0;
   const peek = () => tokens[i];
-  const kw = (w: string) => peek()?.toUpperCase() === w && (i++, true);
+  const kw = (w: string) => {
+    if (peek()?.toUpperCase() !== w) return false;
+    i++;
+    return true;
+  };
   const fail = (): never => {
     throw validation(
       `Invalid ${what}: Syntax error; token: "${peek() ?? '<EOF>'}" (the imds-guard sandbox supports comparisons, AND/OR/NOT and ${FUNCTIONS.join(', ')})`,
@@ -254,7 +258,10 @@ function parse(expr: string, what: string): Node {
       const fn = tokens[i]!;
       i += 2;
       const args = [operand()];
-      while (peek() === ',') i++, args.push(operand());
+      while (peek() === ',') {
+        i++;
+        args.push(operand());
+      }
       expect(')');
       return { op: 'fn', fn, args };
     }

@@ -33,7 +33,7 @@ const notFound = (ids: string[]) =>
   );
 
 /** Applies pending→running once the fault-injected pending period is over. */
-export function refresh(inst: InstanceRecord, now = Date.now()): InstanceRecord {
+function refresh(inst: InstanceRecord, now = Date.now()): InstanceRecord {
   if (inst.state === 'pending' && now >= inst.pendingUntil && inst.pendingAttempts <= 0) inst.state = 'running';
   return inst;
 }
@@ -163,7 +163,7 @@ export function launchInstances(
   return { reservationId, instances };
 }
 
-export function instanceShape(inst: InstanceRecord, opts: { launching?: boolean } = {}): Instance {
+function instanceShape(inst: InstanceRecord, opts: { launching?: boolean } = {}): Instance {
   const state = opts.launching ? 'pending' : inst.state;
   const ip = inst.privateIp;
   return {
@@ -194,7 +194,7 @@ export function instanceShape(inst: InstanceRecord, opts: { launching?: boolean 
     SourceDestCheck: true,
     ClientToken: inst.clientToken ?? '',
     IamInstanceProfile: inst.iamInstanceProfileArn
-      ? { Arn: inst.iamInstanceProfileArn, Id: 'AIPA' + inst.id.slice(2, 19).toUpperCase() }
+      ? { Arn: inst.iamInstanceProfileArn, Id: `AIPA${inst.id.slice(2, 19).toUpperCase()}` }
       : undefined,
     Tags: Object.keys(inst.tags).length ? tagList(inst.tags) : undefined,
     MetadataOptions: { State: opts.launching ? 'pending' : inst.metadataState, ...inst.metadata } as Instance['MetadataOptions'],

@@ -80,7 +80,7 @@ function isPlain(v: unknown): v is Data {
 }
 
 /** Objects merge recursively; scalars and lists from `over` replace. */
-export function deepMerge(base: Data, over: Data): Data {
+function deepMerge(base: Data, over: Data): Data {
   const out: Data = { ...base };
   for (const [k, v] of Object.entries(over)) out[k] = isPlain(v) && isPlain(out[k]) ? deepMerge(out[k] as Data, v) : v;
   return out;
@@ -137,7 +137,7 @@ export function addVersion(
   return v;
 }
 
-export function templateShape(lt: LaunchTemplateRecord): LaunchTemplate {
+function templateShape(lt: LaunchTemplateRecord): LaunchTemplate {
   return {
     LaunchTemplateId: lt.id,
     LaunchTemplateName: lt.name,

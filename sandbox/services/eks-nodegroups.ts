@@ -11,7 +11,7 @@ import { launchInstances, terminate } from './ec2-instances.js';
 import { addVersion, createTemplate, findTemplate, resolveVersion } from './ec2-templates.js';
 import { cluster, invalidParameter, listPage } from './eks-common.js';
 
-function nodegroup(ctx: Ctx, c: ClusterRecord, name: string | undefined): NodegroupRecord {
+function nodegroup(c: ClusterRecord, name: string | undefined): NodegroupRecord {
   const ng = name ? c.nodegroups.get(name) : undefined;
   if (!ng) {
     throw new AwsError('ResourceNotFoundException', `No node group found for name: ${name}.`, 404, {
@@ -202,7 +202,7 @@ export const nodegroupHandlers = {
 
   DescribeNodegroup(ctx: Ctx, input: { clusterName?: string; nodegroupName?: string }) {
     const c = cluster(ctx, input.clusterName);
-    return { nodegroup: shape(ctx, nodegroup(ctx, c, input.nodegroupName)) };
+    return { nodegroup: shape(ctx, nodegroup(c, input.nodegroupName)) };
   },
 
   ListNodegroups(ctx: Ctx, input: { clusterName?: string; maxResults?: number; nextToken?: string }) {
@@ -213,7 +213,7 @@ export const nodegroupHandlers = {
 
   DeleteNodegroup(ctx: Ctx, input: { clusterName?: string; nodegroupName?: string }) {
     const c = cluster(ctx, input.clusterName);
-    const ng = nodegroup(ctx, c, input.nodegroupName);
+    const ng = nodegroup(c, input.nodegroupName);
     nodeInstances(ctx, ng).forEach(terminate);
     if (ng.eksLaunchTemplate) ctx.rs.launchTemplates.delete(ng.eksLaunchTemplate.id);
     c.nodegroups.delete(ng.name);
@@ -222,7 +222,7 @@ export const nodegroupHandlers = {
 
   UpdateNodegroupVersion(ctx: Ctx, input: UpdateNodegroupVersionRequest) {
     const c = cluster(ctx, input.clusterName);
-    const ng = nodegroup(ctx, c, input.nodegroupName);
+    const ng = nodegroup(c, input.nodegroupName);
     // EKS refuses an update while the node group is still being created, updated or deleted.
     if (['CREATING', 'UPDATING', 'DELETING'].includes(ng.status)) {
       throw new AwsError('ResourceInUseException', `Nodegroup ${ng.name} cannot be updated while its status is ${ng.status}.`, 409, {

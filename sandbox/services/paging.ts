@@ -1,6 +1,6 @@
 // Opaque pagination tokens. The scope ties a token to the listing that made it,
 // so a token from another call is rejected like AWS does.
-import { AwsError } from '../errors.js';
+import type { AwsError } from '../errors.js';
 
 export function page<T>(
   items: T[],

@@ -10,6 +10,9 @@ import type { CapturedMessage, SubscriptionRecord, TopicRecord } from '../state.
 import { matchPolicy } from './sns-filter.js';
 import type { QueryService } from './types.js';
 
+/** SNS rejects a Subject with ASCII control characters (U+0000..U+001F). */
+const hasControlCharacter = (s: string) => [...s].some((c) => c.charCodeAt(0) < 0x20);
+
 const invalid = (msg: string) => new AwsError('InvalidParameter', `Invalid parameter: ${msg}`);
 
 function topic(ctx: Ctx, arn: string | undefined): TopicRecord {
@@ -31,7 +34,7 @@ interface Entry {
 function prepare(t: TopicRecord, e: Entry) {
   if (e.Message === undefined || e.Message === '') throw invalid('Empty message');
   if (Buffer.byteLength(e.Message) > 262144) throw invalid('Message too long');
-  if (e.Subject !== undefined && (e.Subject.length > 100 || /[\x00-\x1f]/.test(e.Subject) || !e.Subject.trim())) throw invalid('Subject');
+  if (e.Subject !== undefined && (e.Subject.length > 100 || hasControlCharacter(e.Subject) || !e.Subject.trim())) throw invalid('Subject');
   if (t.name.endsWith('.fifo') && !e.MessageGroupId) throw invalid('The MessageGroupId parameter is required for FIFO topics');
   let bodies: Record<string, string> = { default: e.Message };
   if (e.MessageStructure !== undefined) {
@@ -55,7 +58,7 @@ function prepare(t: TopicRecord, e: Entry) {
   }
   const attrs = e.MessageAttributes ?? {};
   if (Object.keys(attrs).length > 10)
-    throw invalid('Number of message attributes [' + Object.keys(attrs).length + '] exceeds the allowed maximum [10].');
+    throw invalid(`Number of message attributes [${Object.keys(attrs).length}] exceeds the allowed maximum [10].`);
   const attributes: Record<string, string> = {};
   const attributeTypes: Record<string, string> = {};
   for (const [name, v] of Object.entries(attrs)) {

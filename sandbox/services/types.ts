@@ -4,9 +4,9 @@ import type { Ctx } from '../runtime.js';
 
 // Inputs are decoded from the wire by the SDK schema; handlers type them with SDK request types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Handler = (ctx: Ctx, input: any) => unknown;
+type Handler = (ctx: Ctx, input: any) => unknown;
 
-export interface ErrorSpec {
+interface ErrorSpec {
   code: string;
   status: number;
   message: string;

@@ -6,9 +6,9 @@ import { renderSlackPreview } from '../../lib/report/slack/preview.js';
 
 export function table(head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]) => '  ' + r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ');
+  const line = (r: string[]) => `  ${r.map((c, i) => (c ?? '').padEnd(widths[i]!)).join('  ')}`;
   console.log(line(head));
-  console.log('  ' + widths.map((w) => '-'.repeat(w)).join('  '));
+  console.log(`  ${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const r of rows) console.log(line(r));
 }
 

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CSV_COLUMNS } from '../../cli/format.js';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
-import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import type { Sandbox } from '../../sandbox/server.js';
+import { startTestSandbox } from '../helpers/sandbox.js';
 import { cli } from './helpers.js';
 
 let sb: Sandbox;
@@ -14,7 +15,7 @@ let dir: string;
 const R = 'eu-west-1';
 
 beforeAll(async () => {
-  sb = await startSandbox({ quiet: true, throttle: { enabled: false } });
+  sb = await startTestSandbox();
   dir = mkdtempSync(join(tmpdir(), 'imds-guard-cli-'));
 });
 afterAll(() => sb.close());

@@ -8,7 +8,7 @@ export interface Captured {
   json<T = CliJson>(): T;
 }
 
-export interface CliJson {
+interface CliJson {
   schema: string;
   command: string;
   mode: 'enforce' | 'dry-run';

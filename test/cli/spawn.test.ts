@@ -3,14 +3,15 @@ import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
-import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import type { Sandbox } from '../../sandbox/server.js';
+import { startTestSandbox } from '../helpers/sandbox.js';
 
 const BIN = fileURLToPath(new URL('../../bin/imds-guard.mjs', import.meta.url));
 let sb: Sandbox;
 let demo: DemoInfo;
 
 beforeAll(async () => {
-  sb = await startSandbox({ quiet: true, throttle: { enabled: false } });
+  sb = await startTestSandbox();
   demo = await seedDemo({ endpoint: sb.url, region: 'eu-west-1' });
 });
 afterAll(() => sb.close());

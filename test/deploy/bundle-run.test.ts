@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { functionOptions } from '../../scripts/esbuild-options.mjs';
-import { describe as describeInstances, options, startTarget, type Target } from '../e2e/harness.js';
+import { describe as describeInstances, options, startTarget, type Target } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
 
 const ROOT = join(import.meta.dirname, '../..');

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
 import { lambdaContext, loadFunction } from '../helpers/lambda.js';
-import { callCounter, lambdaFor, sandboxIt, startTarget, type Target } from './harness.js';
+import { callCounter, lambdaFor, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
 
 const TABLE = 'imds-guard-e2e-idempotency';

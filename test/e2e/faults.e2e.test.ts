@@ -7,7 +7,7 @@ import { TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { lambdaContext, loadFunction } from '../helpers/lambda.js';
-import { callCounter, sandboxIt, startTarget, type Target } from './harness.js';
+import { callCounter, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
 
 const SEED = 20261125;

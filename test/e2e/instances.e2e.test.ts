@@ -3,7 +3,7 @@ import { ModifyInstanceMetadataOptionsCommand } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe as group, expect, it, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
-import { callCounter, describe, lambdaFor, options, sandboxIt, startTarget, type Target } from './harness.js';
+import { callCounter, describe, lambdaFor, options, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
 
 let t: Target;

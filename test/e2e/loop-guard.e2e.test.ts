@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import * as ct from '../../sandbox/cloudtrail.js';
 import { clone, loadEvent } from '../helpers/events.js';
 import { packagedTemplate, resourcesOfType } from '../helpers/template.js';
-import { callCounter, lambdaFor, sandboxIt, startTarget, type Target } from './harness.js';
+import { callCounter, lambdaFor, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
 
 const TABLE = 'imds-guard-e2e-idempotency';

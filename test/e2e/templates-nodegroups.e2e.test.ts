@@ -5,14 +5,14 @@ import {
   DeleteLaunchTemplateVersionsCommand,
   DescribeLaunchTemplatesCommand,
   DescribeLaunchTemplateVersionsCommand,
-  RunInstancesCommand,
   type RequestLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, CreateNodegroupCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { afterAll, afterEach, beforeAll, describe as group, expect, it, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
-import { callCounter, describe, lambdaFor, options, sandboxIt, startTarget, type Target } from './harness.js';
+import { launchInstances } from '../helpers/launch.js';
+import { callCounter, describe, lambdaFor, options, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
 
 let t: Target;
 let demo: DemoInfo;
@@ -210,7 +210,7 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
     ]);
     const run = await lambdaFor(t, 'enforce-launch-templates', { IDENTITY_GATE: 'off', SCOPE: 'all', MAX_ATTEMPTS: '1' });
     t.sandbox!.setFaults({ errors: { ModifyLaunchTemplate: { rate: 1, kind: '5xx' } } });
-    let res;
+    let res: Awaited<ReturnType<typeof run>>;
     try {
       res = await run(ct.createLaunchTemplate(id, name, w));
     } finally {
@@ -318,7 +318,7 @@ group('new versions keep $Latest, survive deleted versions and retries', () => {
     await nodegroupOn('default-fails', { id, version: '1' });
     const run = await lambdaFor(t, 'enforce-nodegroups', { IDENTITY_GATE: 'off', MAX_ATTEMPTS: '1' });
     t.sandbox!.setFaults({ errors: { ModifyLaunchTemplate: { rate: 1, kind: '5xx' } } });
-    let res;
+    let res: Awaited<ReturnType<typeof run>>;
     try {
       res = await run(ct.createNodegroup('analytics', 'default-fails', w, { id, version: '1' }));
     } finally {
@@ -342,16 +342,8 @@ group('IDENTITY_GATE on a cluster with neither IRSA nor Pod Identity', () => {
         resourcesVpcConfig: { subnetIds: ['subnet-1'] },
       }),
     );
-    const out = await t.ec2.send(
-      new RunInstancesCommand({
-        ImageId: 'ami-1',
-        MinCount: 3,
-        MaxCount: 3,
-        MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
-        TagSpecifications: [{ ResourceType: 'instance', Tags: [{ Key: 'kubernetes.io/cluster/bare', Value: 'owned' }] }],
-      }),
-    );
-    nodes = out.Instances!.map((i) => i.InstanceId!);
+    const out = await launchInstances(t.ec2, 3, 'optional', 2, { 'kubernetes.io/cluster/bare': 'owned' });
+    nodes = out.map((i) => i.InstanceId!);
   });
   const one = async (gate: string, i: number) => {
     const run = await lambdaFor(t, 'enforce-instances', { IDENTITY_GATE: gate });

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const EVENTS_DIR = join(import.meta.dirname, '../../events');
+const EVENTS_DIR = join(import.meta.dirname, '../../events');
 
 export function loadEvent<T = any>(name: string): T {
   return JSON.parse(readFileSync(join(EVENTS_DIR, name.endsWith('.json') ? name : `${name}.json`), 'utf8'));

@@ -326,7 +326,10 @@ export function withPolicyVariables(variables: ReadonlyArray<{ name: string; exp
     let cached: { value: unknown } | undefined;
     Object.defineProperty(vars, name, {
       enumerable: true,
-      get: () => (cached ??= { value: evalCel(expression, full) }).value,
+      get: () => {
+        cached ??= { value: evalCel(expression, full) };
+        return cached.value;
+      },
     });
   }
   return full;

@@ -16,7 +16,7 @@ export interface ValidateOptions {
 }
 
 /** IAM condition operators, without the `IfExists` suffix or set qualifiers. */
-export const BASE_CONDITION_OPERATORS: readonly string[] = [
+const BASE_CONDITION_OPERATORS: readonly string[] = [
   'StringEquals',
   'StringNotEquals',
   'StringEqualsIgnoreCase',
@@ -47,7 +47,7 @@ export const BASE_CONDITION_OPERATORS: readonly string[] = [
 ];
 
 /** Condition keys we are sure about (compared case-insensitively, like IAM). */
-export const KNOWN_CONDITION_KEYS: readonly string[] = [
+const KNOWN_CONDITION_KEYS: readonly string[] = [
   // Global keys
   'aws:PrincipalArn',
   'aws:PrincipalAccount',

@@ -1,6 +1,6 @@
 // A backfill child against the sandbox: it enforces its Region, logs/publishes per owner, hands
 // over to a continuation child when time runs short, and the last link publishes one summary.
-import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
@@ -10,7 +10,9 @@ import { resetClients } from '../../lib/shell/clients.js';
 import { RateLimiter } from '../../lib/shell/rate-limit.js';
 import { loadConfig } from '../../lib/shell/config.js';
 import { makeBackfillHandler, SAFETY_MS, type BackfillEvent } from '../../lib/lambda/backfill.js';
-import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import type { Sandbox } from '../../sandbox/server.js';
+import { launchInstances } from '../helpers/launch.js';
+import { startTestSandbox } from '../helpers/sandbox.js';
 import { lambdaContext } from '../helpers/lambda.js';
 
 const lambda = mockClient(LambdaClient);
@@ -20,7 +22,7 @@ const REGION = 'eu-west-1';
 const creds = { accessKeyId: 'a', secretAccessKey: 'b' };
 
 beforeAll(async () => {
-  sb = await startSandbox({ quiet: true, throttle: { enabled: false } });
+  sb = await startTestSandbox();
 });
 afterAll(() => sb.close());
 beforeEach(async () => {
@@ -36,24 +38,8 @@ beforeEach(async () => {
 
 async function seed(n: number) {
   const ec2 = new EC2Client({ region: REGION, endpoint: sb.url, credentials: creds });
-  const out = await ec2.send(
-    new RunInstancesCommand({
-      ImageId: 'ami-1',
-      MinCount: n,
-      MaxCount: n,
-      MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
-      TagSpecifications: [
-        {
-          ResourceType: 'instance',
-          Tags: [
-            { Key: 'eks:cluster-name', Value: 'payments' },
-            { Key: 'eks:nodegroup-name', Value: 'ng' },
-          ],
-        },
-      ],
-    }),
-  );
-  return out.Instances!.map((i) => i.InstanceId!);
+  const out = await launchInstances(ec2, n, 'optional', 2, { 'eks:cluster-name': 'payments', 'eks:nodegroup-name': 'ng' });
+  return out.map((i) => i.InstanceId!);
 }
 
 const child = (over: Partial<NonNullable<BackfillEvent['child']>> = {}): BackfillEvent => ({

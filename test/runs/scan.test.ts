@@ -9,7 +9,8 @@ import { backfillContext, type RunInfo } from '../../lib/runs/context.js';
 import { allRecords, runBackfill } from '../../lib/runs/run.js';
 import { exitCode } from '../../lib/report/summary.js';
 import { loadConfig } from '../../lib/shell/config.js';
-import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import type { Sandbox } from '../../sandbox/server.js';
+import { startTestSandbox } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
 
 let sb: Sandbox;
@@ -25,7 +26,7 @@ const run: RunInfo = {
 };
 
 beforeAll(async () => {
-  sb = await startSandbox({ quiet: true, throttle: { enabled: false } });
+  sb = await startTestSandbox();
   ec2 = new EC2Client({ region: REGION, endpoint: sb.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
 });
 afterAll(() => sb.close());

@@ -3,7 +3,7 @@ import { DescribeNodegroupCommand, ListAddonsCommand, ListPodIdentityAssociation
 import { ListOpenIDConnectProvidersCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
-import { harness, type Harness } from './helpers.js';
+import { harness, type Harness } from '../helpers/sandbox.js';
 
 let h: Harness;
 let info: DemoInfo;

@@ -13,7 +13,7 @@ import {
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { errorOf, harness, type Harness } from './helpers.js';
+import { errorOf, harness, type Harness } from '../helpers/sandbox.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -95,7 +95,7 @@ describe('RunInstances / DescribeInstances', () => {
     for await (const p of paginateDescribeInstances({ client: h.ec2, pageSize: 5 }, {})) {
       const insts = p.Reservations!.flatMap((r) => r.Instances!);
       pages.push(insts.length);
-      insts.forEach((i) => seen.add(i.InstanceId!));
+      for (const i of insts) seen.add(i.InstanceId!);
     }
     expect(pages).toEqual([5, 5, 2]);
     expect(seen.size).toBe(12);

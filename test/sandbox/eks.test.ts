@@ -24,7 +24,7 @@ import {
   paginateListClusters,
 } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { errorOf, harness, type Harness } from './helpers.js';
+import { errorOf, harness, type Harness } from '../helpers/sandbox.js';
 
 let h: Harness;
 beforeAll(async () => {

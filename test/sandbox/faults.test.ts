@@ -9,7 +9,7 @@ import { ListClustersCommand } from '@aws-sdk/client-eks';
 import { CreateTopicCommand } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { minSeconds } from '../../sandbox/server.js';
-import { errorOf, harness, type Harness } from './helpers.js';
+import { errorOf, harness, type Harness } from '../helpers/sandbox.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -135,10 +135,11 @@ describe('fault injection', () => {
 
   it('keeps instances pending for N ms, also existing ones by id', async () => {
     const [old] = await launch();
-    h.sb.setFaults({ pending: { ms: 15, ids: [old!] } });
+    // Wide enough that a loaded machine still makes both calls inside the window.
+    h.sb.setFaults({ pending: { ms: 1500, ids: [old!] } });
     const [fresh] = await launch();
     for (const id of [old!, fresh!]) expect((await errorOf(modify(id))).name).toBe('IncorrectInstanceState');
-    await sleep(20);
+    await sleep(1600);
     await modify(old!);
     await modify(fresh!);
   });

@@ -6,7 +6,7 @@ import {
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { errorOf, harness, type Harness } from './helpers.js';
+import { errorOf, harness, type Harness } from '../helpers/sandbox.js';
 
 let h: Harness;
 beforeAll(async () => {

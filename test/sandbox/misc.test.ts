@@ -25,7 +25,7 @@ import {
   ListSubscriptionsByTopicCommand,
 } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { errorOf, harness, type Harness } from './helpers.js';
+import { errorOf, harness, type Harness } from '../helpers/sandbox.js';
 
 let h: Harness;
 beforeAll(async () => {

@@ -14,7 +14,7 @@ import {
 } from '@aws-sdk/client-sns';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { errorOf, harness, type Harness } from './helpers.js';
+import { errorOf, harness, type Harness } from '../helpers/sandbox.js';
 
 let h: Harness;
 beforeAll(async () => {

@@ -1,7 +1,8 @@
 import { EC2Client, ModifyInstanceMetadataOptionsCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { classifyEc2, EC2_BUCKETS, RateLimiter, TokenBucket } from '../../lib/shell/rate-limit.js';
-import { startSandbox, type Sandbox } from '../../sandbox/server.js';
+import type { Sandbox } from '../../sandbox/server.js';
+import { startTestSandbox } from '../helpers/sandbox.js';
 
 /** A clock the test moves by hand. */
 function fakeClock() {
@@ -164,7 +165,7 @@ describe('rate-limit plugin on a real EC2 client (sandbox buckets)', () => {
   let sb: Sandbox;
   beforeAll(async () => {
     // Small, fast buckets: the same shape as AWS's, so a burst overruns them without the limiter.
-    sb = await startSandbox({ quiet: true, throttle: { enabled: false } });
+    sb = await startTestSandbox();
   });
   afterAll(() => sb.close());
 

@@ -40,7 +40,14 @@ describe('the age rule (isFreshLaunch)', () => {
 /** A clock that only moves when the code under test sleeps. */
 function fakeTime(start = NOW) {
   const t = { now: start, slept: [] as number[] };
-  return { t, now: () => t.now, sleep: async (ms: number) => void (t.slept.push(ms), (t.now += ms)) };
+  return {
+    t,
+    now: () => t.now,
+    sleep: async (ms: number) => {
+      t.slept.push(ms);
+      t.now += ms;
+    },
+  };
 }
 
 describe('NotFoundRetry: bounded schedule, one budget per invocation', () => {
@@ -82,7 +89,9 @@ const notFound = (ids: string[]) =>
 function fakeEc2(states: Record<string, string>, invisible: Record<string, number> = {}) {
   const calls: string[] = [];
   const hidden = (id: string) => !(id in states) || (invisible[id] ?? 0) > 0;
-  const use = (ids: string[]) => ids.forEach((id) => invisible[id] && invisible[id]--);
+  const use = (ids: string[]) => {
+    for (const id of ids) if (invisible[id]) invisible[id]--;
+  };
   const ec2 = {
     async send(cmd: unknown) {
       if (cmd instanceof DescribeInstancesCommand) {

@@ -7,7 +7,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditRecord } from '../../../lib/domain/audit.js';
 import { renderOwnerMessage } from '../../../lib/report/message.js';
-import { startSandbox } from '../../../sandbox/server.js';
+import { startTestSandbox } from '../../helpers/sandbox.js';
 import { lambdaContext, loadFunction } from '../../helpers/lambda.js';
 import { captureOutput, record, webhookServer, type Reply } from './fixtures.js';
 
@@ -59,7 +59,6 @@ async function serve(reply?: (hit: any, n: number) => Reply) {
   servers.push(s);
   return s;
 }
-const noSleep = async () => undefined;
 
 beforeEach(() => {
   secrets.reset();
@@ -101,7 +100,7 @@ async function setup(reply?: (hit: any, n: number) => Reply, extraEnv: Record<st
 describe('notify-slack handler', () => {
   it('a redelivered SNS message (same MessageId) posts once', async () => {
     // DynamoDB for the idempotency records comes from the local sandbox; secrets stay mocked.
-    const sandbox = await startSandbox({ quiet: true, throttle: { enabled: false } });
+    const sandbox = await startTestSandbox();
     try {
       await new DynamoDBClient({ endpoint: sandbox.url, region: 'eu-west-1' }).send(
         new CreateTableCommand({
@@ -222,15 +221,13 @@ describe('notify-slack handler', () => {
     const { handler, urls } = await setup();
     // An SDK error that (unusually) echoes the value must still be redacted.
     const leaky = 'https://hooks.slack.com/services/T9/B9/leakyLEAKYleaky';
-    ssm
-      .on(GetParameterCommand)
-      .rejects(
-        Object.assign(new Error(`throttled while reading ${leaky} and ${urls.payments}`), {
-          name: 'ThrottlingException',
-          $fault: 'client',
-          $metadata: {},
-        }),
-      );
+    ssm.on(GetParameterCommand).rejects(
+      Object.assign(new Error(`throttled while reading ${leaky} and ${urls.payments}`), {
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: {},
+      }),
+    );
     const out = captureOutput();
     const err = await handler(snsEvent([record(1)]), lambdaContext()).catch((e: unknown) => e);
     expect(err).toMatchObject({ name: 'SlackDeliveryError' });

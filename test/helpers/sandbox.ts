@@ -1,13 +1,72 @@
-// End-to-end harness: the real handlers, over HTTP, against the local sandbox or, when
-// IMDS_GUARD_E2E_ENDPOINT is set, another AWS-compatible endpoint (LocalStack, say). Seeding uses only
-// public APIs; assertions that only the sandbox can make (captured SNS messages, call counts) are skipped.
+// The one sandbox harness for tests. `startTestSandbox` is how every test starts the local AWS emulator
+// (quiet, throttling off unless asked); `harness` adds real SDK clients pointed at it; `startTarget` is the
+// end-to-end target: the sandbox or, when IMDS_GUARD_E2E_ENDPOINT is set, another AWS-compatible endpoint
+// (LocalStack, say). Seeding uses only public APIs; assertions only the sandbox can make (captured SNS
+// messages, call counts) run under `sandboxIt`.
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import { EKSClient } from '@aws-sdk/client-eks';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { STSClient } from '@aws-sdk/client-sts';
 import { it } from 'vitest';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server.js';
-import { lambdaContext, loadFunction } from '../helpers/lambda.js';
+import { lambdaContext, loadFunction } from './lambda.js';
 
-export const EXTERNAL = process.env.IMDS_GUARD_E2E_ENDPOINT;
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+/** A fresh sandbox on a free port: quiet, and without throttling unless `opts.throttle` says otherwise. */
+export function startTestSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  return startSandbox({ quiet: true, throttle: { enabled: false }, ...opts });
+}
+
+// ---- Real SDK clients pointed at a fresh sandbox (sandbox API tests, kind tests) ----
+
+export interface Harness {
+  sb: Sandbox;
+  cfg: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string }; maxAttempts: number };
+  ec2: EC2Client;
+  eks: EKSClient;
+  sns: SNSClient;
+  sts: STSClient;
+  iam: IAMClient;
+  /** Clients for another Region. */
+  inRegion(region: string): { ec2: EC2Client; eks: EKSClient };
+}
+
+export async function harness(opts: SandboxOptions = {}): Promise<Harness> {
+  const sb = await startTestSandbox(opts);
+  const mk = (region: string) => ({
+    endpoint: sb.url,
+    region,
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+    maxAttempts: 1,
+  });
+  const cfg = mk('eu-west-1');
+  return {
+    sb,
+    cfg,
+    ec2: new EC2Client(cfg),
+    eks: new EKSClient(cfg),
+    sns: new SNSClient(cfg),
+    sts: new STSClient(cfg),
+    iam: new IAMClient(cfg),
+    inRegion: (r) => ({ ec2: new EC2Client(mk(r)), eks: new EKSClient(mk(r)) }),
+  };
+}
+
+/** The SDK error a promise rejects with. */
+export async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?: { httpStatusCode?: number } }> {
+  try {
+    await p;
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+// ---- End to end: the real handlers, over HTTP ----
+
+const EXTERNAL = process.env.IMDS_GUARD_E2E_ENDPOINT;
 /** A test that needs the sandbox's own introspection. */
 export const sandboxIt = EXTERNAL ? it.skip : it;
 
@@ -22,7 +81,7 @@ export interface Target {
 
 export async function startTarget(opts: SandboxOptions = {}): Promise<Target> {
   const region = process.env.AWS_REGION ?? 'eu-west-1';
-  const sandbox = EXTERNAL ? undefined : await startSandbox({ quiet: true, throttle: { enabled: false }, ...opts });
+  const sandbox = EXTERNAL ? undefined : await startTestSandbox(opts);
   const endpoint = EXTERNAL ?? sandbox!.url;
   const cfg = { region, endpoint };
   const topic = await new SNSClient(cfg).send(new CreateTopicCommand({ Name: `imds-guard-e2e-${Date.now()}` }));

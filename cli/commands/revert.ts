@@ -1,0 +1,107 @@
+// `imds-guard revert`: restore the MetadataOptions recorded as "before".
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import {
+  itemsFromIds,
+  parseAuditLines,
+  parseBeforeSpec,
+  RevertInputError,
+  type RevertItem,
+  revertRun,
+  type Skipped,
+  selectReverts,
+} from '../../lib/runs/revert.js';
+import type { BackfillResult } from '../../lib/runs/run.js';
+import type { CommandContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { type ConfirmOpts, type ConnectionOpts, connection, list } from '../options.js';
+
+interface RevertOpts extends ConnectionOpts, ConfirmOpts {
+  audit?: string;
+  instances?: string[];
+  before?: string;
+}
+
+interface Inputs {
+  audit?: ReturnType<typeof parseAuditLines>;
+  restore?: RevertItem['restore'];
+}
+
+function checkArgs(o: RevertOpts): void {
+  if (!o.audit === !o.instances)
+    throw new UsageError('revert takes either --audit FILE or --instances i-a,i-b (with --before tokens=…,hop=…)');
+  if (o.instances && !o.before) throw new UsageError('--instances needs --before tokens=optional|required,hop=N[,endpoint=enabled]');
+  if (o.audit && o.before) throw new UsageError('--before goes with --instances; with --audit the recorded "before" is restored');
+  if (o.instances && o.regions && o.regions.length !== 1) throw new UsageError('--instances needs exactly one --regions value');
+}
+
+async function readInputs(o: RevertOpts): Promise<Inputs> {
+  try {
+    return {
+      ...(o.audit ? { audit: parseAuditLines(await readFile(o.audit, 'utf8')) } : {}),
+      ...(o.before ? { restore: parseBeforeSpec(o.before) } : {}),
+    };
+  } catch (err) {
+    if (err instanceof RevertInputError) throw new UsageError(`${o.audit ? `${o.audit}: ` : ''}${err.message}`);
+    const e = err as NodeJS.ErrnoException;
+    throw new UsageError(`cannot read ${o.audit}: ${e.code ?? e.message}`);
+  }
+}
+
+function listing(items: RevertItem[]): string {
+  const shown = items.slice(0, 20).map((i) => `  ${i.region} ${i.instanceId} -> tokens=${i.restore.httpTokens} hop=${i.restore.hopLimit}`);
+  const more = items.length > 20 ? `\n  …and ${items.length - 20} more` : '';
+  return `\nRevert ${items.length} instance(s) to their recorded options (this may turn IMDSv1 back on):\n${shown.join('\n')}${more}\n`;
+}
+
+const exitOf = (result: BackfillResult): number =>
+  result.regions.some((r) => r.error) ? 2 : result.regions.some((r) => r.records.some((x) => x.outcome === 'failed')) ? 1 : 0;
+
+/**
+ * Revert the remediations of an audit file, or set the given options on listed instances.
+ * @example
+ * const code = await revert(ctx, { output: 'json', audit: 'run.jsonl', yes: true });
+ */
+export async function revert(ctx: CommandContext, o: RevertOpts): Promise<number> {
+  checkArgs(o);
+  const { audit, restore } = await readInputs(o);
+  const confirm = ctx.mustConfirm('revert', o);
+  const home = ctx.io.env.AWS_REGION ?? ctx.io.env.AWS_DEFAULT_REGION;
+  const region = o.regions?.[0] ?? home;
+  if (o.instances && !region) throw new UsageError('--instances needs --regions (or AWS_REGION)');
+  const s = await ctx.session(
+    'Revert',
+    { ...o, regions: o.regions ?? [region ?? 'us-east-1'] },
+    o.concurrency ? { CONCURRENCY: String(o.concurrency) } : {},
+  );
+  let items: RevertItem[];
+  let skipped: Skipped[] = [];
+  if (audit) {
+    ({ items, skipped } = selectReverts(audit, s.run.account));
+    if (o.regions) items = items.filter((i) => o.regions!.includes(i.region));
+  } else items = itemsFromIds(o.instances!, region!, restore!);
+  if (confirm && items.length) {
+    ctx.io.stderr.write(listing(items));
+    if (!(await ctx.ask('Revert? [y/N] '))) {
+      ctx.errLine('aborted: nothing was changed');
+      return 1;
+    }
+  }
+  const result = await revertRun({ config: s.config, items, run: s.run, dryRun: !!o.dryRun, limiter: s.limiter });
+  return ctx.finish('revert', o, result, exitOf(result), skipped);
+}
+
+/**
+ * Adds `revert` to the program.
+ * @example
+ * registerRevert(program, ctx, (code) => (exit = code));
+ */
+export function registerRevert(program: Command, ctx: CommandContext, done: (code: number) => void): void {
+  connection(program.command('revert').description('restore the MetadataOptions recorded as "before" (may re-enable IMDSv1, on purpose)'))
+    .option('--audit <file>', 'JSON Lines audit written by --out; records with outcome remediated are reverted')
+    .option('--instances <ids>', 'comma-separated instance IDs (with --before)', (v: string) => list(v))
+    .option('--before <spec>', 'options to restore for --instances: tokens=optional|required,hop=N[,endpoint=enabled|disabled]')
+    .option('--yes', 'do not ask for confirmation')
+    .option('--dry-run', 'report what would be restored')
+    .action(async (o: RevertOpts) => done(await revert(ctx, o)));
+}

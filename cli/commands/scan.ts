@@ -1,0 +1,81 @@
+// `imds-guard scan`: report what is out of policy; also the backfill run that enforce shares.
+import type { Command } from 'commander';
+import { exitCode } from '../../lib/report/summary.js';
+import { type BackfillResult, type PlanOverview, runBackfill } from '../../lib/runs/run.js';
+import type { CommandContext } from '../context.js';
+import { type ConfirmOpts, type ScanOpts, scanning } from '../options.js';
+
+export interface EnforceOpts extends ScanOpts, ConfirmOpts {
+  rollout?: boolean;
+}
+
+const scanOverrides = (o: ScanOpts): Record<string, string> => ({
+  ...(o.scope ? { SCOPE: o.scope } : {}),
+  ...(o.concurrency ? { CONCURRENCY: String(o.concurrency) } : {}),
+  ...(o.maxHopLimit ? { MAX_HOP_LIMIT: String(o.maxHopLimit) } : {}),
+  ...(o.identityGate ? { IDENTITY_GATE: o.identityGate } : {}),
+});
+
+/**
+ * What enforce prints before asking: the change count per Region and resource type.
+ * @example
+ * planText({ total: 1, regions: [{ region: 'eu-west-1', changes: { instance: 1 } }] });
+ * // 'imds-guard would change 1 resource(s):\n  eu-west-1: 1 instance'
+ */
+export function planText(plan: PlanOverview): string {
+  const lines = plan.regions
+    .filter((r) => Object.keys(r.changes).length)
+    .map(
+      (r) =>
+        `  ${r.region}: ${Object.entries(r.changes)
+          .map(([t, n]) => `${n} ${t}${n === 1 ? '' : 's'}`)
+          .join(', ')}`,
+    );
+  return `imds-guard would change ${plan.total} resource(s):\n${lines.join('\n')}`;
+}
+
+/**
+ * Scan (dry run) or enforce every Region of the session; returns the exit code.
+ * @example
+ * const code = await backfill(ctx, 'scan', { output: 'json', cluster: [], query: 'inventory' });
+ */
+export async function backfill(ctx: CommandContext, command: 'scan' | 'enforce', o: EnforceOpts): Promise<number> {
+  const dry = command === 'scan' || !!o.dryRun;
+  const confirm = command === 'enforce' && ctx.mustConfirm('enforce', o);
+  const s = await ctx.session(command === 'scan' ? 'Scan' : 'Enforce', o, {
+    ...scanOverrides(o),
+    ...(o.rollout ? { ROLLOUT: 'true' } : {}),
+    MODE: dry ? 'dry-run' : 'enforce',
+  });
+  const progress = ctx.progressFor(s.regions);
+  const ask = async (plan: PlanOverview) => {
+    progress.stop();
+    ctx.io.stderr.write(`\n${planText(plan)}\n`);
+    return ctx.ask(`Apply these ${plan.total} changes in account ${s.run.account}? [y/N] `);
+  };
+  let result: BackfillResult;
+  try {
+    result = await runBackfill({
+      config: s.config,
+      run: s.run,
+      limiter: s.limiter,
+      hooks: progress.hooks,
+      request: { mode: dry ? 'dry-run' : 'enforce', regions: s.regions, clusters: o.cluster, query: o.query },
+      ...(confirm ? { confirm: ask } : {}),
+    });
+  } finally {
+    progress.stop();
+  }
+  return ctx.finish(command, o, result, exitCode(result.regions));
+}
+
+/**
+ * Adds `scan` to the program.
+ * @example
+ * registerScan(program, ctx, (code) => (exit = code));
+ */
+export function registerScan(program: Command, ctx: CommandContext, done: (code: number) => void): void {
+  scanning(program.command('scan').description('report what is out of policy; changes nothing (exit 1 when violations are found)')).action(
+    async (o: EnforceOpts) => done(await backfill(ctx, 'scan', o)),
+  );
+}

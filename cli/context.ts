@@ -1,0 +1,118 @@
+// What every command shares: the session set-up before the first resource call, confirmation, output.
+import { writeFile } from 'node:fs/promises';
+import { listEnabledRegions } from '../lib/kinds/instance/scan.js';
+import { callerIdentity, newRunId, type RunInfo } from '../lib/runs/context.js';
+import type { Skipped } from '../lib/runs/revert.js';
+import type { BackfillResult } from '../lib/runs/run.js';
+import { ec2Client, resetClients } from '../lib/shell/clients.js';
+import type { Config } from '../lib/shell/config.js';
+import { loadConfig } from '../lib/shell/config.js';
+import { RateLimiter } from '../lib/shell/rate-limit.js';
+import { UsageError } from './errors.js';
+import { auditLines, render } from './format.js';
+import type { CliIo } from './io.js';
+import type { ConfirmOpts, ConnectionOpts } from './options.js';
+import { multibar, NO_PROGRESS, type Progress } from './progress.js';
+
+export interface Session {
+  config: Config;
+  run: RunInfo;
+  regions: string[];
+  limiter: RateLimiter;
+}
+
+/** The shared services a command runs with; one per `run()` call. */
+export interface CommandContext {
+  io: CliIo;
+  /** The --endpoint-url of this run, once a session has set it (for error messages). */
+  readonly endpoint: string | undefined;
+  /** One `imds-guard: …` line on stderr. */
+  errLine(s: string): void;
+  /** Environment, config, caller, Regions: everything before the first resource call. */
+  session(eventName: string, o: ConnectionOpts, overrides: Record<string, string>): Promise<Session>;
+  /** Write --out and the rendered result; returns `exit`. */
+  finish(
+    command: string,
+    o: ConnectionOpts & { all?: boolean },
+    result: BackfillResult,
+    exit: number,
+    skipped?: Skipped[],
+  ): Promise<number>;
+  progressFor(regions: string[]): Progress;
+  /** Whether to ask before changing anything; a usage error when asking is impossible. */
+  mustConfirm(what: string, o: ConfirmOpts): boolean;
+  /** Ask a yes/no question; true only for y / yes. */
+  ask(question: string): Promise<boolean>;
+}
+
+function pointAt(o: ConnectionOpts): void {
+  if (o.endpointUrl) {
+    try {
+      new URL(o.endpointUrl);
+    } catch {
+      throw new UsageError(`--endpoint-url: "${o.endpointUrl}" is not a URL`);
+    }
+    process.env.AWS_ENDPOINT_URL = o.endpointUrl;
+  }
+  if (o.profile) process.env.AWS_PROFILE = o.profile;
+  // Clients are cached per process; this run may point somewhere else than the last one.
+  resetClients();
+}
+
+async function openSession(io: CliIo, eventName: string, o: ConnectionOpts, overrides: Record<string, string>): Promise<Session> {
+  pointAt(o);
+  // The command decides the mode, never a MODE variable left in the environment.
+  const config = loadConfig({ ...io.env, MODE: 'dry-run', ...overrides });
+  const home = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION ?? o.regions?.[0] ?? 'us-east-1';
+  const caller = await callerIdentity(home);
+  const regions = o.regions ?? (await listEnabledRegions(ec2Client(home, { maxAttempts: config.MAX_ATTEMPTS })));
+  if (!regions.length) throw new UsageError('no enabled Regions found; pass --regions');
+  const run: RunInfo = {
+    runId: newRunId(),
+    account: caller.account,
+    actor: caller.arn,
+    startedAt: new Date().toISOString(),
+    source: 'cli',
+    eventName,
+  };
+  return { config, run, regions, limiter: new RateLimiter({ ...(o.rateScale ? { timeScale: o.rateScale } : {}) }) };
+}
+
+/**
+ * The context for one CLI run over `io`.
+ * @example
+ * const ctx = commandContext(processIo());
+ * const s = await ctx.session('Scan', { output: 'table' }, {});
+ */
+export function commandContext(io: CliIo): CommandContext {
+  let endpoint: string | undefined;
+  return {
+    io,
+    get endpoint() {
+      return endpoint;
+    },
+    errLine: (s) => io.stderr.write(`imds-guard: ${s}\n`),
+    session: async (eventName, o, overrides) => {
+      if (o.endpointUrl) endpoint = o.endpointUrl;
+      return openSession(io, eventName, o, overrides);
+    },
+    finish: async (command, o, result, exit, skipped) => {
+      if (o.out) await writeFile(o.out, auditLines(result), 'utf8');
+      io.stdout.write(
+        render(o.output, { command, result, exitCode: exit, ...(o.all ? { all: true } : {}), ...(skipped ? { skipped } : {}) }),
+      );
+      return exit;
+    },
+    progressFor: (regions) => (io.stderr.isTTY ? multibar(regions, io.stderr as unknown as NodeJS.WritableStream) : NO_PROGRESS),
+    mustConfirm: (what, o) => {
+      if (o.yes || o.dryRun) return false;
+      if (!io.interactive)
+        throw new UsageError(`${what} changes resources: pass --yes to confirm (stdin is not a terminal), or --dry-run to preview`);
+      return true;
+    },
+    ask: async (question) => {
+      if (!io.prompt) return false;
+      return /^y(es)?$/i.test((await io.prompt(question)).trim());
+    },
+  };
+}
