@@ -1,6 +1,6 @@
 // stdout renderings of a run: a table for people, JSON and CSV for tools. Pure.
 import type { AuditRecord } from '../lib/domain/audit.js';
-import { countByOutcome } from '../lib/domain/audit.js';
+import { countByOutcome, QUIET_OUTCOMES } from '../lib/domain/audit.js';
 import type { MetadataOptions } from '../lib/domain/policy.js';
 import { allRecords, type BackfillResult } from '../lib/runs/run.js';
 import { countsLine, countsByType } from '../lib/report/summary.js';
@@ -99,8 +99,7 @@ function summaryLines(result: BackfillResult): string[] {
 export function renderTable(i: RenderInput): string {
   const { result } = i;
   const records = allRecords(result);
-  const quiet = new Set(['compliant', 'out-of-scope']);
-  const shown = i.all ? records : records.filter((r) => !quiet.has(r.outcome));
+  const shown = i.all ? records : records.filter((r) => !QUIET_OUTCOMES.includes(r.outcome));
   const out: string[] = [];
   out.push(`imds-guard ${i.command}  run ${result.run.runId}  account ${result.run.account}  as ${result.run.actor}`);
   if (result.mode === 'dry-run') out.push('dry run: nothing was changed');

@@ -1,7 +1,5 @@
-// Lambda: EventBridge (CloudTrail CreateNodegroup / UpdateNodegroupVersion) -> enforce.
-import { loadConfig } from '../lib/shell/config.js';
-import { makeNodegroupHandler } from '../lib/lambda/nodegroups.js';
-import { lambda } from '../lib/lambda/wrap.js';
+// Lambda: EventBridge (CloudTrail CreateNodegroup / UpdateNodegroupVersion) -> enforce. Configuration is read at cold start.
+import { nodegroupKind } from '../lib/kinds/nodegroup/kind.js';
+import { eventFunction } from '../lib/lambda/event-handler.js';
 
-// Cold start: an invalid configuration fails here, naming the variable.
-export const handler = lambda(makeNodegroupHandler(loadConfig()));
+export const handler = eventFunction(nodegroupKind);

@@ -1,6 +1,7 @@
-// Statements that let enforce-instances call ModifyInstanceMetadataOptions, generated because CloudFormation
-// cannot loop over a list parameter. With scope `eks` IAM itself keeps imds-guard off non-EKS instances,
-// whatever the code does. IAM cannot wildcard a tag KEY, so each EKS node tag gets its own statement:
+// Statements that let remediate-instances (the queue consumer) and the backfill call
+// ModifyInstanceMetadataOptions, generated because CloudFormation cannot loop over a list parameter. With scope
+// `eks` IAM itself keeps imds-guard off non-EKS instances, whatever the code does.
+// IAM cannot wildcard a tag KEY, so each EKS node tag gets its own statement:
 //   managed node groups       eks:cluster-name
 //   Karpenter, EKS Auto Mode  eks:eks-cluster-name
 //   self-managed / eksctl     kubernetes.io/cluster/<name>, one statement per name in `selfManagedClusters`
@@ -25,7 +26,9 @@ function remediate(sid, tagKey, region) {
 const onlyIf = (condition, statement) => ({ 'Fn::If': [condition, statement, { Ref: 'AWS::NoValue' }] });
 const unless = (condition, statement) => ({ 'Fn::If': [condition, { Ref: 'AWS::NoValue' }, statement] });
 
-// region: `${AWS::Region}` for enforce-instances (its events come from its own Region), `*` for the backfill.
+// region: `*` for both roles: the backfill reaches every Region, and the consumer drains a queue onto which a
+// multi-Region backfill's sweep puts instances of other Regions. A role that only ever acts in its own Region
+// would pass `${AWS::Region}`.
 const statements =
   (region) =>
   async ({ resolveVariable }) => {
@@ -45,5 +48,4 @@ const statements =
     ];
   };
 
-module.exports.remediateInstancesInRegion = statements('${AWS::Region}');
 module.exports.remediateAnyRegion = statements('*');

@@ -5,7 +5,8 @@ import { Rng } from './rng.js';
 export type FaultKind = 'throttle' | '5xx';
 
 export interface FaultOptions {
-  /** Error rate per operation name (e.g. `ModifyInstanceMetadataOptions`, `Publish`), `'*'` for all others.
+  /** Error rate per operation name (e.g. `ModifyInstanceMetadataOptions`, `Publish`), `'sqs:*'` / `'scheduler:*'` for
+   * every other operation of SQS / Scheduler, `'*'` for all others.
    * A list mixes kinds (e.g. 30% throttle and 5% 5xx): one draw, rates add up. */
   errors?: Record<string, FaultRule | FaultRule[]>;
   /** Added to every AWS request (not the control plane). */
@@ -60,8 +61,9 @@ export class Faults {
   }
 
   /** The injected error kind for this call, if any. */
-  error(op: string): FaultKind | undefined {
-    const e = this.opts.errors?.[op] ?? this.opts.errors?.['*'];
+  error(op: string, service?: string): FaultKind | undefined {
+    const errors = this.opts.errors;
+    const e = errors?.[op] ?? (service ? errors?.[`${service}:*`] : undefined) ?? errors?.['*'];
     const rules = (Array.isArray(e) ? e : e ? [e] : []).filter((r) => r.rate > 0);
     if (!rules.length) return undefined;
     let x = this.rng.next();

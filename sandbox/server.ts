@@ -1,8 +1,9 @@
 // The local AWS sandbox: one node:http server speaking EC2 Query, awsQuery
-// (SNS/STS/IAM), REST-JSON (EKS) and JSON 1.0 (DynamoDB), so unchanged SDK v3 clients work against it.
+// (SNS/STS/IAM), REST-JSON (EKS, Scheduler) and JSON 1.0 (DynamoDB, SQS), so unchanged SDK v3 clients work against it.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as eks from '@aws-sdk/client-eks';
+import * as scheduler from '@aws-sdk/client-scheduler';
 import { control } from './control.js';
 import { AwsError } from './errors.js';
 import { Faults, type FaultOptions } from './faults.js';
@@ -17,6 +18,9 @@ import { DynamoDb, type Item } from './services/dynamodb.js';
 import { ec2Service } from './services/ec2.js';
 import { eksHandlers } from './services/eks.js';
 import { iamService } from './services/iam.js';
+import { schedulerHandlers } from './services/scheduler.js';
+import { Sqs, type SqsOptions } from './services/sqs.js';
+import { sqsError } from './services/sqs-errors.js';
 import { snsService } from './services/sns.js';
 import { stsService } from './services/sts.js';
 import type { QueryService } from './services/types.js';
@@ -46,6 +50,8 @@ export interface SandboxOptions {
   quiet?: boolean;
   /** Status of new clusters/node groups, and whether UpdateNodegroupVersion replaces nodes. */
   eks?: Partial<SandboxConfig>;
+  /** SQS durations (delays, visibility timeouts, long polls) divided by `timeScale`. */
+  sqs?: SqsOptions;
 }
 
 export interface Sandbox {
@@ -55,6 +61,8 @@ export interface Sandbox {
   state: SandboxState;
   /** DynamoDB tables (idempotency records): raw items, for assertions. */
   dynamodb: { items(table: string, region?: string): Item[] };
+  /** SQS queue models (messages, receive counts), for assertions. */
+  sqs: Sqs;
   setFaults(f: FaultOptions): void;
   setThrottle(t: ThrottleOptions): void;
   messages(): CapturedMessage[];
@@ -67,6 +75,30 @@ export interface Sandbox {
 const QUERY_SERVICES: QueryService[] = [ec2Service, snsService, stsService, iamService];
 const EKS_MODULE = eks as unknown as Record<string, unknown>;
 const EKS_ROUTES = buildRoutes(EKS_MODULE);
+const SCHEDULER_ROUTES = buildRoutes(scheduler as unknown as Record<string, unknown>);
+
+interface RestService {
+  name: string;
+  routes: ReturnType<typeof buildRoutes>;
+  handlers: Record<string, (ctx: ReturnType<typeof ctxFor>, input: any) => unknown>;
+  throttle: () => AwsError;
+  server: () => AwsError;
+}
+
+const EKS_SERVICE: RestService = {
+  name: 'EKS',
+  routes: EKS_ROUTES,
+  handlers: eksHandlers as RestService['handlers'],
+  throttle: () => new AwsError('ThrottlingException', 'Rate exceeded', 429),
+  server: () => new AwsError('ServerException', 'An internal server error occurred', 500),
+};
+const SCHEDULER_SERVICE: RestService = {
+  name: 'Scheduler',
+  routes: SCHEDULER_ROUTES,
+  handlers: schedulerHandlers,
+  throttle: () => new AwsError('ThrottlingException', 'Rate exceeded', 429),
+  server: () => new AwsError('InternalServerException', 'Unexpected error encountered while processing the request.', 500),
+};
 const KNOWN_OPS = new Map(QUERY_SERVICES.map((s) => [s, s.module ? opNames(s.module) : new Set<string>()]));
 
 function pickQueryService(scopeService: string | undefined, action: string): QueryService {
@@ -80,6 +112,7 @@ function pickQueryService(scopeService: string | undefined, action: string): Que
 }
 
 const DYNAMODB_TARGET = 'DynamoDB_20120810.';
+const SQS_TARGET = 'AmazonSQS.';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
@@ -98,6 +131,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   );
   const rt = new Runtime(state, new Throttler(opts.throttle ?? {}), new Faults(opts.faults ?? {}, seed));
   const dynamodb = new DynamoDb();
+  const sqs = new Sqs(opts.sqs);
   const log = (...a: unknown[]) => {
     if (!opts.quiet) console.error('[sandbox]', ...a);
   };
@@ -108,8 +142,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     rt.count('calls', op);
   }
 
-  function injected(op: string, svc: { throttle: () => AwsError; server: () => AwsError }): void {
-    const kind = rt.faults.error(op);
+  function injected(op: string, svc: { throttle: () => AwsError; server: () => AwsError }, service?: string): void {
+    const kind = rt.faults.error(op, service);
     if (!kind) return;
     rt.count('faults', op);
     throw kind === 'throttle' ? svc.throttle() : svc.server();
@@ -172,9 +206,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   async function handleRest(req: IncomingMessage, res: ServerResponse, body: string, url: URL): Promise<void> {
     const scope = parseScope(req.headers.authorization);
+    const svc = scope.service === 'scheduler' ? SCHEDULER_SERVICE : EKS_SERVICE;
     const region = scope.region ?? defaultRegion;
     const method = req.method ?? 'GET';
-    const { route, labels, pathKnown } = matchRoute(EKS_ROUTES, method, url.pathname);
+    const { route, labels, pathKnown } = matchRoute(svc.routes, method, url.pathname);
     const op = route?.op ?? `${method} ${url.pathname}`;
     const ctx = ctxFor(rt, region, op);
     try {
@@ -182,22 +217,21 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
       if (!route) {
         throw new AwsError(
           pathKnown ? 'MethodNotAllowedException' : 'UnknownOperationException',
-          `The imds-guard sandbox has no EKS operation for ${method} ${url.pathname}`,
+          `The imds-guard sandbox has no ${svc.name} operation for ${method} ${url.pathname}`,
           pathKnown ? 405 : 404,
         );
       }
-      const handler = eksHandlers[route.op] as ((c: typeof ctx, i: unknown) => unknown) | undefined;
-      if (!handler) throw new AwsError('UnsupportedOperation', `EKS operation ${route.op} is not implemented by the imds-guard sandbox`);
+      const handler = svc.handlers[route.op];
+      if (!handler) {
+        throw new AwsError('UnsupportedOperation', `${svc.name} operation ${route.op} is not implemented by the imds-guard sandbox`);
+      }
       let input: Record<string, unknown>;
       try {
         input = decodeRest(route, labels, url.searchParams, body);
       } catch {
-        throw new AwsError('InvalidRequestException', 'The request body is not valid JSON');
+        throw new AwsError(svc === EKS_SERVICE ? 'InvalidRequestException' : 'ValidationException', 'The request body is not valid JSON');
       }
-      injected(op, {
-        throttle: () => new AwsError('ThrottlingException', 'Rate exceeded', 429),
-        server: () => new AwsError('ServerException', 'An internal server error occurred', 500),
-      });
+      injected(op, svc, svc.name.toLowerCase());
       const out = await handler(ctx, input);
       send(res, 200, 'application/json', JSON.stringify(toJson(out)), { 'x-amzn-requestid': ctx.requestId });
     } catch (e) {
@@ -237,6 +271,38 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }
   }
 
+  /** SQS's JSON 1.0 protocol with query-compatible errors (`x-amzn-query-error`). */
+  async function handleSqs(req: IncomingMessage, res: ServerResponse, body: string): Promise<void> {
+    const scope = parseScope(req.headers.authorization);
+    const region = scope.region ?? defaultRegion;
+    const op = String(req.headers['x-amz-target']).slice(SQS_TARGET.length);
+    const ctx = ctxFor(rt, region, op);
+    const headers = { 'x-amzn-requestid': ctx.requestId };
+    try {
+      await preamble(op);
+      let input: unknown;
+      try {
+        input = body ? JSON.parse(body) : {};
+      } catch {
+        throw new AwsError('SerializationException', 'The request body is not valid JSON');
+      }
+      injected(
+        op,
+        {
+          throttle: () => new AwsError('RequestThrottled', 'Rate exceeded', 403),
+          server: () => new AwsError('ServiceUnavailable', 'The request has failed due to a temporary failure of the server.', 503),
+        },
+        'sqs',
+      );
+      const caller = { host: String(req.headers.host ?? '127.0.0.1'), senderId: scope.accessKeyId ?? 'AIDASANDBOX' };
+      const out = await sqs.handle(ctx, op, input, caller);
+      send(res, 200, 'application/x-amz-json-1.0', JSON.stringify(out), headers);
+    } catch (e) {
+      const err = sqsError(e instanceof AwsError ? e : unexpected(e, op));
+      send(res, err.status, 'application/x-amz-json-1.0', JSON.stringify(err.body), { ...headers, ...err.headers });
+    }
+  }
+
   function setFaults(f: FaultOptions): void {
     rt.faults.set(f);
     const p = f.pending;
@@ -255,6 +321,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   function reset(): void {
     state.reset();
     dynamodb.reset();
+    sqs.reset();
+    sqs.configure(opts.sqs ?? {});
     Object.assign(state.config, config0);
     rt.throttle.configure(opts.throttle ?? {});
     rt.faults.set({ seed, ...opts.faults });
@@ -267,7 +335,9 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     readBody(req)
       .then((body) => {
         if (url.pathname.startsWith('/_sandbox')) return control({ rt, url: sandboxUrl, setFaults, reset }, req, res, body, url);
-        if (String(req.headers['x-amz-target'] ?? '').startsWith(DYNAMODB_TARGET)) return handleJson(req, res, body);
+        const target = String(req.headers['x-amz-target'] ?? '');
+        if (target.startsWith(DYNAMODB_TARGET)) return handleJson(req, res, body);
+        if (target.startsWith(SQS_TARGET)) return handleSqs(req, res, body);
         const ct = String(req.headers['content-type'] ?? '');
         const scope = parseScope(req.headers.authorization);
         const isQuery = ct.includes('x-www-form-urlencoded') || url.searchParams.has('Action');
@@ -301,6 +371,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     }),
     state,
     dynamodb: { items: (table, region = defaultRegion) => dynamodb.items(table, region) },
+    sqs,
     setFaults,
     setThrottle: (t) => rt.throttle.configure(t),
     messages: () => [...state.messages],
@@ -308,6 +379,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     reset,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        sqs.close();
         server.closeAllConnections();
         server.close((e) => (e ? reject(e) : resolve()));
       }),

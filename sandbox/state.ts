@@ -201,7 +201,20 @@ export interface OidcProviderRecord {
   tags: Tags;
 }
 
+/** An EventBridge Scheduler schedule, stored as CreateSchedule/UpdateSchedule sent it. */
+export interface ScheduleRecord {
+  arn: string;
+  name: string;
+  groupName: string;
+  createdAt: Date;
+  modifiedAt: Date;
+  /** The request's members other than Name, GroupName and ClientToken (SDK `CreateScheduleInput` shape). */
+  spec: Record<string, unknown>;
+}
+
 export class RegionState {
+  /** Scheduler schedules by `<group>/<name>`. */
+  readonly schedules = new Map<string, ScheduleRecord>();
   readonly instances = new Map<string, InstanceRecord>();
   readonly launchTemplates = new Map<string, LaunchTemplateRecord>();
   readonly clusters = new Map<string, ClusterRecord>();

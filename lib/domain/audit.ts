@@ -1,60 +1,35 @@
 // AuditRecord: one per resource decision. Versioned, because owners' tooling parses it.
-import type { Trigger } from './cloudtrail.js';
-import type { MetadataOptions } from './policy.js';
+// Defined once, as a zod schema: producers build it, notify-slack validates what SNS delivers against it.
+// zod/mini: classic zod adds ~440 KB to every bundle.
+import * as z from 'zod/mini';
+import { TriggerSchema } from './cloudtrail.js';
+import { MetadataOptionsSchema } from './policy.js';
 import { partitionOf } from './region.js';
 
 export const AUDIT_SCHEMA = 'imds-guard.audit/v1' as const;
 
-export type ResourceType = 'instance' | 'launch-template' | 'nodegroup' | 'account-defaults';
+/**
+ * Every outcome, ordered from most to least urgent (summaries, counts lines, message attributes).
+ * `reported`: not changed by design (EKS-created template, node group awaiting rollout): owners must act.
+ */
+export const OUTCOME_ORDER = [
+  'failed',
+  'reported',
+  'would-remediate',
+  'remediated',
+  'exempt',
+  'gone',
+  'compliant',
+  'out-of-scope',
+] as const;
+export const OutcomeSchema = z.enum(OUTCOME_ORDER);
+export type Outcome = z.infer<typeof OutcomeSchema>;
 
-export type Outcome =
-  | 'remediated'
-  | 'would-remediate'
-  | 'compliant'
-  | 'exempt'
-  | 'out-of-scope'
-  | 'gone'
-  | 'failed'
-  /** Not changed by design (EKS-created template, node group awaiting rollout): owners must act. */
-  | 'reported';
+/** Outcomes with nothing to tell: left out of owner messages by default and hidden from the CLI table. */
+export const QUIET_OUTCOMES: readonly Outcome[] = ['compliant', 'out-of-scope'];
 
-export type Severity = 'info' | 'low' | 'medium' | 'high';
-
-export interface AuditResource {
-  type: ResourceType;
-  id: string;
-  arn: string;
-  region: string;
-  account: string;
-  cluster?: string;
-  nodegroup?: string;
-  owner: string;
-  name?: string;
-}
-
-export interface AuditRecord {
-  schema: typeof AUDIT_SCHEMA;
-  /** Unique per record of a trigger and deterministic (see recordId), so consumers can dedupe retries on it. */
-  id: string;
-  time: string;
-  mode: 'enforce' | 'dry-run';
-  trigger: Trigger;
-  resource: AuditResource;
-  before?: MetadataOptions;
-  after?: MetadataOptions;
-  desired?: MetadataOptions;
-  outcome: Outcome;
-  severity: Severity;
-  violations: string[];
-  reason?: string;
-  error?: { name: string; message: string };
-  requestId?: string;
-  /** Extra facts for the owner: identity readiness, rollout commands, created template versions. */
-  details?: Record<string, unknown>;
-  notes?: string[];
-  /** Set only on a copy shortened to fit one SNS message; the audit log line holds the full record. */
-  truncated?: true;
-}
+const SeveritySchema = z.enum(['info', 'low', 'medium', 'high']);
+export type Severity = z.infer<typeof SeveritySchema>;
 
 const SEVERITY: Record<Outcome, Severity> = {
   failed: 'high',
@@ -67,17 +42,49 @@ const SEVERITY: Record<Outcome, Severity> = {
   'out-of-scope': 'info',
 };
 
-/** Outcomes ordered from most to least urgent, for summaries and message attributes. */
-export const OUTCOME_ORDER: Outcome[] = [
-  'failed',
-  'reported',
-  'would-remediate',
-  'remediated',
-  'exempt',
-  'gone',
-  'compliant',
-  'out-of-scope',
-];
+const ResourceTypeSchema = z.enum(['instance', 'launch-template', 'nodegroup', 'account-defaults']);
+export type ResourceType = z.infer<typeof ResourceTypeSchema>;
+
+const nonEmpty = () => z.string().check(z.minLength(1));
+
+const AuditResourceSchema = z.object({
+  type: ResourceTypeSchema,
+  id: nonEmpty(),
+  arn: z.string(),
+  region: z.string(),
+  account: z.string(),
+  cluster: z.optional(z.string()),
+  nodegroup: z.optional(z.string()),
+  owner: nonEmpty(),
+  name: z.optional(z.string()),
+});
+export type AuditResource = z.infer<typeof AuditResourceSchema>;
+
+/** Unknown fields are dropped on parse, not rejected: newer producers may add some. */
+export const AuditRecordSchema = z.object({
+  schema: z.literal(AUDIT_SCHEMA),
+  /** Unique per record of a trigger and deterministic (see recordId), so consumers can dedupe retries on it. */
+  id: z.string(),
+  time: z.string(),
+  mode: z.enum(['enforce', 'dry-run']),
+  trigger: TriggerSchema,
+  resource: AuditResourceSchema,
+  before: z.optional(MetadataOptionsSchema),
+  after: z.optional(MetadataOptionsSchema),
+  desired: z.optional(MetadataOptionsSchema),
+  outcome: OutcomeSchema,
+  severity: SeveritySchema,
+  violations: z._default(z.array(z.string()), []),
+  reason: z.optional(z.string()),
+  error: z.optional(z.object({ name: z.string(), message: z.string() })),
+  requestId: z.optional(z.string()),
+  /** Extra facts for the owner: identity readiness, rollout commands, created template versions. */
+  details: z.optional(z.record(z.string(), z.unknown())),
+  notes: z.optional(z.array(z.string())),
+  /** Set only on a copy shortened to fit one SNS message; the audit log line holds the full record. */
+  truncated: z.optional(z.literal(true)),
+});
+export type AuditRecord = z.infer<typeof AuditRecordSchema>;
 
 export function severityOf(outcome: Outcome): Severity {
   return SEVERITY[outcome];
@@ -135,20 +142,8 @@ export function countByOutcome(records: AuditRecord[]): Partial<Record<Outcome, 
 }
 
 /** What a resource module knows about one decision; `recordFor` turns it into an AuditRecord. */
-export interface AuditFacts {
-  trigger: Trigger;
-  mode: 'enforce' | 'dry-run';
-  outcome: Outcome;
-  before?: MetadataOptions;
-  after?: MetadataOptions;
-  desired?: MetadataOptions;
-  violations?: string[];
-  reason?: string;
-  error?: { name: string; message: string };
-  requestId?: string;
-  notes?: string[];
-  details?: Record<string, unknown>;
-}
+export type AuditFacts = Pick<AuditRecord, 'trigger' | 'mode' | 'outcome'> &
+  Partial<Pick<AuditRecord, 'before' | 'after' | 'desired' | 'violations' | 'reason' | 'error' | 'requestId' | 'notes' | 'details'>>;
 
 export function recordFor(resource: AuditResource, f: AuditFacts): AuditRecord {
   // Drop unset fields and empty notes so records stay small; `violations` is always present.

@@ -3,6 +3,7 @@
 // we rely on (IDs, names, region, account) and lenient about everything else.
 // zod/mini keeps the bundle small (classic zod and the Powertools parser schemas add ~440 KB).
 import * as z from 'zod/mini';
+import { formatIssues } from './issues.js';
 import { REGION_NAME } from './region.js';
 
 const SessionIssuer = z.looseObject({ type: z.optional(z.string()), arn: z.optional(z.string()), userName: z.optional(z.string()) });
@@ -48,17 +49,19 @@ export const CloudTrailEventSchema = z.looseObject({
 export type CloudTrailDetail = z.infer<typeof CloudTrailDetailSchema>;
 export type CloudTrailEvent = z.infer<typeof CloudTrailEventSchema>;
 
-/** What caused a decision. Shared by event handlers and backfill runs. */
-export interface Trigger {
-  source: 'cloudtrail' | 'backfill' | 'cli';
-  eventName: string;
-  eventId: string;
-  eventTime: string;
-  actor: string;
-  sourceIp?: string;
-  region: string;
-  account: string;
-}
+/** What caused a decision. Shared by event handlers and backfill runs, and carried by every audit record. */
+export const TriggerSchema = z.object({
+  source: z.enum(['cloudtrail', 'backfill', 'cli']),
+  eventName: z.string(),
+  /** Record ids are derived from it (see recordId in audit.ts). */
+  eventId: nonEmpty(),
+  eventTime: z.string(),
+  actor: z.string(),
+  sourceIp: z.optional(z.string()),
+  region: z.string(),
+  account: z.string(),
+});
+export type Trigger = z.infer<typeof TriggerSchema>;
 
 export type Ignored = {
   kind: 'ignored';
@@ -79,8 +82,11 @@ function actorOf(d: CloudTrailDetail): string {
 export function parseEnvelope(raw: unknown): Envelope {
   const parsed = CloudTrailEventSchema.safeParse(raw);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
-    return { kind: 'invalid', message: 'not a valid "AWS API Call via CloudTrail" event', issues };
+    return {
+      kind: 'invalid',
+      message: 'not a valid "AWS API Call via CloudTrail" event',
+      issues: formatIssues(parsed.error.issues, '(event)'),
+    };
   }
   const d = parsed.data.detail;
   return {

@@ -34,7 +34,8 @@ export function gatePolicy(base: Policy, gate: IdentityGate, r: IdentityReadines
     return {
       policy: { ...base, holdHopLimit: true },
       notes: [
-        `cluster ${r.cluster}: ${why}; IDENTITY_GATE=hold kept the hop limit and only required tokens. Set up IRSA or Pod Identity, then lower the hop limit.`,
+        `cluster ${r.cluster}: ${why}; IDENTITY_GATE=hold kept the hop limit and only required tokens. ` +
+          'Set up IRSA or Pod Identity, then lower the hop limit.',
       ],
       details,
     };
@@ -42,7 +43,8 @@ export function gatePolicy(base: Policy, gate: IdentityGate, r: IdentityReadines
   return {
     policy: base,
     notes: [
-      `cluster ${r.cluster}: ${why}. Pods that used the node role's credentials lose them at hop limit ${base.maxHopLimit}; move them to IRSA or Pod Identity.`,
+      `cluster ${r.cluster}: ${why}. Pods that used the node role's credentials lose them at hop limit ${base.maxHopLimit}; ` +
+        'move them to IRSA or Pod Identity.',
     ],
     details,
   };

@@ -1,16 +1,20 @@
 // The policy engine: pure functions over MetadataOptions. No SDK imports.
+import * as z from 'zod/mini';
 
-export type HttpTokens = 'optional' | 'required';
-export type Toggle = 'enabled' | 'disabled';
+const HttpTokensSchema = z.enum(['optional', 'required']);
+const ToggleSchema = z.enum(['enabled', 'disabled']);
+export type HttpTokens = z.infer<typeof HttpTokensSchema>;
+export type Toggle = z.infer<typeof ToggleSchema>;
 
-/** MetadataOptions as imds-guard sees them. Any field may be unknown (missing from an event). */
-export interface MetadataOptions {
-  httpTokens?: HttpTokens;
-  hopLimit?: number;
-  httpEndpoint?: Toggle;
-  instanceMetadataTags?: Toggle;
-  httpProtocolIpv6?: Toggle;
-}
+/** MetadataOptions as imds-guard sees them (and audit records carry them). Any field may be unknown (missing from an event). */
+export const MetadataOptionsSchema = z.object({
+  httpTokens: z.optional(HttpTokensSchema),
+  hopLimit: z.optional(z.number()),
+  httpEndpoint: z.optional(ToggleSchema),
+  instanceMetadataTags: z.optional(ToggleSchema),
+  httpProtocolIpv6: z.optional(ToggleSchema),
+});
+export type MetadataOptions = z.infer<typeof MetadataOptionsSchema>;
 
 export interface Policy {
   /** Highest compliant HttpPutResponseHopLimit. 1 keeps tokens away from bridged pods. */

@@ -50,6 +50,31 @@ export interface ScopeConfig {
   exemptClusters: string[];
 }
 
+/** Scope plus owner routing: what every kind's evaluate and describe take. */
+export interface Settings extends ScopeConfig {
+  ownerTagKeys: string[];
+  defaultOwner: string;
+}
+
+/**
+ * The exemption rule, for every kind: the exempt tag (value compared case-insensitively), then
+ * EXEMPT_CLUSTERS. Returns the reason, or undefined when the resource is not exempt.
+ *
+ * @example
+ * exemption({ 'imds-guard:exempt': 'TRUE' }, undefined, cfg) // 'tag imds-guard:exempt=TRUE'
+ * exemption({}, 'legacy', { ...cfg, exemptClusters: ['legacy'] }) // 'cluster legacy is in EXEMPT_CLUSTERS'
+ */
+export function exemption(
+  tags: Tags,
+  cluster: string | undefined,
+  cfg: Pick<ScopeConfig, 'exemptTagKey' | 'exemptTagValue' | 'exemptClusters'>,
+): string | undefined {
+  const tagValue = tags[cfg.exemptTagKey];
+  if (tagValue !== undefined && tagValue.toLowerCase() === cfg.exemptTagValue.toLowerCase()) return `tag ${cfg.exemptTagKey}=${tagValue}`;
+  if (cluster && cfg.exemptClusters.includes(cluster)) return `cluster ${cluster} is in EXEMPT_CLUSTERS`;
+  return undefined;
+}
+
 export type ScopeDecision =
   | { action: 'enforce'; node: NodeIdentity }
   | { action: 'exempt'; node: NodeIdentity; reason: string }
@@ -58,14 +83,8 @@ export type ScopeDecision =
 export function decideScope(tags: Tags, cfg: ScopeConfig): ScopeDecision {
   const node = identifyNode(tags);
   if (cfg.scope === 'eks' && !node.eks) return { action: 'out-of-scope', node, reason: 'not an EKS node (scope=eks)' };
-  const tagValue = tags[cfg.exemptTagKey];
-  if (tagValue !== undefined && tagValue.toLowerCase() === cfg.exemptTagValue.toLowerCase()) {
-    return { action: 'exempt', node, reason: `tag ${cfg.exemptTagKey}=${tagValue}` };
-  }
-  if (node.cluster && cfg.exemptClusters.includes(node.cluster)) {
-    return { action: 'exempt', node, reason: `cluster ${node.cluster} is in EXEMPT_CLUSTERS` };
-  }
-  return { action: 'enforce', node };
+  const exempt = exemption(tags, node.cluster, cfg);
+  return exempt ? { action: 'exempt', node, reason: exempt } : { action: 'enforce', node };
 }
 
 /** The owner who hears about a resource: the first configured tag that is set, or the default. */

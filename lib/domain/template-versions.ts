@@ -187,3 +187,28 @@ export function buriedLatest(versions: TemplateVersion[], latest: number): numbe
   if (!source || !prev || prev.version === source || prev.description?.startsWith('imds-guard:')) return undefined;
   return prev.version;
 }
+
+/** A template with the versions a run looked at. */
+export interface FoundTemplate {
+  template: TemplateInfo;
+  versions: TemplateVersion[];
+  region: string;
+  account: string;
+}
+
+/** A bad default older than the latest: its fix may exist already, and it will bury the latest. */
+export function needsHistory(f: FoundTemplate, policy: Policy): boolean {
+  const { defaultVersion, latestVersion } = f.template;
+  const d = f.versions.find((v) => v.version === defaultVersion);
+  return defaultVersion < latestVersion && !evaluate(d?.metadataOptions ?? {}, policy).compliant;
+}
+
+/** What an audit reason says of the old $Latest created again as `newVersion` (templates and node groups alike). */
+export function latestCopyNote(copy: Pick<TemplateFix, 'sourceVersion' | 'violations'>, newVersion: number): string {
+  return `; version ${newVersion} repeats version ${copy.sourceVersion}${copy.violations.length ? ' (fixed)' : ''} so $Latest keeps its content`;
+}
+
+/** The tags that route a template to its owner: its versions' instance tags, under its own. */
+export function templateOwnerTags(f: Pick<FoundTemplate, 'template' | 'versions'>): Tags {
+  return Object.assign({}, ...f.versions.map((v) => v.instanceTags), f.template.tags);
+}

@@ -12,14 +12,17 @@ import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
 import { listEnabledRegions } from '../kinds/instance/scan.js';
 import { RateLimiter } from '../shell/rate-limit.js';
 import { publishMessages } from '../report/sns.js';
-import { requireTopic, type Config } from '../shell/config.js';
+import { loadConfig, requireTopic, type Config } from '../shell/config.js';
 import { callerIdentity, newRunId, type RunInfo } from '../runs/context.js';
 import { INCLUDE_ALL, INSTANCES_ONLY } from '../runs/discover.js';
 import { runBackfill } from '../runs/run.js';
 import { REGION_NAME } from '../domain/region.js';
+import { errorOf } from '../domain/errors.js';
+import { formatIssues } from '../domain/issues.js';
 import { addCounts, regionSummary, renderSummaryMessage, summarize, type Counts } from '../report/summary.js';
 import { logger, metrics } from '../shell/observability.js';
 import { report } from '../report/report.js';
+import { lambda } from './wrap.js';
 
 const EKS_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 
@@ -125,7 +128,7 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
     if (!failed.length) return { status: 'fanned-out', runId, regions, invocations: regions.length };
 
     const first = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult;
-    const why = `could not start Region(s) ${failed.join(', ')} (${(first.reason as Error)?.message ?? first.reason}); started ${started.join(', ') || 'none'}. Invoke again with "regions": ${JSON.stringify(failed)}`;
+    const why = `could not start Region(s) ${failed.join(', ')} (${errorOf(first.reason).message}); started ${started.join(', ') || 'none'}. Invoke again with "regions": ${JSON.stringify(failed)}`;
     // Nothing started: failing the invocation is safe, since Lambda's retry starts the whole run again.
     if (!started.length) throw new FanOutError(`run ${runId}: ${why}.`);
     // Some Regions already run: a retry would start them twice. Keep the rest in the audit trail instead:
@@ -241,7 +244,7 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
   return async (raw: unknown, context: Context): Promise<BackfillHandlerResult> => {
     const parsed = BackfillEventSchema.safeParse(raw);
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`);
+      const issues = formatIssues(parsed.error.issues, '(event)');
       logger.error('rejected backfill input', { rejection: { reason: 'invalid-input', issues } });
       return {
         status: 'invalid',
@@ -252,4 +255,9 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
     const event = parsed.data;
     return event.child ? runChild(event, event.child, context) : fanOut(event, context);
   };
+}
+
+/** The backfill function: configuration read at cold start, wrapped like every function (wrap.ts). */
+export function backfillFunction(config: Config = loadConfig()) {
+  return lambda(makeBackfillHandler(config));
 }

@@ -1,8 +1,8 @@
 // The shape every event-driven Lambda shares: parse -> (skip | enforce) -> report.
 import { regionOfArn, snsClient } from '../shell/clients.js';
-import { requireTopic, type Config } from '../shell/config.js';
+import { loadConfig, requireTopic, type Config } from '../shell/config.js';
 import type { AuditRecord } from '../domain/audit.js';
-import type { Ignored, Invalid, Trigger } from '../domain/cloudtrail.js';
+import type { Trigger } from '../domain/cloudtrail.js';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
 import { metrics } from '../shell/observability.js';
@@ -10,15 +10,15 @@ import { idempotentRun } from './idempotency.js';
 import { skip, type Skipped } from './parsed.js';
 import { report, type Report } from '../report/report.js';
 import { regionContext, type RegionContext } from '../shell/region-context.js';
+import type { EventKind, ParsedEvent } from '../kinds/types.js';
+import { lambda } from './wrap.js';
 
 /** `duplicate`: a redelivered event; the stored result of the first run, with no AWS call made. */
 export type HandlerResult = Skipped | ({ status: 'done'; duplicate?: true } & Report);
 
-type Parsed<T> = { kind: 'targets'; trigger: Trigger; targets: T[] } | Ignored | Invalid;
-
 export function makeEventHandler<T>(
   config: Config,
-  parse: (event: unknown, selfRoleNames: string[]) => Parsed<T>,
+  parse: (event: unknown, selfRoleNames: string[]) => ParsedEvent<T>,
   enforce: (targets: T[], trigger: Trigger, ctx: RegionContext, invocation?: Context) => Promise<AuditRecord[]>,
 ) {
   const topicArn = requireTopic(config);
@@ -39,4 +39,23 @@ export function makeEventHandler<T>(
     if (parsed.kind !== 'targets') return skip(parsed);
     return run(event, context, parsed);
   };
+}
+
+/**
+ * A kind's Lambda function: configuration read at cold start (an invalid one fails there, naming the
+ * variable), then parse -> enforce -> report for each event, wrapped like every function (wrap.ts).
+ *
+ * @example
+ * export const handler = eventFunction(instanceKind); // functions/enforce-instances.ts
+ */
+export function eventFunction<T>(kind: EventKind<T>, config: Config = loadConfig()) {
+  return lambda(
+    makeEventHandler(config, kind.parse, (targets, trigger, ctx, invocation) =>
+      kind.enforce(targets, trigger, {
+        config,
+        ctx,
+        ...(invocation ? { remainingMs: () => invocation.getRemainingTimeInMillis() } : {}),
+      }),
+    ),
+  );
 }

@@ -1,10 +1,15 @@
 // notify-slack: SNS audit message -> per-owner Slack webhook. Bad input is skipped; failed posts fail the invocation.
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, SNSEvent } from 'aws-lambda';
+import { loadConfig, type Config } from '../shell/config.js';
 import { logger, metrics } from '../shell/observability.js';
+import { loadSlackConfig } from '../report/slack/config.js';
+import { idempotentRun, SNS_MESSAGE_KEY } from './idempotency.js';
+import { lambda } from './wrap.js';
 import { renderSlackMessage } from '../report/slack/blocks.js';
 import type { SlackConfig } from '../report/slack/config.js';
-import { groupByOwnerAndTrigger, parseSnsMessage, type OwnerBatch } from '../report/slack/input.js';
+import { parseSnsMessage } from '../report/slack/input.js';
+import { groupByTriggerAndOwner, type OwnerBatch } from '../report/group.js';
 import { postToSlack, SlackPostError, type PostOptions } from '../report/slack/post.js';
 import { describeError, readWebhookUrl, webhookFor } from '../report/slack/webhooks.js';
 
@@ -54,7 +59,7 @@ export function makeNotifySlackHandler(config: SlackConfig, deps: NotifyDeps = {
       batches.push(...parsed.batches);
     }
     // SNS delivers one record per invocation today; regroup anyway so a batch never splits an owner's trigger.
-    const groups = groupByOwnerAndTrigger(
+    const groups = groupByTriggerAndOwner(
       batches.flatMap((b) => b.records.map((r) => ({ ...r, resource: { ...r.resource, owner: b.owner } }))),
     );
 
@@ -106,4 +111,16 @@ async function deliver(g: OwnerBatch, config: SlackConfig, opts: NotifyDeps & { 
     metrics.addMetric('slackFailed', MetricUnit.Count, 1);
     return { ...base, parameter, status: 'failed', ...post, error };
   }
+}
+
+/**
+ * The notify-slack function: configurations read at cold start; a redelivered SNS message does not post twice.
+ *
+ * @example
+ * export const handler = notifySlackFunction(); // functions/notify-slack.ts
+ */
+export function notifySlackFunction(config: Config = loadConfig(), slack: SlackConfig = loadSlackConfig()) {
+  const notify = makeNotifySlackHandler(slack);
+  const run = idempotentRun(config, (event, context) => notify(event as SNSEvent, context), SNS_MESSAGE_KEY);
+  return lambda((event: SNSEvent, context: Context) => run(event, context, undefined));
 }

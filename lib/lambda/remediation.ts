@@ -14,10 +14,11 @@ import { parseQueueItem } from '../kinds/instance/queue-item.js';
 import { renderOwnerMessages } from '../report/message.js';
 import { publishMessages } from '../report/sns.js';
 import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
-import { requireQueue, requireTopic, type Config } from '../shell/config.js';
+import { loadConfig, requireQueue, requireTopic, type Config } from '../shell/config.js';
 import { Ledger } from '../shell/ledger.js';
 import { logger, metrics, recordAudit } from '../shell/observability.js';
 import { RateLimiter } from '../shell/rate-limit.js';
+import { lambda } from './wrap.js';
 
 /** SDK attempts per Modify: few, because a throttled item is retried through the queue with a growing delay. */
 const CONSUMER_ATTEMPTS = 3;
@@ -45,7 +46,7 @@ export function bucketShare(concurrency: number) {
 
 /**
  * @example
- * export const handler = lambda(makeRemediationHandler(loadConfig()));
+ * export const handler = remediationFunction();
  */
 export function makeRemediationHandler(config: Config, limiter = new RateLimiter({ buckets: bucketShare(config.QUEUE_CONCURRENCY) })) {
   const topicArn = requireTopic(config);
@@ -117,4 +118,9 @@ export function makeRemediationHandler(config: Config, limiter = new RateLimiter
     }
     await Promise.all(made.filter((m) => !retried.has(m.messageId)).map((m) => ledger?.published(m.itemId)));
   }
+}
+
+/** The remediate-instances Lambda: configuration read at cold start, then the Powertools/middy edge. */
+export function remediationFunction() {
+  return lambda(makeRemediationHandler(loadConfig()));
 }

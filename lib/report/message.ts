@@ -1,12 +1,15 @@
 // Turns audit records into SNS messages: one per trigger and owner, a body per protocol. Pure.
 import { countByOutcome, severityOf, worstOutcome, type AuditRecord } from '../domain/audit.js';
 import type { MetadataOptions } from '../domain/policy.js';
+import { chatbotNotification } from './chatbot.js';
+import { emailText } from './email.js';
+import { groupByTriggerAndOwner } from './group.js';
+import { messageBytes, snsMessage, type SnsMessage } from './sns-message.js';
 
-export interface OwnerMessage {
-  subject: string;
-  /** JSON with one body per protocol, for Publish with MessageStructure "json". */
-  message: string;
-  attributes: Record<string, string>;
+/** The `schema` of the JSON body owners' tooling (and notify-slack) reads. */
+export const MESSAGE_SCHEMA = 'imds-guard.message/v1' as const;
+
+export interface OwnerMessage extends SnsMessage {
   owner: string;
   records: AuditRecord[];
 }
@@ -21,22 +24,15 @@ export const MAX_RECORDS_PER_MESSAGE = 40;
  */
 export const MAX_MESSAGE_BYTES = 250_000;
 
-/** SNS allows longer String attributes, but filter policies only need a short value. */
-const MAX_ATTRIBUTE_CHARS = 256;
-
 export function formatOptions(o: MetadataOptions | undefined): string {
   if (!o) return 'unknown';
   if (o.httpEndpoint === 'disabled') return 'IMDS disabled';
   return `tokens=${o.httpTokens ?? '?'} hop=${o.hopLimit ?? '?'}`;
 }
 
-export function groupByTriggerAndOwner(records: AuditRecord[]): AuditRecord[][] {
-  const groups = new Map<string, AuditRecord[]>();
-  for (const r of records) {
-    const key = `${r.trigger.eventId}\u0000${r.resource.owner}`;
-    groups.set(key, [...(groups.get(key) ?? []), r]);
-  }
-  return [...groups.values()].flatMap((g) => {
+/** The records of each message: per trigger and owner, at most MAX_RECORDS_PER_MESSAGE each. */
+export function messageGroups(records: AuditRecord[]): AuditRecord[][] {
+  return groupByTriggerAndOwner(records).flatMap(({ records: g }) => {
     const chunks: AuditRecord[][] = [];
     for (let i = 0; i < g.length; i += MAX_RECORDS_PER_MESSAGE) chunks.push(g.slice(i, i + MAX_RECORDS_PER_MESSAGE));
     return chunks;
@@ -73,62 +69,46 @@ function resourceLine(r: AuditRecord): string {
 
 function emailBody(records: AuditRecord[], owner: string): string {
   const t = records[0]!.trigger;
-  const lines = [
-    `imds-guard ${records[0]!.mode === 'dry-run' ? '(dry run) ' : ''}report for ${owner}`,
-    '',
-    `Trigger: ${t.eventName} (${t.eventId}) at ${t.eventTime}`,
-    `Actor:   ${t.actor}${t.sourceIp ? ` from ${t.sourceIp}` : ''}`,
-    `Account: ${t.account}  Region: ${t.region}`,
-    `Outcome: ${summaryLine(records)}`,
-    '',
-    ...records.map(resourceLine),
-    ...records.flatMap((r) => (r.notes ?? []).map((n) => `  note (${r.resource.id}): ${n}`)),
-    '',
-    'Policy: HttpTokens=required (IMDSv2) and HttpPutResponseHopLimit at most the configured maximum.',
-    'To undo a change: imds-guard revert --audit <file.jsonl> (the "before" options are in the JSON record).',
-  ];
-  return lines.join('\n');
+  return emailText({
+    heading: `imds-guard ${records[0]!.mode === 'dry-run' ? '(dry run) ' : ''}report for ${owner}`,
+    fields: [
+      ['Trigger', `${t.eventName} (${t.eventId}) at ${t.eventTime}`],
+      ['Actor', `${t.actor}${t.sourceIp ? ` from ${t.sourceIp}` : ''}`],
+      ['Account', `${t.account}  Region: ${t.region}`],
+      ['Outcome', summaryLine(records)],
+    ],
+    labelWidth: 9,
+    lines: [...records.map(resourceLine), ...records.flatMap((r) => (r.notes ?? []).map((n) => `  note (${r.resource.id}): ${n}`))],
+    footer: [
+      'Policy: HttpTokens=required (IMDSv2) and HttpPutResponseHopLimit at most the configured maximum.',
+      'To undo a change: imds-guard revert --audit <file.jsonl> (the "before" options are in the JSON record).',
+    ],
+  });
 }
 
-/** Amazon Q Developer in chat applications custom format (REFERENCE §7). Anything else is dropped. */
-export function chatbotBody(records: AuditRecord[], owner: string) {
+/** The chat notification for one owner's records of one trigger. */
+function chatbotBody(records: AuditRecord[], owner: string) {
   const t = records[0]!.trigger;
   const outcome = worstOutcome(records);
   const dry = records[0]!.mode === 'dry-run';
-  return {
-    version: '1.0' as const,
-    source: 'custom' as const,
+  return chatbotNotification({
     id: `${t.eventId}:${owner}`,
-    content: {
-      textType: 'client-markdown' as const,
-      title: `${outcome === 'failed' ? ':x:' : ':shield:'} imds-guard${dry ? ' (dry run)' : ''}: ${summaryLine(records)}`,
-      description: [
-        `*${t.eventName}* by \`${t.actor}\` at ${t.eventTime} in ${t.account}/${t.region}`,
-        ...records.slice(0, 10).map((r) => `• ${resourceLine(r)}`),
-        records.length > 10 ? `…and ${records.length - 10} more` : '',
-      ]
-        .filter(Boolean)
-        .join('\n'),
-      nextSteps: [
-        ...(outcome === 'failed' ? ['Check the failed resources and the imds-guard logs'] : []),
-        ...(records.some((r) => r.outcome === 'would-remediate') ? ['Run imds-guard enforce to apply'] : []),
-        'Revert a change with imds-guard revert --audit <file.jsonl>',
-      ],
-      keywords: [outcome, owner, ...new Set(records.map((r) => r.resource.cluster).filter((c): c is string => !!c))],
-    },
-    metadata: {
-      threadId: `imds-guard-${t.eventId}`,
-      summary: `imds-guard ${outcome}: ${summaryLine(records)}`,
-      additionalContext: { owner, eventId: t.eventId, account: t.account, region: t.region },
-    },
-  };
-}
-
-/** UTF-8 bytes SNS counts for one Publish: the message, subject and attributes (name, type, value). */
-export function messageBytes(m: Pick<OwnerMessage, 'subject' | 'message' | 'attributes'>): number {
-  let n = Buffer.byteLength(m.message, 'utf8') + Buffer.byteLength(m.subject, 'utf8');
-  for (const [k, v] of Object.entries(m.attributes)) n += Buffer.byteLength(k, 'utf8') + 'String'.length + Buffer.byteLength(v, 'utf8');
-  return n;
+    title: `${outcome === 'failed' ? ':x:' : ':shield:'} imds-guard${dry ? ' (dry run)' : ''}: ${summaryLine(records)}`,
+    description: [
+      `*${t.eventName}* by \`${t.actor}\` at ${t.eventTime} in ${t.account}/${t.region}`,
+      ...records.slice(0, 10).map((r) => `• ${resourceLine(r)}`),
+      records.length > 10 ? `…and ${records.length - 10} more` : '',
+    ],
+    nextSteps: [
+      ...(outcome === 'failed' ? ['Check the failed resources and the imds-guard logs'] : []),
+      ...(records.some((r) => r.outcome === 'would-remediate') ? ['Run imds-guard enforce to apply'] : []),
+      'Revert a change with imds-guard revert --audit <file.jsonl>',
+    ],
+    keywords: [outcome, owner, ...new Set(records.map((r) => r.resource.cluster).filter((c): c is string => !!c))],
+    threadId: `imds-guard-${t.eventId}`,
+    summary: `imds-guard ${outcome}: ${summaryLine(records)}`,
+    additionalContext: { owner, eventId: t.eventId, account: t.account, region: t.region },
+  });
 }
 
 /** Free-text limits for a record too large to send whole, mildest first. */
@@ -171,7 +151,7 @@ function fit(records: AuditRecord[]): OwnerMessage[] {
 
 /** The messages for these records: per trigger and owner, each within MAX_MESSAGE_BYTES. None is dropped. */
 export function renderOwnerMessages(records: AuditRecord[]): OwnerMessage[] {
-  return groupByTriggerAndOwner(records).flatMap((group) => {
+  return messageGroups(records).flatMap((group) => {
     const parts = fit(group);
     return parts.length === 1 ? parts : parts.map((m, i) => numbered(m, i + 1));
   });
@@ -188,39 +168,18 @@ export function renderOwnerMessage(records: AuditRecord[]): OwnerMessage {
   const first = records[0]!;
   const owner = first.resource.owner;
   const outcome = worstOutcome(records);
-  const audit = JSON.stringify({
-    schema: 'imds-guard.message/v1',
+  const audit = JSON.stringify({ schema: MESSAGE_SCHEMA, owner, trigger: first.trigger, counts: countByOutcome(records), records });
+  const attributes = {
+    outcome,
+    severity: severityOf(outcome),
     owner,
-    trigger: first.trigger,
-    counts: countByOutcome(records),
-    records,
-  });
-  const subject = `imds-guard ${outcome}: ${first.trigger.eventName} ${summaryLine(records)}`.replace(/[^\x20-\x7e]/g, '').slice(0, 99);
-  return {
-    owner,
-    records,
-    subject,
-    message: JSON.stringify({
-      default: audit,
-      sqs: audit,
-      lambda: audit,
-      email: emailBody(records, owner),
-      https: JSON.stringify(chatbotBody(records, owner)),
-    }),
-    attributes: capAttributes({
-      outcome,
-      severity: severityOf(outcome),
-      owner,
-      cluster: uniq(records.map((r) => r.resource.cluster)),
-      account: first.trigger.account,
-      region: first.trigger.region,
-      resourceType: uniq(records.map((r) => r.resource.type)),
-      eventName: first.trigger.eventName,
-    }),
+    cluster: uniq(records.map((r) => r.resource.cluster)),
+    account: first.trigger.account,
+    region: first.trigger.region,
+    resourceType: uniq(records.map((r) => r.resource.type)),
+    eventName: first.trigger.eventName,
   };
-}
-
-// Capped here, not only at Publish, so messageBytes measures what is sent.
-function capAttributes(a: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v.slice(0, MAX_ATTRIBUTE_CHARS) || 'none']));
+  const subject = `imds-guard ${outcome}: ${first.trigger.eventName} ${summaryLine(records)}`;
+  const bodies = { audit, email: emailBody(records, owner), chatbot: chatbotBody(records, owner) };
+  return { owner, records, ...snsMessage(subject, bodies, attributes) };
 }

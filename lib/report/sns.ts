@@ -18,7 +18,8 @@ export async function publishMessages(sns: SNSClient, topicArn: string, messages
         Message: m.message,
         MessageStructure: 'json',
         MessageAttributes: Object.fromEntries(
-          Object.entries(m.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v.slice(0, 256) || 'none' }]),
+          // Already capped by snsMessage (sns-message.ts) when rendered.
+          Object.entries(m.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
         ),
       }),
     );

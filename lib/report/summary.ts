@@ -1,5 +1,16 @@
 // Run summaries: counts, the exit code, and the one SNS summary message per run. Pure.
-import { countByOutcome, severityOf, worstOutcome, type AuditRecord, type Outcome, type ResourceType } from '../domain/audit.js';
+import {
+  countByOutcome,
+  OUTCOME_ORDER,
+  severityOf,
+  worstOutcome,
+  type AuditRecord,
+  type Outcome,
+  type ResourceType,
+} from '../domain/audit.js';
+import { chatbotNotification } from './chatbot.js';
+import { emailText } from './email.js';
+import { snsMessage, type SnsMessage } from './sns-message.js';
 
 export const SUMMARY_SCHEMA = 'imds-guard.backfill-summary/v1' as const;
 
@@ -99,10 +110,15 @@ export function exitCode(regions: { records: AuditRecord[]; error?: unknown }[])
   return regions.some((r) => r.records.some((x) => x.outcome === 'would-remediate' || x.outcome === 'failed')) ? 1 : 0;
 }
 
-export function countsLine(c: Counts): string {
-  const order: Outcome[] = ['failed', 'reported', 'would-remediate', 'remediated', 'exempt', 'gone', 'compliant', 'out-of-scope'];
-  const parts = order.filter((o) => c[o]).map((o) => `${c[o]} ${o}`);
-  return parts.join(', ') || 'nothing in scope';
+/**
+ * The counts, most urgent outcome first, for titles and summary lines; `none` when all are zero.
+ *
+ * @example
+ * countsLine({ remediated: 2, failed: 1 }); // => '1 failed, 2 remediated'
+ */
+export function countsLine(c: Counts, none = 'nothing in scope'): string {
+  const parts = OUTCOME_ORDER.filter((o) => c[o]).map((o) => `${c[o]} ${o}`);
+  return parts.join(', ') || none;
 }
 
 /** The worst outcome that occurs in the counts (for attributes and titles). */
@@ -114,68 +130,59 @@ export function worstOf(c: Counts): Outcome {
   );
 }
 
-export interface SummaryMessage {
+export interface SummaryMessage extends SnsMessage {
   owner: string;
-  subject: string;
-  /** JSON with one body per protocol, for Publish with MessageStructure "json". */
-  message: string;
-  attributes: Record<string, string>;
   records: AuditRecord[];
 }
 
-function emailBody(s: RunSummary): string {
-  const lines = [
-    `imds-guard ${s.eventName}${s.mode === 'dry-run' ? ' (dry run)' : ''} summary`,
-    '',
-    `Run:      ${s.runId}`,
-    `Actor:    ${s.actor}`,
-    `Account:  ${s.account}`,
-    `Started:  ${s.startedAt}   Finished: ${s.finishedAt}`,
-    `Outcome:  ${countsLine(s.counts)}`,
-    '',
-    ...s.regions.flatMap((r) => [
-      `${r.region}: ${r.error ? `ERROR ${r.error.name}: ${r.error.message}` : countsLine(r.counts)}${r.links && r.links > 1 ? ` (${r.links} invocations)` : ''}`,
-      ...Object.entries(r.byType).map(([t, c]) => `  ${t}: ${countsLine(c ?? {})}`),
-      ...(r.identityNotReady.length ? [`  clusters without IRSA or Pod Identity: ${r.identityNotReady.join(', ')}`] : []),
-      ...(r.accountDefaultsCompliant === false
-        ? ['  account metadata defaults are not compliant: imds-guard account-defaults --apply']
-        : []),
-    ]),
-    '',
-    'Per-resource records were published to the owners and logged as audit lines.',
+function regionLines(r: RegionSummary): string[] {
+  const links = r.links && r.links > 1 ? ` (${r.links} invocations)` : '';
+  return [
+    `${r.region}: ${r.error ? `ERROR ${r.error.name}: ${r.error.message}` : countsLine(r.counts)}${links}`,
+    ...Object.entries(r.byType).map(([t, c]) => `  ${t}: ${countsLine(c ?? {})}`),
+    ...(r.identityNotReady.length ? [`  clusters without IRSA or Pod Identity: ${r.identityNotReady.join(', ')}`] : []),
+    ...(r.accountDefaultsCompliant === false ? ['  account metadata defaults are not compliant: imds-guard account-defaults --apply'] : []),
   ];
-  return lines.join('\n');
+}
+
+function emailBody(s: RunSummary): string {
+  return emailText({
+    heading: `imds-guard ${s.eventName}${s.mode === 'dry-run' ? ' (dry run)' : ''} summary`,
+    fields: [
+      ['Run', s.runId],
+      ['Actor', s.actor],
+      ['Account', s.account],
+      ['Started', `${s.startedAt}   Finished: ${s.finishedAt}`],
+      ['Outcome', countsLine(s.counts)],
+    ],
+    labelWidth: 10,
+    lines: s.regions.flatMap(regionLines),
+    footer: ['Per-resource records were published to the owners and logged as audit lines.'],
+  });
 }
 
 function chatbotBody(s: RunSummary) {
   const worst = worstOf(s.counts);
-  const failedRegions = s.regions.filter((r) => r.error);
-  return {
-    version: '1.0' as const,
-    source: 'custom' as const,
+  const failed = worst === 'failed' || s.regions.some((r) => r.error);
+  return chatbotNotification({
     id: `${s.runId}:summary`,
-    content: {
-      textType: 'client-markdown' as const,
-      title: `${worst === 'failed' || failedRegions.length ? ':x:' : ':shield:'} imds-guard ${s.eventName}${s.mode === 'dry-run' ? ' (dry run)' : ''}: ${countsLine(s.counts)}`,
-      description: [
-        `Run \`${s.runId}\` by \`${s.actor}\` in ${s.account}`,
-        ...s.regions.map((r) => `• *${r.region}*: ${r.error ? `error ${r.error.name}` : countsLine(r.counts)}`),
-      ].join('\n'),
-      nextSteps: [
-        ...(failedRegions.length || worst === 'failed' ? ['Check the failed Regions and resources in the imds-guard logs'] : []),
-        ...(s.counts['would-remediate'] ? ['Run the backfill with mode "enforce" to apply'] : []),
-        ...(s.regions.some((r) => r.identityNotReady.length)
-          ? ['Set up IRSA or Pod Identity for the clusters listed before lowering their hop limit']
-          : []),
-      ],
-      keywords: [worst, s.eventName, ...s.regions.map((r) => r.region)],
-    },
-    metadata: {
-      threadId: `imds-guard-${s.runId}`,
-      summary: `imds-guard ${s.eventName}: ${countsLine(s.counts)}`,
-      additionalContext: { runId: s.runId, account: s.account },
-    },
-  };
+    title: `${failed ? ':x:' : ':shield:'} imds-guard ${s.eventName}${s.mode === 'dry-run' ? ' (dry run)' : ''}: ${countsLine(s.counts)}`,
+    description: [
+      `Run \`${s.runId}\` by \`${s.actor}\` in ${s.account}`,
+      ...s.regions.map((r) => `• *${r.region}*: ${r.error ? `error ${r.error.name}` : countsLine(r.counts)}`),
+    ],
+    nextSteps: [
+      ...(failed ? ['Check the failed Regions and resources in the imds-guard logs'] : []),
+      ...(s.counts['would-remediate'] ? ['Run the backfill with mode "enforce" to apply'] : []),
+      ...(s.regions.some((r) => r.identityNotReady.length)
+        ? ['Set up IRSA or Pod Identity for the clusters listed before lowering their hop limit']
+        : []),
+    ],
+    keywords: [worst, s.eventName, ...s.regions.map((r) => r.region)],
+    threadId: `imds-guard-${s.runId}`,
+    summary: `imds-guard ${s.eventName}: ${countsLine(s.counts)}`,
+    additionalContext: { runId: s.runId, account: s.account },
+  });
 }
 
 /**
@@ -184,22 +191,17 @@ function chatbotBody(s: RunSummary) {
  */
 export function renderSummaryMessage(s: RunSummary, owner: string): SummaryMessage {
   const worst = s.regions.some((r) => r.error) ? 'failed' : worstOf(s.counts);
-  const body = JSON.stringify(s);
-  const region = s.regions.length === 1 ? s.regions[0]!.region : 'multiple';
-  return {
+  const attributes = {
+    kind: 'summary',
+    outcome: worst,
+    severity: severityOf(worst),
     owner,
-    records: [],
-    subject: `imds-guard ${s.eventName} summary: ${countsLine(s.counts)}`.replace(/[^\x20-\x7e]/g, '').slice(0, 99),
-    message: JSON.stringify({ default: body, sqs: body, lambda: body, email: emailBody(s), https: JSON.stringify(chatbotBody(s)) }),
-    attributes: {
-      kind: 'summary',
-      outcome: worst,
-      severity: severityOf(worst),
-      owner,
-      account: s.account,
-      region,
-      eventName: s.eventName,
-      resourceType: 'summary',
-    },
+    account: s.account,
+    region: s.regions.length === 1 ? s.regions[0]!.region : 'multiple',
+    eventName: s.eventName,
+    resourceType: 'summary',
   };
+  const subject = `imds-guard ${s.eventName} summary: ${countsLine(s.counts)}`;
+  const bodies = { audit: JSON.stringify(s), email: emailBody(s), chatbot: chatbotBody(s) };
+  return { owner, records: [], ...snsMessage(subject, bodies, attributes) };
 }

@@ -7,6 +7,7 @@ import type { RateLimiter } from '../shell/rate-limit.js';
 import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from './context.js';
 import { accountDefaultsRecord } from './region.js';
 import type { BackfillResult, RegionResult } from './run.js';
+import { errorOf } from '../domain/errors.js';
 
 export interface DefaultsRequest {
   regions: string[];
@@ -63,12 +64,11 @@ export async function accountDefaultsRun(input: {
               ...res,
             });
           } catch (err) {
-            const e = err as Error;
             record = rec({
               mode,
               outcome: 'failed',
               desired: after,
-              error: { name: e.name, message: e.message },
+              error: errorOf(err),
               reason: 'ModifyInstanceMetadataDefaults failed',
             });
           }
@@ -83,11 +83,10 @@ export async function accountDefaultsRun(input: {
       input.onRegion?.(result);
       return result;
     } catch (err) {
-      const e = err as Error;
       const result: RegionResult = {
         ...base,
         records: [],
-        error: { name: e.name ?? 'Error', message: e.message ?? String(err) },
+        error: errorOf(err),
         durationMs: Math.round(performance.now() - started),
       };
       input.onRegion?.(result);

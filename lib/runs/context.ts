@@ -5,7 +5,6 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { RateLimiter } from '../shell/rate-limit.js';
 import type { Config } from '../shell/config.js';
 import type { Trigger } from '../domain/cloudtrail.js';
-import { nodegroupIndex, type UsedBy } from '../shell/nodegroup-index.js';
 import { regionContext, type RegionContext } from '../shell/region-context.js';
 
 /** One backfill run: every record it writes carries this trigger (with the Region filled in). */
@@ -51,14 +50,13 @@ export async function callerIdentity(region: string, sts: STSClient = new STSCli
   return { account: out.Account, arn: out.Arn };
 }
 
-/** A Region's clients and policy, the rate limiter on EC2, and the node group index for templates. */
+/** A Region's clients and policy (with the node group index for templates), and the rate limiter on EC2. */
 export interface BackfillContext extends RegionContext {
-  usedBy: UsedBy;
   limiter?: RateLimiter;
 }
 
 export function backfillContext(config: Config, region: string, limiter?: RateLimiter): BackfillContext {
   // The limiter plugs into EC2 only (clients.ts applies plugins to the EC2 client); EKS and IAM calls are few.
   const ctx = regionContext(config, region, limiter ? { plugins: [limiter.plugin(region)] } : {});
-  return { ...ctx, usedBy: nodegroupIndex(ctx.clients.eks), ...(limiter ? { limiter } : {}) };
+  return { ...ctx, ...(limiter ? { limiter } : {}) };
 }

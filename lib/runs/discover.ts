@@ -1,7 +1,7 @@
 // Discovery for one Region: what a backfill looks at. Only Describe/List calls.
 import { listTemplates } from '../shell/template-versions.js';
 import { scanInstances, type InstanceQuery } from '../kinds/instance/scan.js';
-import { listClusters, listNodegroups } from '../kinds/nodegroup/aws.js';
+import { listClusters, listNodegroups } from '../shell/eks.js';
 import type { DescribedInstance } from '../kinds/instance/aws.js';
 import type { Trigger } from '../domain/cloudtrail.js';
 import type { InstanceTarget } from '../kinds/instance/events.js';

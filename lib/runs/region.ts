@@ -3,7 +3,7 @@
 // the event handlers use. A scan therefore makes no mutating call by construction.
 import pLimit from 'p-limit';
 import { getMetadataDefaults } from '../kinds/account-defaults/aws.js';
-import { identityReadiness } from '../kinds/nodegroup/aws.js';
+import { identityReadiness } from '../shell/identity-readiness.js';
 import { recordFor, arnFor, type AuditRecord } from '../domain/audit.js';
 import { defaultsAsOptions, evaluateDefaults, type AccountDefaults, type DefaultsPosture } from '../kinds/account-defaults/policy.js';
 import type { Trigger } from '../domain/cloudtrail.js';
@@ -11,8 +11,9 @@ import type { IdentityReadiness } from '../domain/identity.js';
 import type { InstanceTarget } from '../kinds/instance/events.js';
 import { enforceInstances } from '../kinds/instance/enforce.js';
 import { enforceNodegroup } from '../kinds/nodegroup/enforce.js';
-import { enforceTemplate } from '../kinds/launch-template/enforce.js';
+import { applyTemplate, planTemplate, type ReadyTemplate } from '../kinds/launch-template/enforce.js';
 import { basePolicy } from '../shell/settings.js';
+import { kindOrder } from '../kinds/index.js';
 import type { BackfillContext } from './context.js';
 import type { RegionDiscovery } from './discover.js';
 
@@ -29,6 +30,8 @@ export interface RegionPlan {
   records: AuditRecord[];
   identity: IdentityReadiness[];
   accountDefaults?: { defaults: AccountDefaults; posture: DefaultsPosture };
+  /** Templates the plan would fix, by ID, with what apply needs: apply describes none of them again. */
+  readyTemplates: Map<string, ReadyTemplate>;
 }
 
 /** Templates and node groups are few but each is several Describe calls: a small pool is enough. */
@@ -99,15 +102,12 @@ export async function planRegion(
   const identityP = include.identity ? Promise.all(d.clusters.map((c) => pool(() => readiness(ctx, c)))) : Promise.resolve([]);
   const templatesP = Promise.all(
     d.templates.map((t) =>
-      pool(async () =>
-        emit(
-          await enforceTemplate({ region: ctx.region, account: trigger.account, launchTemplateId: t.id }, trigger, {
-            ...common,
-            ec2: ctx.clients.ec2,
-            usedBy: ctx.usedBy,
-          }),
-        ),
-      ),
+      pool(async () => {
+        const target = { region: ctx.region, account: trigger.account, launchTemplateId: t.id };
+        const p = await planTemplate(target, trigger, { ...common, ec2: ctx.clients.ec2, usedBy: ctx.usedBy });
+        emit(p.records);
+        return p;
+      }),
     ),
   );
   const nodegroupsP = Promise.all(
@@ -134,8 +134,12 @@ export async function planRegion(
   ]);
   return {
     discovery: d,
-    records: ordered([...(defaults ? [defaults.record] : []), ...templates.flat(), ...nodegroups.flat(), ...instances], d.instances),
+    records: ordered(
+      [...(defaults ? [defaults.record] : []), ...templates.flatMap((p) => p.records), ...nodegroups.flat(), ...instances],
+      d.instances,
+    ),
     identity,
+    readyTemplates: new Map(templates.flatMap((p) => (p.ready ? [[p.ready.template.id, p.ready] as const] : []))),
     ...(defaults ? { accountDefaults: { defaults: defaults.defaults, posture: defaults.posture } } : {}),
   };
 }
@@ -148,14 +152,12 @@ function reasonOf(p: DefaultsPosture): string {
       : 'scan and enforce do not change account defaults: run imds-guard account-defaults --apply';
 }
 
-const TYPE_ORDER = { 'account-defaults': 0, 'launch-template': 1, nodegroup: 2, instance: 3 } as const;
-
 /** Records arrive in completion order; reports read better by type, then instance ID order. */
 function ordered(records: AuditRecord[], targets: InstanceTarget[]): AuditRecord[] {
   const pos = new Map(targets.map((t, i) => [t.instanceId, i]));
   return [...records].sort(
     (a, b) =>
-      TYPE_ORDER[a.resource.type] - TYPE_ORDER[b.resource.type] ||
+      kindOrder(a.resource.type) - kindOrder(b.resource.type) ||
       (a.resource.type === 'instance' ? (pos.get(a.resource.id) ?? 0) - (pos.get(b.resource.id) ?? 0) : 0),
   );
 }
@@ -201,17 +203,10 @@ export async function applyRegion(
     const pool = pLimit(RESOURCE_CONCURRENCY);
     const templates = d.templates.filter((t) => would.has(`launch-template\u0000${t.id}`));
     const t = await Promise.all(
-      templates.map((x) =>
-        pool(async () =>
-          emit(
-            await enforceTemplate({ region: ctx.region, account: trigger.account, launchTemplateId: x.id }, trigger, {
-              ...common,
-              ec2: ctx.clients.ec2,
-              usedBy: ctx.usedBy,
-            }),
-          ),
-        ),
-      ),
+      templates.flatMap((x) => {
+        const ready = plan.readyTemplates.get(x.id);
+        return ready ? [pool(async () => emit(await applyTemplate(ready, { ...common, ec2: ctx.clients.ec2 })))] : [];
+      }),
     );
     const groups = d.nodegroups.filter((g) => would.has(`nodegroup\u0000${g.cluster}/${g.nodegroup}`));
     const n = await Promise.all(

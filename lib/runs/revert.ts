@@ -13,6 +13,7 @@ import { identifyNode } from '../domain/scope.js';
 import * as instance from '../kinds/instance/instance.js';
 import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from './context.js';
 import type { BackfillResult, RegionResult } from './run.js';
+import { errorOf } from '../domain/errors.js';
 
 export class RevertInputError extends Error {
   override name = 'RevertInputError';
@@ -237,11 +238,10 @@ export async function revertRun(input: {
       );
       return { ...base, records, durationMs: Math.round(performance.now() - started) };
     } catch (err) {
-      const e = err as Error;
       return {
         ...base,
         records: [],
-        error: { name: e.name ?? 'Error', message: e.message ?? String(err) },
+        error: errorOf(err),
         durationMs: Math.round(performance.now() - started),
       };
     }

@@ -9,6 +9,7 @@ import type { IdentityReadiness } from '../domain/identity.js';
 import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from './context.js';
 import { discoverRegion, INCLUDE_ALL, type Include } from './discover.js';
 import { applyRegion, planRegion, type Mode, type RegionPlan } from './region.js';
+import { errorOf } from '../domain/errors.js';
 
 export interface BackfillRequest {
   mode: Mode;
@@ -75,11 +76,6 @@ export interface BackfillInput {
   confirm?: (plan: PlanOverview) => Promise<boolean>;
   /** Injected in tests; default backfillContext(config, region, limiter). */
   context?: (region: string) => BackfillContext;
-}
-
-function errorOf(err: unknown): { name: string; message: string } {
-  const e = err as { name?: string; message?: string };
-  return { name: e?.name ?? 'Error', message: e?.message ?? String(err) };
 }
 
 export function overview(plans: { region: string; plan?: RegionPlan }[]): PlanOverview {

@@ -1,5 +1,7 @@
 // zod/mini: the same validation as classic zod, tree-shakable (classic zod adds ~440 KB to every bundle).
 import * as z from 'zod/mini';
+import { OutcomeSchema, OUTCOME_ORDER, QUIET_OUTCOMES } from '../domain/audit.js';
+import { formatIssues } from '../domain/issues.js';
 
 // Config is read once, at cold start. A bad value fails fast with the variable's name,
 // instead of surfacing later as a wrong remediation.
@@ -18,8 +20,6 @@ const bool = z.pipe(
 );
 const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 
-export const OUTCOMES = ['remediated', 'would-remediate', 'compliant', 'exempt', 'out-of-scope', 'gone', 'failed', 'reported'] as const;
-
 export const ConfigSchema = z.object({
   MODE: z._default(z.enum(['enforce', 'dry-run']), 'enforce'),
   SCOPE: z._default(z.enum(['eks', 'all']), 'eks'),
@@ -30,14 +30,11 @@ export const ConfigSchema = z.object({
   // Role names imds-guard runs as: events they cause are ignored (loop guard).
   SELF_ROLE_NAMES: z._default(csv, []),
   TOPIC_ARN: z.optional(z.string().check(z.regex(/^arn:aws[\w-]*:sns:[\w-]+:\d{12}:[\w.-]+$/, 'must be an SNS topic ARN'))),
-  PUBLISH_OUTCOMES: z._default(z.pipe(csv, z.array(z.enum(OUTCOMES))), [
-    'remediated',
-    'would-remediate',
-    'exempt',
-    'gone',
-    'failed',
-    'reported',
-  ]),
+  // Default: every outcome an owner must hear about (all but compliant and out-of-scope).
+  PUBLISH_OUTCOMES: z._default(
+    z.pipe(csv, z.array(OutcomeSchema)),
+    OUTCOME_ORDER.filter((o) => !QUIET_OUTCOMES.includes(o)),
+  ),
   OWNER_TAG_KEYS: z._default(csv, ['owner', 'Owner', 'team']),
   DEFAULT_OWNER: z._default(z.string().check(z.minLength(1)), 'unowned'),
   CONCURRENCY: z._default(int(1, 100), 10),
@@ -67,8 +64,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = ConfigSchema.safeParse(cleaned);
   if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
-  throw new ConfigError(`Invalid imds-guard configuration: ${problems.join('; ')}`);
+  throw new ConfigError(`Invalid imds-guard configuration: ${formatIssues(parsed.error.issues, '(env)').join('; ')}`);
 }
 
 /** The queue consumer needs its queue (to delay retries). */

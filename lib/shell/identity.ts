@@ -1,7 +1,7 @@
 // Per-cluster policy under IDENTITY_GATE, looked up once per cluster per run.
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { identityReadiness } from '../kinds/nodegroup/aws.js';
+import { identityReadiness } from './identity-readiness.js';
 import { gatePolicy, type GatedPolicy, type IdentityGate } from '../domain/identity.js';
 import type { Policy } from '../domain/policy.js';
 

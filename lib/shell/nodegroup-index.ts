@@ -2,7 +2,7 @@
 // that carries no EKS tags. Built lazily, once per run, only when tags do not decide.
 import type { EKSClient } from '@aws-sdk/client-eks';
 import pLimit from 'p-limit';
-import { describeNodegroup, listClusters, listNodegroups } from '../kinds/nodegroup/aws.js';
+import { describeNodegroup, listClusters, listNodegroups } from './eks.js';
 
 export type NodegroupRef = { cluster: string; nodegroup: string };
 export type UsedBy = (templateId: string, templateName?: string) => Promise<NodegroupRef[]>;

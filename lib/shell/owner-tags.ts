@@ -1,7 +1,7 @@
 // Owner routing for managed node group instances. EKS does not copy a node group's tags to its
 // instances, so an owner tag set on the node group would otherwise never reach its nodes' reports.
 import type { EKSClient } from '@aws-sdk/client-eks';
-import { describeNodegroup } from '../kinds/nodegroup/aws.js';
+import { describeNodegroup } from './eks.js';
 import type { NodeIdentity } from '../domain/scope.js';
 import { toTags, type Tags } from '../domain/tags.js';
 

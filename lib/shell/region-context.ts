@@ -3,18 +3,21 @@
 import { ec2Client, eksClient, iamClient, type ClientOptions } from './clients.js';
 import type { Config } from './config.js';
 import { policyProvider, type PolicyFor } from './identity.js';
+import { nodegroupIndex, type UsedBy } from './nodegroup-index.js';
 import { nodegroupOwnerTags, type OwnerTagsFor } from './owner-tags.js';
-import type { InstanceSettings } from '../kinds/instance/instance.js';
+import type { Settings } from '../domain/scope.js';
 import { basePolicy, settingsFrom } from './settings.js';
 
 /** Built from config and cached clients. */
 export interface RegionContext {
   config: Config;
   region: string;
-  settings: InstanceSettings;
+  settings: Settings;
   clients: { ec2: ReturnType<typeof ec2Client>; eks: ReturnType<typeof eksClient>; iam: ReturnType<typeof iamClient> };
   policyFor: PolicyFor;
   ownerTagsFor: OwnerTagsFor;
+  /** Node groups using a template, from an index built lazily once per context. */
+  usedBy: UsedBy;
 }
 
 export function regionContext(config: Config, region: string, extra: Pick<ClientOptions, 'plugins'> = {}): RegionContext {
@@ -27,5 +30,6 @@ export function regionContext(config: Config, region: string, extra: Pick<Client
     clients,
     policyFor: policyProvider(basePolicy(config), config.IDENTITY_GATE, () => clients),
     ownerTagsFor: nodegroupOwnerTags(clients.eks),
+    usedBy: nodegroupIndex(clients.eks),
   };
 }

@@ -1,9 +1,9 @@
 // Config -> the plain settings objects the core takes.
 import type { Config } from './config.js';
 import type { Policy } from '../domain/policy.js';
-import type { InstanceSettings } from '../kinds/instance/instance.js';
+import type { Settings } from '../domain/scope.js';
 
-export function settingsFrom(c: Config): InstanceSettings {
+export function settingsFrom(c: Config): Settings {
   return {
     scope: c.SCOPE,
     exemptTagKey: c.EXEMPT_TAG_KEY,

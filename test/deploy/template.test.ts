@@ -18,6 +18,8 @@ let t: any;
 let eks: any;
 let selfManaged: any;
 let all: any;
+/** Remediation params changed and the sweep switched off. */
+let tuned: any;
 beforeAll(() => {
   t = packagedTemplate();
   eks = effectiveTemplate(t);
@@ -25,7 +27,8 @@ beforeAll(() => {
     packagedTemplate({ selfManagedClusters: 'payments,legacy-1', rollout: 'true', alarmEmail: 'oncall@example.com' }),
   );
   all = effectiveTemplate(packagedTemplate({ scope: 'all' }));
-}, 120_000);
+  tuned = effectiveTemplate(packagedTemplate({ remediationConcurrency: '7', maxReceives: '3', sweepSchedule: 'off', mode: 'dry-run' }));
+}, 180_000);
 
 const ROOT = join(import.meta.dirname, '../..');
 const sampleEvent = (name: string) => JSON.parse(readFileSync(join(ROOT, 'events', `${name}.json`), 'utf8'));
@@ -38,6 +41,13 @@ const fnByHandler = (name: string) =>
   resourcesOfType(t, 'AWS::Lambda::Function').find(([id]) => id.toLowerCase().startsWith(name.toLowerCase()))?.[1];
 const functions = () => resourcesOfType(eks, 'AWS::Lambda::Function');
 const EVENT_FUNCTIONS = ['EnforceInstancesLambdaFunction', 'EnforceLaunchTemplatesLambdaFunction', 'EnforceNodegroupsLambdaFunction'];
+/** Invoked by the SQS event source (synchronously): its failures go through the queue's redrive, not a destination. */
+const CONSUMER = 'RemediateInstancesLambdaFunction';
+const statementsOf = (tpl: any, role: string) =>
+  iamStatements(tpl)
+    .filter((s) => s.resource === role)
+    .map((s) => s.statement);
+const actionsOf = (tpl: any, role: string) => statementsOf(tpl, role).flatMap((s) => asArray(s.Action) as string[]);
 
 /** What a Resource points at: a literal/Fn::Sub ARN, or the type of the resource it references. */
 function target(tpl: any, r: any): string {
@@ -57,6 +67,10 @@ const MUTATING: [RegExp, RegExp][] = [
   [/^eks:UpdateNodegroupVersion$/, /^arn:\$\{AWS::Partition\}:eks:(\*|\$\{AWS::Region\}):\$\{AWS::AccountId\}:nodegroup\/\*$/],
   [/^sns:Publish$/, /^AWS::SNS::Topic:AuditTopic$/],
   [/^sqs:SendMessage$/, /^AWS::SQS::Queue:/],
+  // The remediation queue: consumed by remediate-instances, tagged by the sweep (`imds-guard:last-sweep`).
+  [/^sqs:(ReceiveMessage|DeleteMessage|ChangeMessageVisibility|GetQueueAttributes|TagQueue)$/, /^AWS::SQS::Queue:RemediationQueue$/],
+  // The sweep schedule invokes the backfill.
+  [/^lambda:InvokeFunction$/, /^(AWS::Lambda::Function:BackfillLambdaFunction|arn:.*:function:imds-guard-[\w-]+-backfill(:\*)?)$/],
   [/^dynamodb:(PutItem|UpdateItem|DeleteItem|GetItem)$/, /^AWS::DynamoDB::Table:IdempotencyTable$/],
   [/^kms:(Encrypt|Decrypt|GenerateDataKey)$/, /^AWS::KMS::Key:AuditKey$/],
   [/^logs:(CreateLogStream|PutLogEvents)$/, /:log-group:\/aws\/lambda\/[\w-]+:\*$/],
@@ -64,13 +78,14 @@ const MUTATING: [RegExp, RegExp][] = [
   [/^ec2:ModifyInstanceMetadataDefaults$/, /^\*$/],
 ];
 const MUTATING_VERB =
-  /:(Create|Modify|Update|Delete|Put|Publish|Send|Terminate|Run|Start|Stop|Attach|Detach|Tag|Untag|Set|Encrypt|Decrypt|Generate)/;
+  /:(Create|Modify|Update|Delete|Put|Publish|Send|Terminate|Run|Start|Stop|Attach|Detach|Tag|Untag|Set|Encrypt|Decrypt|Generate|Change|Receive|Invoke)/;
 /** Calls with no resource-level permissions: the only ones allowed on "*". */
 const ACCOUNT_WIDE = /^(ec2:Describe\w+|ec2:(Get|Modify)InstanceMetadataDefaults|eks:ListClusters|iam:ListOpenIDConnectProviders)$/;
 
-// Both roles that fix instances (enforce-instances, backfill) must carry the same scope statements.
-const REMEDIATING_ROLES = ['EnforceInstancesRole', 'BackfillRole'];
-const remediationStatements = (tpl: any, role = 'EnforceInstancesRole') =>
+// Both roles that fix instances (the queue consumer, the backfill) must carry the same scope statements.
+// enforce-instances no longer does (issue 13): it queues each change for remediate-instances.
+const REMEDIATING_ROLES = ['RemediateInstancesRole', 'BackfillRole'];
+const remediationStatements = (tpl: any, role = 'RemediateInstancesRole') =>
   iamStatements(tpl)
     .filter(({ resource, statement }) => resource === role && asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions'))
     .map((s) => s.statement);
@@ -123,7 +138,10 @@ describe('npx osls package: CloudFormation template', () => {
 
   it("the rules drop imds-guard's own calls (every role in SELF_ROLE_NAMES), and still take callers without a session issuer", () => {
     const selfRoles = fnByHandler('EnforceInstances').Properties.Environment.Variables.SELF_ROLE_NAMES.split(',');
-    expect(selfRoles).toHaveLength(5);
+    expect(selfRoles).toHaveLength(6);
+    // Every function role is named there (the loop guard must know all of them).
+    const roleNames = functions().map(([, fn]) => t.Resources[fn.Properties.Role['Fn::GetAtt'][0]].Properties.RoleName);
+    expect([...selfRoles].sort()).toEqual([...roleNames].sort());
     for (const name of [
       'run-instances-nodegroup-asg',
       'modify-metadata-options-revert',
@@ -180,14 +198,14 @@ describe('npx osls package: CloudFormation template', () => {
     expect(p.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
   });
 
-  it('the event functions and notify-slack get IDEMPOTENCY_TABLE and record access on that table only; others get neither', () => {
+  it('the event functions, notify-slack and the consumer get IDEMPOTENCY_TABLE and record access on that table only; others get neither', () => {
     for (const [id, fn] of functions()) {
       const env = fn.Properties.Environment?.Variables ?? {};
       const role = fn.Properties.Role['Fn::GetAtt'][0];
       const ddb = iamStatements(eks).filter(
         (s) => s.resource === role && asArray(s.statement.Action).some((a: string) => a.startsWith('dynamodb:')),
       );
-      if ([...EVENT_FUNCTIONS, 'NotifySlackLambdaFunction'].includes(id)) {
+      if ([...EVENT_FUNCTIONS, 'NotifySlackLambdaFunction', CONSUMER].includes(id)) {
         expect(env.IDEMPOTENCY_TABLE, id).toEqual({ Ref: 'IdempotencyTable' });
         expect(ddb.map((s) => [[...asArray(s.statement.Action)].sort(), s.statement.Resource])).toEqual([
           [
@@ -318,9 +336,23 @@ describe('npx osls package: CloudFormation template', () => {
       return ref[0];
     });
     expect(new Set(roles).size).toBe(roles.length);
+    // Function roles trust Lambda; the one other role is the sweep schedule's, trusted by Scheduler of this account.
     for (const [id] of resourcesOfType(t, 'AWS::IAM::Role')) {
       const trust = t.Resources[id].Properties.AssumeRolePolicyDocument.Statement;
-      expect(trust, id).toEqual([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+      if (roles.includes(id))
+        expect(trust, id).toEqual([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+      else
+        expect([id, trust]).toEqual([
+          'SweepSchedulerRole',
+          [
+            {
+              Effect: 'Allow',
+              Principal: { Service: 'scheduler.amazonaws.com' },
+              Action: 'sts:AssumeRole',
+              Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+            },
+          ],
+        ]);
     }
   });
 
@@ -333,13 +365,25 @@ describe('npx osls package: CloudFormation template', () => {
     expect(JSON.stringify(conf.Properties.DestinationConfig.OnFailure)).toContain('FailedInvocationsQueue');
   });
 
-  it('every function has reserved concurrency and an on-failure destination', () => {
+  // The consumer is invoked synchronously by its event source: an on-failure destination would never fire;
+  // its failed items go to the remediation DLQ by the queue's redrive policy (asserted below).
+  it('every function has reserved concurrency; every asynchronously invoked one an on-failure destination', () => {
     const confs = resourcesOfType(t, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
     for (const [id, fn] of functions()) {
       expect(fn.Properties.ReservedConcurrentExecutions, id).toBeGreaterThan(0);
       const conf = confs.find((c) => c.FunctionName?.Ref === id);
-      expect(JSON.stringify(conf?.DestinationConfig?.OnFailure), id).toContain('FailedInvocationsQueue');
+      if (id === CONSUMER) expect(conf, id).toBeUndefined();
+      else expect(JSON.stringify(conf?.DestinationConfig?.OnFailure), id).toContain('FailedInvocationsQueue');
     }
+  });
+
+  it('README: the reserved concurrency it states is the sum the default template reserves', () => {
+    const reserved = functions().reduce((sum, [, fn]) => sum + fn.Properties.ReservedConcurrentExecutions, 0);
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const m = /functions\s+reserve (\d+) concurrent executions[^]*?concurrency\s+quota must be at least (\d+)/.exec(readme);
+    expect(m, 'README Deploy section').not.toBeNull();
+    expect(Number(m![1])).toBe(reserved);
+    expect(Number(m![2])).toBe(reserved + 100);
   });
 
   it('alarms: depth of every queue and Errors of every function, all notifying the alarm topic', () => {
@@ -352,9 +396,11 @@ describe('npx osls package: CloudFormation template', () => {
           a.Threshold === 0 &&
           a.ComparisonOperator === 'GreaterThanThreshold',
       );
+    // Every queue that only ever holds failures alarms on depth; the work queue is busy by design, so its alarm
+    // is on the age of its oldest message (a stuck drain), asserted below.
     for (const [id] of resourcesOfType(t, 'AWS::SQS::Queue')) {
       const a = on('ApproximateNumberOfMessagesVisible', (v) => v?.['Fn::GetAtt']?.[0] === id && v['Fn::GetAtt'][1] === 'QueueName');
-      expect(a, id).toHaveLength(1);
+      expect(a, id).toHaveLength(id === 'RemediationQueue' ? 0 : 1);
     }
     for (const [id] of functions())
       expect(
@@ -377,7 +423,7 @@ describe('npx osls package: CloudFormation template', () => {
     });
   });
 
-  it('event functions reach only their own Region (their events come from it); the backfill reaches every Region', () => {
+  it('event functions reach only their own Region (their events come from it); the backfill and the consumer every Region', () => {
     const regionsOf = (role: string) =>
       new Set(
         iamStatements(selfManaged)
@@ -389,6 +435,8 @@ describe('npx osls package: CloudFormation template', () => {
     for (const role of ['EnforceInstancesRole', 'EnforceLaunchTemplatesRole', 'EnforceNodegroupsRole'])
       expect(regionsOf(role), role).toEqual(new Set(['${AWS::Region}']));
     expect(regionsOf('BackfillRole')).toEqual(new Set(['*']));
+    // A multi-Region backfill's sweep queues instances of other Regions onto this Region's queue.
+    expect(regionsOf('RemediateInstancesRole')).toEqual(new Set(['*']));
   });
 
   it('someone receives the alarms: an email subscription with alarmEmail, and the topic ARN as an output', () => {
@@ -398,5 +446,205 @@ describe('npx osls package: CloudFormation template', () => {
       { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'oncall@example.com' },
     ]);
     expect(t.Outputs.AlarmTopicArn).toEqual({ Value: { Ref: 'AlarmTopic' } });
+  });
+});
+
+describe('npx osls package: remediation queue, consumer, sweep (issue 13)', () => {
+  const consumer = (tpl: any) => tpl.Resources[CONSUMER];
+  const mapping = (tpl: any) => {
+    const m = resourcesOfType(tpl, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, r]) => r.Properties.EventSourceArn?.['Fn::GetAtt']?.[0] === 'RemediationQueue',
+    );
+    expect(m).toHaveLength(1);
+    return m[0]![1].Properties;
+  };
+  const alarm = (id: string) => {
+    const a = t.Resources[id];
+    expect(a?.Type, id).toBe('AWS::CloudWatch::Alarm');
+    expect(a.Properties.AlarmActions, id).toEqual([{ Ref: 'AlarmTopic' }]);
+    return a.Properties;
+  };
+
+  it('the queue: KMS AuditKey, redrive to its DLQ after maxReceives, visibility >= 6x the consumer timeout', () => {
+    for (const [tpl, receives] of [
+      [eks, 8],
+      [tuned, 3],
+    ] as const) {
+      const q = tpl.Resources.RemediationQueue.Properties;
+      expect(q.KmsMasterKeyId).toEqual({ Ref: 'AuditKey' });
+      expect(q.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': ['RemediationDeadLetterQueue', 'Arn'] },
+        maxReceiveCount: receives,
+      });
+      expect(q.VisibilityTimeout).toBeGreaterThanOrEqual(6 * consumer(tpl).Properties.Timeout);
+      expect(consumer(tpl).Properties.Environment.Variables.MAX_RECEIVES).toBe(String(receives));
+      const dlq = tpl.Resources.RemediationDeadLetterQueue.Properties;
+      expect(dlq.KmsMasterKeyId).toEqual({ Ref: 'AuditKey' });
+      // A standard queue's DLQ keeps the original enqueue time: it must outlive the source queue's retention.
+      expect(dlq.MessageRetentionPeriod).toBeGreaterThan(q.MessageRetentionPeriod);
+    }
+    expect(consumer(eks).Properties.Timeout).toBe(60);
+  });
+
+  it('the event source: batches of 10, no batching window, partial batch failures, MaximumConcurrency from the param', () => {
+    for (const [tpl, concurrency] of [
+      [eks, 2],
+      [tuned, 7],
+    ] as const) {
+      const m = mapping(tpl);
+      expect(m.FunctionName).toEqual({ 'Fn::GetAtt': [CONSUMER, 'Arn'] });
+      expect(m).toMatchObject({ BatchSize: 10, MaximumBatchingWindowInSeconds: 0, FunctionResponseTypes: ['ReportBatchItemFailures'] });
+      expect(m.ScalingConfig).toEqual({ MaximumConcurrency: concurrency });
+      const fn = consumer(tpl).Properties;
+      // Reserved concurrency below the event source's maximum would throttle the poller.
+      expect(fn.ReservedConcurrentExecutions).toBeGreaterThanOrEqual(concurrency);
+      expect(fn.Environment.Variables.QUEUE_CONCURRENCY).toBe(String(concurrency));
+      expect(fn.Environment.Variables.REMEDIATION_QUEUE_URL).toEqual({ Ref: 'RemediationQueue' });
+      expect(fn.Environment.Variables.IDEMPOTENCY_TABLE).toEqual({ Ref: 'IdempotencyTable' });
+    }
+    expect(consumer(eks).Properties.Handler).toBe('functions/remediate-instances.handler');
+  });
+
+  it('every event function and the backfill get REMEDIATION_QUEUE_URL; notify-slack does not', () => {
+    for (const [id, fn] of functions()) {
+      const url = fn.Properties.Environment?.Variables?.REMEDIATION_QUEUE_URL;
+      if (id === 'NotifySlackLambdaFunction') expect(url, id).toBeUndefined();
+      else expect(url, id).toEqual({ Ref: 'RemediationQueue' });
+    }
+  });
+
+  it('the sweep: every sweepSchedule, the backfill in the stack mode for its Region, retries and a DLQ', () => {
+    const s = eks.Resources.SweepSchedule;
+    expect(s.Type).toBe('AWS::Scheduler::Schedule');
+    expect(s.Properties.ScheduleExpression).toBe('rate(6 hours)');
+    expect(s.Properties.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+    const target = s.Properties.Target;
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': ['BackfillLambdaFunction', 'Arn'] });
+    expect(target.RoleArn).toEqual({ 'Fn::GetAtt': ['SweepSchedulerRole', 'Arn'] });
+    const input = JSON.parse(target.Input['Fn::Sub'].replace('${AWS::Region}', 'eu-central-1'));
+    expect(input).toEqual({ mode: 'enforce', sweep: true, regions: ['eu-central-1'] });
+    expect(eks.Resources.BackfillLambdaFunction.Properties.Environment.Variables.MODE).toBe(input.mode);
+    expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+    expect(target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } });
+  });
+
+  it('sweepSchedule=off: no schedule and no scheduler role', () => {
+    expect(resourcesOfType(tuned, 'AWS::Scheduler::Schedule')).toEqual([]);
+    expect(tuned.Resources.SweepSchedulerRole).toBeUndefined();
+    expect(eks.Resources.SweepSchedulerRole).toBeDefined();
+  });
+
+  it('a bad remediation param fails the package, naming it', () => {
+    const bad: [string, string][] = [
+      ['remediationConcurrency', '1'],
+      ['maxReceives', '0'],
+      ['sweepSchedule', 'every 6 hours'],
+    ];
+    for (const [param, value] of bad) {
+      let out = '';
+      try {
+        packagedTemplate({ [param]: value });
+      } catch (e) {
+        out = String((e as { stdout?: Buffer }).stdout ?? e);
+      }
+      expect(out, param).toMatch(new RegExp(`param ${param} must be`));
+    }
+  }, 120_000);
+
+  it('the scheduler role may only invoke the backfill and send to the events DLQ (and use its key)', () => {
+    expect(statementsOf(eks, 'SweepSchedulerRole').map((s) => [s.Effect, [...asArray(s.Action)].sort(), s.Resource, s.Condition])).toEqual([
+      ['Allow', ['lambda:InvokeFunction'], { 'Fn::GetAtt': ['BackfillLambdaFunction', 'Arn'] }, undefined],
+      ['Allow', ['sqs:SendMessage'], { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] }, undefined],
+      ['Allow', ['kms:Decrypt', 'kms:GenerateDataKey'], { 'Fn::GetAtt': ['AuditKey', 'Arn'] }, undefined],
+    ]);
+  });
+
+  it('alarms: failed records, DLQ depth, consumer errors and a stuck drain, on the alarm topic', () => {
+    const env = eks.Resources.RemediateInstancesLambdaFunction.Properties.Environment.Variables;
+    expect(alarm('FailuresAlarm')).toMatchObject({
+      Namespace: env.POWERTOOLS_METRICS_NAMESPACE,
+      // lib/shell/observability.ts counts each `failed` record as `failures`.
+      MetricName: 'failures',
+      Dimensions: [{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarm('RemediationDeadLetterDepthAlarm')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['RemediationDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(alarm('RemediateInstancesErrorsAlarm')).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: CONSUMER } }],
+      Threshold: 0,
+    });
+    expect(alarm('RemediationQueueAgeAlarm')).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateAgeOfOldestMessage',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['RemediationQueue', 'QueueName'] } }],
+      Threshold: 900,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+  });
+
+  it('the consumer role: its log group, the queue, the topic, the key, the ledger and Modify; nothing else', () => {
+    expect([...new Set(actionsOf(eks, 'RemediateInstancesRole'))].sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'ec2:ModifyInstanceMetadataOptions',
+      'kms:Decrypt',
+      'kms:DescribeKey',
+      'kms:Encrypt',
+      'kms:GenerateDataKey',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+      'sns:Publish',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+    ]);
+    const sqs = statementsOf(eks, 'RemediateInstancesRole').filter((s) => asArray(s.Action).some((a: string) => a.startsWith('sqs:')));
+    expect(sqs.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['RemediationQueue', 'Arn'] }]);
+    const logs = statementsOf(eks, 'RemediateInstancesRole').find((s) => asArray(s.Action).includes('logs:PutLogEvents'));
+    expect(logs.Resource['Fn::Sub']).toMatch(/:log-group:\/aws\/lambda\/imds-guard-prod-remediateInstances:\*$/);
+  });
+
+  it('enforce-instances queues changes and no longer modifies instances; the backfill may queue and tag the queue', () => {
+    const enforce = actionsOf(eks, 'EnforceInstancesRole');
+    expect(enforce).not.toContain('ec2:ModifyInstanceMetadataOptions');
+    expect(actionsOf(all, 'EnforceInstancesRole')).not.toContain('ec2:ModifyInstanceMetadataOptions');
+    const sends = (role: string) =>
+      statementsOf(eks, role)
+        .filter((s) => asArray(s.Statement ?? s.Action).some((a: string) => a.startsWith('sqs:')))
+        .filter((s) => s.Resource?.['Fn::GetAtt']?.[0] === 'RemediationQueue')
+        .flatMap((s) => asArray(s.Action))
+        .sort();
+    expect(sends('EnforceInstancesRole')).toEqual(['sqs:SendMessage']);
+    expect(sends('BackfillRole')).toEqual(['sqs:SendMessage', 'sqs:TagQueue']);
+    // Nobody else may write to the queue or consume it.
+    const touching = iamStatements(eks)
+      .filter(({ statement }) => JSON.stringify(statement.Resource ?? '').includes('"RemediationQueue"'))
+      .map((s) => s.resource);
+    expect([...new Set(touching)].sort()).toEqual(['BackfillRole', 'EnforceInstancesRole', 'RemediateInstancesRole']);
+  });
+
+  it("the rule drops the consumer's own ModifyInstanceMetadataOptions calls", () => {
+    const consumerRole = t.Resources.RemediateInstancesRole.Properties.RoleName;
+    expect(consumerRole).toBe('imds-guard-prod-eu-west-1-remediate-instances');
+    const e = sampleEvent('modify-metadata-options-revert');
+    expect(rulesTargeting(e)).toEqual(['EnforceInstancesLambdaFunction']);
+    e.detail.userIdentity.sessionContext.sessionIssuer.userName = consumerRole;
+    e.detail.userIdentity.sessionContext.sessionIssuer.arn = `arn:aws:iam::111122223333:role/${consumerRole}`;
+    expect(rulesTargeting(e)).toEqual([]);
+    expect(fnByHandler('EnforceInstances').Properties.Environment.Variables.SELF_ROLE_NAMES.split(',')).toContain(consumerRole);
   });
 });

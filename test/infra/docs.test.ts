@@ -66,3 +66,45 @@ describe('repository paths named in the infra docs exist', () => {
     for (const path of paths) expect(existsSync(repoPath(path)), path).toBe(true);
   });
 });
+
+describe('service-linked roles and the SCP (issue 17 item 5)', () => {
+  const files = ['README.md', 'docs/defense-in-depth.md', 'infra/guardrails/README.md'];
+
+  it.each(files)('%s no longer calls the service-linked-role question unverified', (file) => {
+    const text = readRepoFile(file).replace(/\s+/g, ' ');
+    expect(text).not.toMatch(/Unverified:?_?:? whether Auto Scaling's service-linked role/i);
+    expect(text).not.toMatch(/service-linked role versus SCP question/i);
+  });
+
+  it.each(files)('%s states that SCPs do not affect service-linked roles, and what that means', (file) => {
+    const text = readRepoFile(file).replace(/\s+/g, ' ');
+    expect(text).toMatch(/SCPs do not affect (any )?service-linked roles?/);
+    expect(text).toContain('AWSServiceRoleForAutoScaling');
+    expect(text).toMatch(/remediation is the layer that catches Auto Scaling launches/i);
+    expect(text).toMatch(/Karpenter's (own |controller )?role is restricted|Karpenter[^.]*controller role[^.]*restrict/);
+  });
+
+  it('the guardrails README cites the AWS Organizations SCPs page', () => {
+    expect(readRepoFile('infra/guardrails/README.md')).toContain(
+      'https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps.html',
+    );
+  });
+
+  it('docs/security.md lists each issue-17 attack with a control and a residual risk', () => {
+    const text = readRepoFile('docs/security.md');
+    const section = text.slice(text.indexOf('### Attacks from inside the account'), text.indexOf('## Permissions'));
+    const entries = section.split(/\n(?=\d\. \*\*)/).slice(1);
+    expect(entries.map((e) => /^\d\. \*\*([^*]+)\*\*/.exec(e)?.[1])).toEqual([
+      'Loop-guard bypass by name.',
+      'The exempt tag.',
+      'Forged audit messages.',
+      'Tag text in chat and email.',
+      'The docs gap.',
+      'Inputs that throw after the fix.',
+    ]);
+    for (const e of entries) {
+      expect(e).toMatch(/_Control/);
+      expect(e).toMatch(/_Residual:_/);
+    }
+  });
+});

@@ -83,10 +83,27 @@ const KNOWN_CONDITION_KEYS: readonly string[] = [
   // Other EC2 keys
   'ec2:Region',
   'ec2:InstanceType',
+  // Tag-on-create: set when CreateTags is authorised as part of RunInstances, CreateFleet, ...
+  'ec2:CreateAction',
+  // SNS Subscribe keys, KMS keys (key policies)
+  'sns:Protocol',
+  'sns:Endpoint',
+  'kms:ViaService',
+  'kms:CallerAccount',
 ];
 
+/** Keys whose request value is a list: IAM needs ForAnyValue / ForAllValues to compare them as sets. */
+export const MULTIVALUED_CONDITION_KEYS: readonly string[] = ['aws:TagKeys', 'aws:CalledVia', 'aws:PrincipalOrgPaths'];
+
 /** Keys that take a user-chosen suffix (tag keys). */
-const KNOWN_CONDITION_KEY_PREFIXES: readonly string[] = ['aws:RequestTag/', 'aws:ResourceTag/', 'aws:PrincipalTag/', 'ec2:ResourceTag/'];
+const KNOWN_CONDITION_KEY_PREFIXES: readonly string[] = [
+  'aws:RequestTag/',
+  'aws:ResourceTag/',
+  'aws:PrincipalTag/',
+  'ec2:ResourceTag/',
+  'autoscaling:ResourceTag/',
+  'kms:EncryptionContext:',
+];
 
 const TOP_LEVEL_KEYS = new Set(['Version', 'Id', 'Statement']);
 const STATEMENT_KEYS = new Set([
@@ -203,6 +220,10 @@ function checkCondition(condition: unknown, path: string, issues: PolicyIssue[])
       const keyPath = `${opPath}["${key}"]`;
       if (!isKnownConditionKey(key)) {
         issues.push({ path: keyPath, message: `unknown condition key "${key}"` });
+      }
+      const multivalued = MULTIVALUED_CONDITION_KEYS.some((k) => k.toLowerCase() === key.toLowerCase());
+      if (multivalued && !op.setQualifier && op.base !== 'Null') {
+        issues.push({ path: keyPath, message: `"${key}" is multivalued: use ForAnyValue: or ForAllValues:` });
       }
       checkConditionValue(op, value, keyPath, issues);
     }

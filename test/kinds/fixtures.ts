@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateClusterCommand, CreateNodegroupCommand, type CreateNodegroupCommandInput } from '@aws-sdk/client-eks';
 import type { Trigger } from '../../lib/domain/cloudtrail.js';
-import type { InstanceSettings } from '../../lib/kinds/instance/instance.js';
+import type { Settings as InstanceSettings } from '../../lib/domain/scope.js';
 import type { PolicyFor } from '../../lib/shell/identity.js';
 import { loadConfig } from '../../lib/shell/config.js';
 import { settingsFrom } from '../../lib/shell/settings.js';

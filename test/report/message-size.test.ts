@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { buildRecord, type AuditRecord } from '../../lib/domain/audit.js';
 import {
-  groupByTriggerAndOwner,
   MAX_MESSAGE_BYTES,
   MAX_RECORDS_PER_MESSAGE,
-  messageBytes,
+  messageGroups,
   renderOwnerMessage,
   renderOwnerMessages,
 } from '../../lib/report/message.js';
+import { messageBytes } from '../../lib/report/sns-message.js';
 import { ChatbotCustomMessage } from '../helpers/chatbot-schema.js';
 
 const SNS_LIMIT = 262_144;
@@ -73,7 +73,7 @@ describe('SNS message size', () => {
   const records = Array.from({ length: MAX_RECORDS_PER_MESSAGE }, (_, n) => failed(n));
 
   it('40 failed records with encoded IAM errors overflow one message when grouped by count alone', () => {
-    const [group] = groupByTriggerAndOwner(records);
+    const [group] = messageGroups(records);
     expect(group).toHaveLength(40);
     expect(messageBytes(renderOwnerMessage(group!))).toBeGreaterThan(SNS_LIMIT);
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { buildRecord, type AuditRecord } from '../../lib/domain/audit.js';
-import { groupByTriggerAndOwner, MAX_RECORDS_PER_MESSAGE, renderOwnerMessage } from '../../lib/report/message.js';
+import { messageGroups, MAX_RECORDS_PER_MESSAGE, renderOwnerMessage } from '../../lib/report/message.js';
 import { ChatbotCustomMessage } from '../helpers/chatbot-schema.js';
 
 const trigger = {
@@ -35,13 +35,13 @@ function rec(id: string, owner: string, outcome: AuditRecord['outcome'], cluster
 
 describe('SNS owner messages', () => {
   it('one message per trigger and owner', () => {
-    const groups = groupByTriggerAndOwner([rec('i-1', 'a', 'remediated'), rec('i-2', 'b', 'remediated'), rec('i-3', 'a', 'failed')]);
+    const groups = messageGroups([rec('i-1', 'a', 'remediated'), rec('i-2', 'b', 'remediated'), rec('i-3', 'a', 'failed')]);
     expect(groups.map((g) => g.map((r) => r.resource.id))).toEqual([['i-1', 'i-3'], ['i-2']]);
   });
 
   it('large groups are split to stay under the SNS size limit', () => {
     const many = Array.from({ length: MAX_RECORDS_PER_MESSAGE * 2 + 1 }, (_, n) => rec(`i-${n}`, 'a', 'remediated'));
-    const groups = groupByTriggerAndOwner(many);
+    const groups = messageGroups(many);
     expect(groups.map((g) => g.length)).toEqual([MAX_RECORDS_PER_MESSAGE, MAX_RECORDS_PER_MESSAGE, 1]);
     for (const g of groups) expect(Buffer.byteLength(renderOwnerMessage(g).message)).toBeLessThan(256 * 1024);
   });

@@ -1,6 +1,6 @@
 // The backfill library against the sandbox: what a scan covers, what it costs, and that enforcing
 // N instances costs N Modify calls and no Describe beyond the inventory pages.
-import { EC2Client, type HttpTokensState } from '@aws-sdk/client-ec2';
+import { CreateLaunchTemplateCommand, EC2Client, type HttpTokensState } from '@aws-sdk/client-ec2';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetClients } from '../../lib/shell/clients.js';
 import { EKS_NODE_TAG_KEYS, instanceQueries, scanInstances } from '../../lib/kinds/instance/scan.js';
@@ -147,6 +147,28 @@ describe('runBackfill', () => {
     // Every remediation sent HttpTokens=required with the hop limit (REFERENCE §1).
     expect(records.every((r) => r.outcome !== 'remediated' || (r.after?.httpTokens === 'required' && r.after.hopLimit === 1))).toBe(true);
     expect(exitCode(result.regions)).toBe(0);
+  });
+
+  it('enforce: each changed launch template is described once (the plan carries what apply needs)', async () => {
+    for (const name of ['lt-a', 'lt-b', 'lt-c'])
+      await ec2.send(
+        new CreateLaunchTemplateCommand({
+          LaunchTemplateName: name,
+          LaunchTemplateData: { ImageId: 'ami-12345678', MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 } },
+        }),
+      );
+    const before = { ...calls() };
+    const result = await runBackfill({
+      config: config({ SCOPE: 'all' }),
+      run: { ...run, eventName: 'Enforce' },
+      request: { mode: 'enforce', regions: [REGION], clusters: [], query: 'inventory' },
+    });
+    const templates = allRecords(result).filter((r) => r.resource.type === 'launch-template');
+    expect(templates.map((r) => r.outcome)).toEqual(['remediated', 'remediated', 'remediated']);
+    const since = (op: string) => (calls()[op] ?? 0) - (before[op] ?? 0);
+    expect(since('CreateLaunchTemplateVersion')).toBe(3);
+    // One DescribeLaunchTemplateVersions per template (default and latest are one version here), none again to apply.
+    expect(since('DescribeLaunchTemplateVersions')).toBe(3);
   });
 
   it('a continuation run handles only instances after the given ID, and a deadline stops between chunks', async () => {

@@ -6,14 +6,15 @@ import type { AuditRecord } from '../../domain/audit.js';
 import type { Trigger } from '../../domain/cloudtrail.js';
 import type { InstanceTarget } from './events.js';
 import { applyRemediation, type Policy } from '../../domain/policy.js';
-import { identifyNode, resolveOwner, type NodeIdentity } from '../../domain/scope.js';
+import { identifyNode, resolveOwner, type NodeIdentity, type Settings } from '../../domain/scope.js';
 import * as instance from './instance.js';
 import type { OwnerTagsFor } from '../../shell/owner-tags.js';
+import { errorOf } from '../../domain/errors.js';
 
 export interface InstanceRun {
   ec2: EC2Client;
   mode: 'enforce' | 'dry-run';
-  settings: instance.InstanceSettings;
+  settings: Settings;
   concurrency: number;
   /** Per-cluster policy: the identity gate may hold the hop limit, and adds notes for owners. */
   policyFor: (cluster: string | undefined) => Promise<{ policy: Policy; notes: string[]; details?: Record<string, unknown> }>;
@@ -45,13 +46,13 @@ export async function enforceInstances(targets: InstanceTarget[], trigger: Trigg
     found = await instance.find(run.ec2, targets, { isFresh, retry });
   } catch (err) {
     // Describe failed even after the SDK's retries: every target still ends in a record.
-    const e = err as Error;
+    const error = errorOf(err);
     for (const t of targets)
       emit(
         instance.describe(t, run.settings, {
           ...base,
           outcome: 'failed',
-          error: { name: e.name, message: e.message },
+          error,
           reason: 'could not describe the instance',
         }),
       );

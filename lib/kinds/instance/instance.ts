@@ -12,8 +12,9 @@ import {
   type Policy,
   type Remediation,
 } from '../../domain/policy.js';
-import { decideScope, resolveOwner, type NodeIdentity, type ScopeConfig } from '../../domain/scope.js';
+import { decideScope, resolveOwner, type NodeIdentity, type ScopeConfig, type Settings } from '../../domain/scope.js';
 import type { Tags } from '../../domain/tags.js';
+import { errorOf, withRequestId } from '../../domain/errors.js';
 
 /** A target whose options and tags are known. */
 export interface KnownInstance extends InstanceTarget {
@@ -91,11 +92,6 @@ export async function find(ec2: EC2Client, targets: InstanceTarget[], opts: Find
   return { known, gone };
 }
 
-export interface InstanceSettings extends ScopeConfig {
-  ownerTagKeys: string[];
-  defaultOwner: string;
-}
-
 export type Decision =
   | { action: 'skip'; outcome: Extract<Outcome, 'out-of-scope' | 'exempt' | 'compliant'>; node: NodeIdentity; reason: string }
   | { action: 'remediate'; node: NodeIdentity; remediation: Remediation; violations: string[] };
@@ -119,7 +115,7 @@ export interface InstanceFacts extends AuditFacts {
 }
 
 /** describe (pure): the audit record for one instance. */
-export function describe(i: InstanceTarget & { tags?: Tags }, s: InstanceSettings, { node, ...f }: InstanceFacts): AuditRecord {
+export function describe(i: InstanceTarget & { tags?: Tags }, s: Settings, { node, ...f }: InstanceFacts): AuditRecord {
   const tags = i.tags ?? {};
   return recordFor(
     {
@@ -150,13 +146,9 @@ export async function remediate(ec2: EC2Client, i: KnownInstance, r: Remediation
     const predicted = applyRemediation(i.metadataOptions, r);
     return { outcome: 'remediated', after: { ...predicted, ...res.applied }, ...(res.requestId ? { requestId: res.requestId } : {}) };
   } catch (err) {
-    const e = err as { name?: string; message?: string; $metadata?: { requestId?: string } };
-    if (e.name === 'InvalidInstanceID.NotFound') return { outcome: 'gone', reason: 'instance no longer exists (terminated)' };
-    return {
-      outcome: 'failed',
-      error: { name: e.name ?? 'Error', message: e.message ?? String(err) },
-      ...(e.$metadata?.requestId ? { requestId: e.$metadata.requestId } : {}),
-    };
+    const error = errorOf(err);
+    if (error.name === 'InvalidInstanceID.NotFound') return { outcome: 'gone', reason: 'instance no longer exists (terminated)' };
+    return { outcome: 'failed', error, ...withRequestId(err) };
   }
 }
 

@@ -4,17 +4,18 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AuditRecord } from '../../domain/audit.js';
 import type { Trigger } from '../../domain/cloudtrail.js';
 import type { NodegroupTarget } from './events.js';
-import type { InstanceSettings } from '../instance/instance.js';
-import * as lt from '../launch-template/launch-template.js';
+import { exemption, type Settings } from '../../domain/scope.js';
+import { latestCopyNote, templateOwnerTags } from '../../domain/template-versions.js';
 import * as ng from './nodegroup.js';
 import type { PolicyFor } from '../../shell/identity.js';
+import { errorOf } from '../../domain/errors.js';
 
 export interface NodegroupRun {
   eks: EKSClient;
   ec2: EC2Client;
   mode: 'enforce' | 'dry-run';
   rollout: boolean;
-  settings: InstanceSettings;
+  settings: Settings;
   policyFor: PolicyFor;
 }
 
@@ -25,25 +26,15 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
   try {
     found = await ng.find(run.eks, run.ec2, target);
   } catch (err) {
-    const e = err as Error;
     return [
-      ng.describe(
-        stub,
-        run.settings,
-        {},
-        { ...base, outcome: 'failed', error: { name: e.name, message: e.message }, reason: 'could not describe the node group' },
-      ),
+      ng.describe(stub, run.settings, {}, { ...base, outcome: 'failed', error: errorOf(err), reason: 'could not describe the node group' }),
     ];
   }
   if (!found) return [ng.describe(stub, run.settings, {}, { ...base, outcome: 'gone', reason: 'node group no longer exists' })];
 
-  const tags = found.template ? lt.ownerTags(found.template) : {};
-  if (
-    run.settings.exemptClusters.includes(target.cluster) ||
-    found.nodegroup.tags[run.settings.exemptTagKey]?.toLowerCase() === run.settings.exemptTagValue.toLowerCase()
-  ) {
-    return [ng.describe(found, run.settings, tags, { ...base, outcome: 'exempt', reason: 'exempt by cluster list or tag' })];
-  }
+  const tags = found.template ? templateOwnerTags(found.template) : {};
+  const exempt = exemption(found.nodegroup.tags, target.cluster, run.settings);
+  if (exempt) return [ng.describe(found, run.settings, tags, { ...base, outcome: 'exempt', reason: exempt })];
   const gate = await run.policyFor(target.cluster);
   const d = ng.evaluate(found, gate.policy);
   const template = found.template?.template;
@@ -134,7 +125,7 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
   };
   const common = { ...facts, desired, violations: d.violations, details, ...(r.requestId ? { requestId: r.requestId } : {}) };
   const copied =
-    d.latest && r.latestCopy?.newVersion !== undefined && !r.latestCopy.error ? lt.latestCopyNote(d.latest, r.latestCopy.newVersion) : '';
+    d.latest && r.latestCopy?.newVersion !== undefined && !r.latestCopy.error ? latestCopyNote(d.latest, r.latestCopy.newVersion) : '';
   if (r.error) {
     const what = {
       create: 'could not create a compliant version',

@@ -1,15 +1,16 @@
 // The node group resource kind: find, evaluate, remediate, describe in the audit.
+import { errorOf } from '../../domain/errors.js';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import { listTemplates } from '../../shell/template-versions.js';
-import { describeNodegroup, updateNodegroupVersion } from './aws.js';
+import { updateNodegroupVersion } from './aws.js';
+import { describeNodegroup } from '../../shell/eks.js';
+import { applyTemplateFixes, findTemplate, withVersionsAfter } from '../../shell/template-fixes.js';
 import { arnFor, recordFor, type AuditFacts, type AuditRecord } from '../../domain/audit.js';
-import { isEksManaged, planFixes, type TemplateFix } from '../../domain/template-versions.js';
+import { isEksManaged, planFixes, type FoundTemplate, type TemplateFix } from '../../domain/template-versions.js';
 import { describeViolations, evaluate as evaluatePolicy, type MetadataOptions, type Policy } from '../../domain/policy.js';
-import { resolveOwner } from '../../domain/scope.js';
+import { resolveOwner, type Settings } from '../../domain/scope.js';
 import { toTags, type Tags } from '../../domain/tags.js';
-import type { InstanceSettings } from '../instance/instance.js';
-import * as launchTemplate from '../launch-template/launch-template.js';
 
 export interface NodegroupInfo {
   cluster: string;
@@ -26,7 +27,7 @@ export interface FoundNodegroup {
   region: string;
   account: string;
   /** The template the nodes launch from: the custom one, or the EKS-created eks-<uuid>. */
-  template?: launchTemplate.FoundTemplate;
+  template?: FoundTemplate;
   /** The version the node group is pinned to. */
   pinnedVersion?: number;
 }
@@ -56,10 +57,10 @@ export async function find(
       : {}),
   };
   const base = { nodegroup: info, region: t.region, account: t.account };
-  let template: launchTemplate.FoundTemplate | undefined;
+  let template: FoundTemplate | undefined;
   if (info.launchTemplate) {
     const pinned = Number(info.launchTemplate.version);
-    template = await launchTemplate.find(ec2, {
+    template = await findTemplate(ec2, {
       ...(info.launchTemplate.id ? { id: info.launchTemplate.id } : {}),
       ...(info.launchTemplate.name ? { name: info.launchTemplate.name } : {}),
       region: t.region,
@@ -69,14 +70,14 @@ export async function find(
     if (!template) return base;
     const pinnedVersion = pinned || template.template.defaultVersion;
     // Fixes made earlier appear as later versions: fetch them (by range: some may be deleted) to reuse.
-    if (pinnedVersion < template.template.latestVersion) template = await launchTemplate.withVersionsAfter(ec2, template, pinnedVersion);
+    if (pinnedVersion < template.template.latestVersion) template = await withVersionsAfter(ec2, template, pinnedVersion);
     return { ...base, template, pinnedVersion };
   }
   for await (const lt of listTemplates(ec2, [
     { Name: 'tag:eks:cluster-name', Values: [t.cluster] },
     { Name: 'tag:eks:nodegroup-name', Values: [t.nodegroup] },
   ])) {
-    template = await launchTemplate.find(ec2, { id: lt.id, region: t.region, account: t.account });
+    template = await findTemplate(ec2, { id: lt.id, region: t.region, account: t.account });
     if (template) return { ...base, template, pinnedVersion: template.template.defaultVersion };
   }
   return base;
@@ -152,7 +153,7 @@ export async function remediate(
   rollout: boolean,
 ): Promise<NodegroupFixResult> {
   const t = f.template!.template;
-  const [res, copy] = await launchTemplate.remediate(ec2, t, [d.fix, ...(d.latest ? [d.latest] : [])]);
+  const [res, copy] = await applyTemplateFixes(ec2, t, [d.fix, ...(d.latest ? [d.latest] : [])]);
   const latestCopy = copy
     ? {
         sourceVersion: copy.sourceVersion,
@@ -182,15 +183,14 @@ export async function remediate(
       ...(u.requestId ? { requestId: u.requestId } : {}),
     };
   } catch (err) {
-    const e = err as Error;
-    return { ...made, rolledOut: false, error: { name: e.name, message: e.message }, failedStep: 'rollout' };
+    return { ...made, rolledOut: false, error: errorOf(err), failedStep: 'rollout' };
   }
 }
 
 /** describe (pure): the audit record for one node group. */
 export function describe(
   f: Pick<FoundNodegroup, 'region' | 'account'> & { nodegroup: Pick<NodegroupInfo, 'cluster' | 'name' | 'tags'> & { arn?: string } },
-  s: InstanceSettings,
+  s: Settings,
   tags: Tags,
   facts: AuditFacts,
 ): AuditRecord {

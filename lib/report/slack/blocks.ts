@@ -1,6 +1,7 @@
 // Audit records of one SNS message (one trigger, one owner) -> Slack Block Kit. Pure, never throws.
 import { OUTCOME_ORDER, countByOutcome, worstOutcome, type AuditRecord, type Outcome } from '../../domain/audit.js';
 import { formatOptions } from '../message.js';
+import { countsLine } from '../summary.js';
 import { partitionOf, REGION_NAME } from '../../domain/region.js';
 
 /**
@@ -67,14 +68,7 @@ const code = (s: string, max = 200) => `\`${esc(s.replace(/`/g, "'"), max)}\``;
 const link = (url: string, label: string) => `<${url}|${esc(label.replace(/\|/g, '/'), 100)}>`;
 const enc = encodeURIComponent;
 
-export function countsLine(records: AuditRecord[]): string {
-  const counts = countByOutcome(records);
-  return (
-    OUTCOME_ORDER.filter((o) => counts[o])
-      .map((o) => `${counts[o]} ${o}`)
-      .join(', ') || 'no records'
-  );
-}
+const outcomesLine = (records: AuditRecord[]) => countsLine(countByOutcome(records), 'no records');
 
 export const consoleLinks = {
   instance: (region: string, id: string) =>
@@ -158,11 +152,11 @@ export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.r
   const t = records[0]!.trigger;
   const dry = records[0]!.mode === 'dry-run';
   const worst = worstOutcome(records);
-  const title = `imds-guard${dry ? ' [DRY RUN]' : ''}: ${countsLine(records)} · ${owner}`;
+  const title = `imds-guard${dry ? ' [DRY RUN]' : ''}: ${outcomesLine(records)} · ${owner}`;
   const summary = [
     `*${esc(t.eventName, 100)}* by ${code(t.actor, 300)}${t.sourceIp ? ` from ${code(t.sourceIp, 60)}` : ''}`,
     `*Event time:* ${slackDate(t.eventTime)} · *Account:* ${esc(t.account, 20)} · *Region:* ${esc(t.region, 30)}`,
-    `*Owner:* ${esc(owner, 100)} · *Outcome:* ${countsLine(records)}${dry ? ' · :test_tube: *dry run*' : ''}`,
+    `*Owner:* ${esc(owner, 100)} · *Outcome:* ${outcomesLine(records)}${dry ? ' · :test_tube: *dry run*' : ''}`,
   ].join('\n');
   const head: SlackBlock[] = [
     {
@@ -189,7 +183,7 @@ export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.r
   }
   const hidden = ordered.slice(sections.length);
   if (hidden.length)
-    sections.push({ type: 'section', text: { type: 'mrkdwn', text: `…and ${hidden.length} more resources (${countsLine(hidden)})` } });
+    sections.push({ type: 'section', text: { type: 'mrkdwn', text: `…and ${hidden.length} more resources (${outcomesLine(hidden)})` } });
 
   return { text: fallbackText(`${EMOJI[worst]} ${title}`, ordered), blocks: [...head, ...sections, ...tail] };
 }
@@ -199,7 +193,7 @@ function fallbackText(title: string, records: AuditRecord[]): string {
   const t = records[0]!.trigger;
   let text = clip(escapeSlack(`${title} — ${t.eventName} by ${t.actor} at ${t.eventTime}`), 1000);
   for (const [i, r] of records.entries()) {
-    const more = `\n…and ${records.length - i} more resources (${countsLine(records.slice(i))})`;
+    const more = `\n…and ${records.length - i} more resources (${outcomesLine(records.slice(i))})`;
     const line = `\n• ${r.outcome} ${r.resource.type} ${clip(escapeSlack(r.resource.id), 100)}`;
     if (text.length + line.length + more.length > SLACK_LIMITS.textChars) return text + more;
     text += line;

@@ -2,6 +2,7 @@
 // zod/mini, like lib/shell/config.ts: classic zod adds ~440 KB to the bundle.
 import * as z from 'zod/mini';
 import { ConfigError } from '../../shell/config.js';
+import { formatIssues } from '../../domain/issues.js';
 
 /** Where a webhook URL is stored. `ref` is what the operator wrote: safe to log, unlike the URL. */
 export interface WebhookRef {
@@ -81,8 +82,7 @@ export function loadSlackConfig(env: Record<string, string | undefined> = proces
   const cleaned = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith('SLACK_') && v !== undefined && v !== ''));
   const parsed = SlackConfigSchema.safeParse(cleaned);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
-    throw new ConfigError(`Invalid imds-guard Slack configuration: ${problems.join('; ')}`);
+    throw new ConfigError(`Invalid imds-guard Slack configuration: ${formatIssues(parsed.error.issues, '(env)').join('; ')}`);
   }
   const c = parsed.data;
   return {

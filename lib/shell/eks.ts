@@ -1,0 +1,29 @@
+// EKS reads shared by the node group kind, the node group index, owner routing and discovery.
+import {
+  DescribeNodegroupCommand,
+  paginateListClusters,
+  paginateListNodegroups,
+  type EKSClient,
+  type Nodegroup,
+} from '@aws-sdk/client-eks';
+
+export async function describeNodegroup(eks: EKSClient, cluster: string, nodegroup: string): Promise<Nodegroup | undefined> {
+  try {
+    return (await eks.send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup }))).nodegroup;
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+    throw err;
+  }
+}
+
+export async function listClusters(eks: EKSClient): Promise<string[]> {
+  const out: string[] = [];
+  for await (const page of paginateListClusters({ client: eks }, {})) out.push(...(page.clusters ?? []));
+  return out;
+}
+
+export async function listNodegroups(eks: EKSClient, cluster: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const page of paginateListNodegroups({ client: eks }, { clusterName: cluster })) out.push(...(page.nodegroups ?? []));
+  return out;
+}
