@@ -1,1 +1,4 @@
-export { handler } from '../lib/lambda/remediation.js'; // Lambda: SQS RemediationQueue -> one Modify per instance.
+// Lambda: the remediation queue (SQS event source, partial batch responses) -> one ModifyInstanceMetadataOptions per node.
+import { remediationFunction } from '../lib/lambda/remediation.js';
+
+export const handler = remediationFunction();

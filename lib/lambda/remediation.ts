@@ -1,12 +1,126 @@
-// PLACEHOLDER (issue 13): lets `npx osls package` build the remediateInstances function declared in
-// infra/remediation.yml. The queue consumer (tools/CONVERGENCE.md, "Consumer semantics") replaces this file.
+// remediate-instances: the remediation queue's consumer. Each SQS message is one planned instance change;
+// Powertools Batch reports the items that must come back (partial batch response), so a throttled item never
+// holds the others. The EC2 bucket is shared with the other consumers: each takes 1/QUEUE_CONCURRENCY of it.
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { AuditRecord } from '../domain/audit.js';
+import { EC2_BUCKETS } from '../domain/ec2-limits.js';
+import { consume, type ConsumeContext } from '../kinds/instance/consume.js';
+import { delayMessage } from '../kinds/instance/queue.js';
+import { parseQueueItem } from '../kinds/instance/queue-item.js';
+import { renderOwnerMessages } from '../report/message.js';
+import { publishMessages } from '../report/sns.js';
+import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
+import { loadConfig, requireQueue, requireTopic, type Config } from '../shell/config.js';
+import { Ledger } from '../shell/ledger.js';
+import { logger, metrics, recordAudit } from '../shell/observability.js';
+import { RateLimiter } from '../shell/rate-limit.js';
+import { lambda } from './wrap.js';
+
+/** SDK attempts per Modify: few, because a throttled item is retried through the queue with a growing delay. */
+const CONSUMER_ATTEMPTS = 3;
+
+class RetryLater extends Error {
+  override name = 'RetryLater';
+}
+
+interface Made {
+  messageId: string;
+  itemId: string;
+  record: AuditRecord;
+}
+
+/** This consumer's share of the Region's ModifyInstanceMetadataOptions bucket. */
+export function bucketShare(concurrency: number) {
+  const b = EC2_BUCKETS.ModifyInstanceMetadataOptions;
+  return {
+    ModifyInstanceMetadataOptions: {
+      capacity: Math.max(1, Math.floor(b.capacity / concurrency)),
+      refillPerSecond: b.refillPerSecond / concurrency,
+    },
+  };
+}
 
 /**
- * Not implemented yet: every invocation fails, so the event source mapping retries and redrives to the DLQ.
- *
  * @example
- * await handler({ Records: [] }); // throws Error('remediate-instances: not implemented (placeholder)')
+ * export const handler = remediationFunction();
  */
-export async function handler(_event: unknown): Promise<never> {
-  throw new Error('remediate-instances: not implemented (placeholder)');
+export function makeRemediationHandler(config: Config, limiter = new RateLimiter({ buckets: bucketShare(config.QUEUE_CONCURRENCY) })) {
+  const topicArn = requireTopic(config);
+  const queueUrl = requireQueue(config);
+  const home = process.env.AWS_REGION ?? regionOfArn(topicArn);
+  const sqs = new SQSClient({ region: home, retryMode: 'adaptive', maxAttempts: config.MAX_ATTEMPTS });
+  const sns = snsClient(regionOfArn(topicArn), { maxAttempts: config.MAX_ATTEMPTS });
+  const ledger = config.IDEMPOTENCY_TABLE
+    ? new Ledger(new DynamoDBClient({ region: home, maxAttempts: 2 }), config.IDEMPOTENCY_TABLE)
+    : undefined;
+  const ctx: ConsumeContext = {
+    ec2For: (region) => ec2Client(region, { maxAttempts: CONSUMER_ATTEMPTS, plugins: [limiter.plugin(region)] }),
+    maxReceives: config.MAX_RECEIVES,
+    ledger,
+  };
+
+  return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
+    const made: Made[] = [];
+    const handleRecord = async (rec: SQSRecord) => {
+      const parsed = parseQueueItem(rec.body, config.MAX_HOP_LIMIT);
+      if (!parsed.ok) {
+        // Deleted, not retried: a foreign or malformed message must never block the batch.
+        logger.error('rejected queue message', { rejection: { reason: parsed.reason, messageId: rec.messageId, issues: parsed.issues } });
+        metrics.addMetric('rejectedQueueMessages', MetricUnit.Count, 1);
+        return;
+      }
+      const item = parsed.item;
+      const out = await consume(item, Number(rec.attributes?.ApproximateReceiveCount ?? '1'), ctx);
+      if (out.status === 'duplicate') {
+        logger.info('duplicate queue delivery: already remediated and published', { item: item.id });
+        metrics.addMetric('duplicateItems', MetricUnit.Count, 1);
+        return;
+      }
+      if (out.record) {
+        // Logged as soon as it is decided: the log line is the record even if Publish fails later.
+        if (!(out.status === 'done' && out.stored)) recordAudit(out.record);
+        made.push({ messageId: rec.messageId, itemId: item.id, record: out.record });
+      }
+      if (out.status === 'retry') {
+        logger.warn('remediation will be retried', { item: item.id, delaySeconds: out.delaySeconds, error: out.error });
+        metrics.addMetric('retriedItems', MetricUnit.Count, 1);
+        await delayMessage(sqs, queueUrl, rec.receiptHandle, out.delaySeconds).catch((err: Error) =>
+          logger.warn('could not delay the retry: the queue visibility timeout applies', { item: item.id, error: err.name }),
+        );
+        throw new RetryLater(`${out.error.name}: ${out.error.message}`);
+      }
+    };
+    const processed = await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
+      ...(context ? { context } : {}),
+      throwOnFullBatchFailure: false,
+    });
+    // A copy: Powertools hands back a shared empty response when nothing failed.
+    const response: SQSBatchResponse = { batchItemFailures: [...processed.batchItemFailures] };
+    await publish(made, response);
+    return response;
+  };
+
+  async function publish(made: Made[], response: SQSBatchResponse): Promise<void> {
+    const retried = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    const records = made.map((m) => m.record).filter((r) => config.PUBLISH_OUTCOMES.includes(r.outcome));
+    try {
+      await publishMessages(sns, topicArn, renderOwnerMessages(records));
+    } catch (err) {
+      // The ledger still says `modified`: the redelivery publishes these without a second Modify.
+      const e = err as Error;
+      logger.error('publish failed: the items come back and are published then', { error: { name: e.name, message: e.message } });
+      for (const m of made) if (!retried.has(m.messageId)) response.batchItemFailures.push({ itemIdentifier: m.messageId });
+      return;
+    }
+    await Promise.all(made.filter((m) => !retried.has(m.messageId)).map((m) => ledger?.published(m.itemId)));
+  }
+}
+
+/** The remediate-instances Lambda: configuration read at cold start, then the Powertools/middy edge. */
+export function remediationFunction() {
+  return lambda(makeRemediationHandler(loadConfig()));
 }

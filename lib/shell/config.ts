@@ -40,6 +40,13 @@ export const ConfigSchema = z.object({
   CONCURRENCY: z._default(int(1, 100), 10),
   MAX_ATTEMPTS: z._default(int(1, 20), 6),
   IDENTITY_GATE: z._default(z.enum(['warn', 'hold', 'off']), 'warn'),
+  // Convergence (issue 13): instance changes go through this queue when it is set (the stack always sets it).
+  REMEDIATION_QUEUE_URL: z.optional(z.string().check(z.regex(/^https?:\/\/[^\s/]+\/\d{12}\/[\w-]{1,80}$/, 'must be an SQS queue URL'))),
+  // The queue's maxReceiveCount: the consumer's last receive records `failed` before the item goes to the DLQ.
+  MAX_RECEIVES: z._default(int(1, 100), 8),
+  // The event source mapping's MaximumConcurrency: each consumer takes this share of EC2's bucket.
+  QUEUE_CONCURRENCY: z._default(int(1, 1000), 2),
+  IDENTITY_CACHE_SECONDS: z._default(int(0, 3600), 300),
   ROLLOUT: z._default(bool, false),
   // DynamoDB table for idempotency records (duplicate EventBridge deliveries); unset = off (local, tests).
   IDEMPOTENCY_TABLE: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
@@ -58,6 +65,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = ConfigSchema.safeParse(cleaned);
   if (parsed.success) return parsed.data;
   throw new ConfigError(`Invalid imds-guard configuration: ${formatIssues(parsed.error.issues, '(env)').join('; ')}`);
+}
+
+/** The queue consumer needs its queue (to delay retries). */
+export function requireQueue(config: Config): string {
+  if (!config.REMEDIATION_QUEUE_URL) throw new ConfigError('Invalid imds-guard configuration: REMEDIATION_QUEUE_URL: required');
+  return config.REMEDIATION_QUEUE_URL;
 }
 
 /** Handlers that publish need a topic. */
