@@ -24,6 +24,7 @@ import { ConfigError, loadConfig, type Config } from '../lib/shell/config.js';
 import { ENFORCED_WARNING } from '../lib/kinds/account-defaults/policy.js';
 import { REGION_NAME } from '../lib/domain/region.js';
 import { auditLines, render, type OutputFormat } from './format.js';
+import { doctorCommand } from './commands/doctor.js';
 import { multibar, NO_PROGRESS, type Progress } from './progress.js';
 
 export interface CliIo {
@@ -408,6 +409,7 @@ export async function run(argv: string[], io: CliIo = processIo()): Promise<numb
     .option('--yes', 'do not ask for confirmation')
     .option('--dry-run', 'with --apply: report what would change')
     .action(act(defaults));
+  doctorCommand(program, io, (c) => (code = c));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

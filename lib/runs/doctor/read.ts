@@ -151,12 +151,11 @@ export function readQueues(sqs: SQSClient, queues: { role: QueueRole; name: stri
  * The `imds-guard:last-sweep` tag of the remediation queue (undefined when the queue or the tag is absent).
  * @example await readLastSweep(clients.sqs, 'imds-guard-prod-remediation') // { value: '2026-01-01T06:00:00.000Z' }
  */
-export function readLastSweep(sqs: SQSClient, queueName: string): Promise<Read<string | undefined>> {
-  return attempt('sqs:ListQueueTags', async () => {
-    const QueueUrl = await queueUrl(sqs, queueName);
-    if (!QueueUrl) return undefined;
-    return (await sqs.send(new ListQueueTagsCommand({ QueueUrl }))).Tags?.[LAST_SWEEP_TAG];
-  });
+export async function readLastSweep(sqs: SQSClient, queueName: string): Promise<Read<string | undefined>> {
+  const url = await attempt('sqs:GetQueueUrl', () => queueUrl(sqs, queueName));
+  if ('error' in url || !url.value) return 'error' in url ? url : { value: undefined };
+  const QueueUrl = url.value;
+  return attempt('sqs:ListQueueTags', async () => (await sqs.send(new ListQueueTagsCommand({ QueueUrl }))).Tags?.[LAST_SWEEP_TAG]);
 }
 
 /**
