@@ -2,7 +2,8 @@
 // timestamps are epoch seconds and errors carry `__type`. Latency, call counts and injected faults as for the others.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AwsError } from '../errors.js';
-import { ctxFor, type Ctx, type Runtime } from '../runtime.js';
+import { ctxFor, type Runtime } from '../runtime.js';
+import type { Handler } from '../services/types.js';
 import { send } from './http.js';
 
 /** One JSON 1.1 service: its X-Amz-Target prefix and a handler per operation (JSON in, JSON out). */
@@ -11,8 +12,8 @@ export interface Json11Service {
   target: string;
   /** SDK error namespace in `__type`, e.g. `com.amazonaws.cloudtrail.v20131101`. */
   namespace: string;
-  // biome-ignore lint/suspicious/noExplicitAny: inputs are the SDK request shapes, decoded from JSON
-  handlers: Record<string, (ctx: Ctx, input: any) => unknown>;
+  /** Inputs are the SDK request shapes, decoded from JSON. */
+  handlers: Record<string, Handler>;
   throttle: () => AwsError;
   server: () => AwsError;
 }

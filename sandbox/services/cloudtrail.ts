@@ -23,7 +23,10 @@ interface TrailRecord {
 const trailsByRegion = new WeakMap<RegionState, Map<string, TrailRecord>>();
 function trails(rs: RegionState): Map<string, TrailRecord> {
   let m = trailsByRegion.get(rs);
-  if (!m) trailsByRegion.set(rs, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    trailsByRegion.set(rs, m);
+  }
   return m;
 }
 

@@ -19,7 +19,10 @@ interface RuleRecord {
 const rulesByRegion = new WeakMap<RegionState, Map<string, RuleRecord>>();
 function rules(rs: RegionState): Map<string, RuleRecord> {
   let m = rulesByRegion.get(rs);
-  if (!m) rulesByRegion.set(rs, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    rulesByRegion.set(rs, m);
+  }
   return m;
 }
 
@@ -51,7 +54,7 @@ export const eventbridgeService: Json11Service = {
   server: () => new AwsError('InternalException', 'An internal error occurred', 500),
   handlers: {
     PutRule(ctx, i: eb.PutRuleRequest) {
-      if (!i.Name || !/^[\.\-_A-Za-z0-9]{1,64}$/.test(i.Name)) throw new AwsError('ValidationException', `Invalid rule name: ${i.Name}`);
+      if (!i.Name || !/^[.\-_A-Za-z0-9]{1,64}$/.test(i.Name)) throw new AwsError('ValidationException', `Invalid rule name: ${i.Name}`);
       if (!i.EventPattern && !i.ScheduleExpression) {
         throw new AwsError('ValidationException', 'Parameter(s) EventPattern or ScheduleExpression must be specified.');
       }

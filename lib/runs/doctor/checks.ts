@@ -71,7 +71,13 @@ export function cloudtrailCheck(f: Pick<DoctorFacts, 'region' | 'trails' | 'sche
   const denied = problems.map((x) => x.p).find((p): p is ReadError => typeof p === 'object');
   const details = problems.map((x) => (typeof x.p === 'string' ? x.p : `${x.t.name}: ${readError(x.p as ReadError)}`));
   if (denied) return failed('cloudtrail', denied, details);
-  const sweep = has(f.schedule) && f.schedule.value !== 'missing' ? ` (${f.schedule.value.expression})` : ' (the sweep is off)';
+  const sched = f.schedule;
+  const sweep =
+    'error' in sched
+      ? ' (its schedule could not be read)'
+      : sched.value === 'missing'
+        ? ' (the sweep is off)'
+        : ` (${sched.value.expression})`;
   return {
     check: 'cloudtrail',
     status: 'attention',
@@ -125,7 +131,9 @@ function queueLine(q: QueueFact): { status: CheckStatus; line: string } {
 
 /**
  * Queues: the remediation queue's depth, and the three dead-letter/failure queues empty.
- * @example queuesCheck([{ role: 'events-dlq', name: 'x', attrs: { value: { visible: 2, inFlight: 0, delayed: 0 } } }]).status // 'attention'
+ * @example
+ * const dlq = { role: 'events-dlq', name: 'x', attrs: { value: { visible: 2, inFlight: 0, delayed: 0 } } } as const;
+ * queuesCheck([dlq]).status // 'attention'
  */
 export function queuesCheck(queues: QueueFact[]): CheckResult {
   const lines = queues.map(queueLine);

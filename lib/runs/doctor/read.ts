@@ -98,7 +98,9 @@ export async function readTrails(ct: CloudTrailClient, region: string): Promise<
 
 /**
  * The default bus's rules whose names start with `prefix`, with their state.
- * @example await readRules(clients.eventbridge, 'imds-guard-prod') // { value: [{ name: 'imds-guard-prod-enforceInstances-rule-1', state: 'ENABLED' }] }
+ * @example
+ * await readRules(clients.eventbridge, 'imds-guard-prod')
+ * // { value: [{ name: 'imds-guard-prod-enforceInstances-rule-1', state: 'ENABLED' }] }
  */
 export function readRules(eb: EventBridgeClient, prefix: string): Promise<Read<RuleFact[]>> {
   return attempt('events:ListRules', async () => {
@@ -184,7 +186,7 @@ export function readSchedule(scheduler: SchedulerClient, Name: string): Promise<
  */
 export async function gatherFacts(c: DoctorClients, stackName: string, region: string, now = new Date()): Promise<DoctorFacts> {
   const names = stackNames(stackName);
-  const remediation = names.queues.find((q) => q.role === 'remediation')!.name;
+  const remediation = `${stackName}-remediation`;
   const [trails, rules, queues, schedule, lastSweep] = await Promise.all([
     readTrails(c.cloudtrail, region),
     readRules(c.eventbridge, names.rulePrefix),

@@ -11,8 +11,10 @@ const UNIT_SECONDS: Record<string, number> = { minute: 60, hour: 3600, day: 8640
  */
 export function ratePeriodSeconds(expression: string): number | undefined {
   const m = /^rate\(\s*(\d+)\s+(minute|hour|day)s?\s*\)$/.exec(expression.trim());
-  if (!m || Number(m[1]) < 1) return undefined;
-  return Number(m[1]) * UNIT_SECONDS[m[2]!]!;
+  const [, n, unit] = m ?? [];
+  const seconds = unit ? UNIT_SECONDS[unit] : undefined;
+  if (!seconds || Number(n) < 1) return undefined;
+  return Number(n) * seconds;
 }
 
 /**
@@ -45,14 +47,14 @@ export function sweepCheck(f: Pick<DoctorFacts, 'stackName' | 'now' | 'schedule'
   if ('error' in f.lastSweep) return failed('sweep', f.lastSweep.error, [`schedule ${name}: ENABLED, ${s.expression}`]);
   const period = ratePeriodSeconds(s.expression);
   const last = f.lastSweep.value;
-  const lastText = last && !Number.isNaN(Date.parse(last)) ? `last sweep ${last} (${ago(since(f.now, last))} ago)` : undefined;
+  const age = last && !Number.isNaN(Date.parse(last)) ? since(f.now, last) : undefined;
+  const lastText = age === undefined ? undefined : `last sweep ${last} (${ago(age)} ago)`;
   const head = `schedule ${s.expression} ENABLED`;
   if (period === undefined) {
     return { check: 'sweep', status: 'ok', summary: `${head}, ${lastText ?? 'no sweep recorded yet'}`, details: [] };
   }
   const limit = 2 * period;
-  if (lastText) {
-    const age = since(f.now, last!);
+  if (age !== undefined) {
     if (age <= limit) return { check: 'sweep', status: 'ok', summary: `${head}, ${lastText}`, details: [] };
     return attention(`${head}, but ${lastText}: more than twice the period (look at the backfill function's errors)`);
   }
