@@ -1,9 +1,10 @@
-// imds-guard CLI: scan, enforce, revert, account-defaults. `run(argv, io)` returns the exit code and
+// imds-guard CLI: scan, enforce, revert, account-defaults, doctor. `run(argv, io)` returns the exit code and
 // never calls process.exit, so tests run it in-process; `main()` is the process entry point.
 // Each command lives in cli/commands/; this file defines the program and maps errors to exit codes.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../lib/shell/config.js';
 import { registerAccountDefaults } from './commands/account-defaults.js';
+import { doctorCommand } from './commands/doctor.js';
 import { registerEnforce } from './commands/enforce.js';
 import { registerRevert } from './commands/revert.js';
 import { registerScan } from './commands/scan.js';
@@ -13,7 +14,8 @@ import { type CliIo, processIo } from './io.js';
 
 export type { CliIo } from './io.js';
 
-const COMMANDS = [registerScan, registerEnforce, registerRevert, registerAccountDefaults];
+const registerDoctor = (p: Command, ctx: CommandContext, done: (code: number) => void) => void doctorCommand(p, ctx.io, done);
+const COMMANDS = [registerScan, registerEnforce, registerRevert, registerAccountDefaults, registerDoctor];
 
 function program(ctx: CommandContext, done: (code: number) => void): Command {
   const { io } = ctx;

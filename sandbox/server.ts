@@ -8,13 +8,16 @@ import { control } from './control.js';
 import { AwsError } from './errors.js';
 import { Faults, type FaultOptions } from './faults.js';
 import { readBody, send } from './protocol/http.js';
+import { json11Router } from './protocol/json11.js';
 import { decodeQuery, parseForm } from './protocol/query.js';
 import { buildRoutes, decodeRest, matchRoute, toJson } from './protocol/rest-json.js';
 import { opNames, opSchemas } from './protocol/schema.js';
 import { parseScope } from './protocol/sigv4.js';
 import { ec2Error, ec2Response, encodeBody, queryError, queryResponse } from './protocol/xml.js';
 import { ctxFor, Runtime, type Stats } from './runtime.js';
+import { cloudtrailService } from './services/cloudtrail.js';
 import { DynamoDb, type Item } from './services/dynamodb.js';
+import { eventbridgeService } from './services/eventbridge.js';
 import { ec2Service } from './services/ec2.js';
 import { eksHandlers } from './services/eks.js';
 import { iamService } from './services/iam.js';
@@ -135,6 +138,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   const log = (...a: unknown[]) => {
     if (!opts.quiet) console.error('[sandbox]', ...a);
   };
+  const json11 = json11Router(rt, [cloudtrailService, eventbridgeService], log);
 
   async function preamble(op: string): Promise<void> {
     const ms = rt.faults.latencyMs();
@@ -338,6 +342,8 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         const target = String(req.headers['x-amz-target'] ?? '');
         if (target.startsWith(DYNAMODB_TARGET)) return handleJson(req, res, body);
         if (target.startsWith(SQS_TARGET)) return handleSqs(req, res, body);
+        const j11 = json11.match(req);
+        if (j11) return json11.handle(j11, req, res, body, parseScope(req.headers.authorization).region ?? defaultRegion);
         const ct = String(req.headers['content-type'] ?? '');
         const scope = parseScope(req.headers.authorization);
         const isQuery = ct.includes('x-www-form-urlencoded') || url.searchParams.has('Action');

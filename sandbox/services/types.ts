@@ -4,7 +4,7 @@ import type { Ctx } from '../runtime.js';
 
 // Inputs are decoded from the wire by the SDK schema; handlers type them with SDK request types.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Handler = (ctx: Ctx, input: any) => unknown;
+export type Handler = (ctx: Ctx, input: any) => unknown;
 
 interface ErrorSpec {
   code: string;
