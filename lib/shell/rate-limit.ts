@@ -154,18 +154,17 @@ export class RateLimiter {
   plugin(region: string): Ec2Plugin {
     let p = this.plugins.get(region);
     if (p) return p;
-    const limiter = this;
     const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
       const action = String(context?.commandName ?? '').replace(/Command$/, '');
       const input = (args?.input ?? {}) as Record<string, unknown>;
-      await limiter.acquire(region, action, input);
+      await this.acquire(region, action, input);
       try {
         const out = await next(args);
-        limiter.onResponse(region, action, input);
+        this.onResponse(region, action, input);
         return out;
       } catch (err) {
-        limiter.onResponse(region, action, input);
-        if (isThrottle(err)) limiter.onThrottle(region, action, input);
+        this.onResponse(region, action, input);
+        if (isThrottle(err)) this.onThrottle(region, action, input);
         throw err;
       }
     };
