@@ -4,19 +4,19 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { Pluggable } from '@smithy/types';
+import type { Ec2Plugin } from './rate-limit.js';
 
 export interface ClientOptions {
   maxAttempts?: number;
-  /** Extra middleware, e.g. the backfill's client-side rate limiter. */
-  plugins?: Pluggable<any, any>[];
+  /** Extra middleware for the EC2 client, e.g. the backfill's client-side rate limiter. */
+  plugins?: Ec2Plugin[];
 }
 
 /**
  * EC2 answers IncorrectInstanceState while an instance is still pending (REFERENCE §1).
  * Marking it retryable lets the SDK's own retry strategy back off and try again.
  */
-const retryIncorrectState: Pluggable<any, any> = {
+const retryIncorrectState: Ec2Plugin = {
   applyToStack(stack) {
     stack.add(
       (next) => async (args) => {
