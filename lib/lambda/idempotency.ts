@@ -3,7 +3,9 @@
 // - a completed run's result is stored for 24 h and returned to duplicates without any EC2/SNS call;
 // - a duplicate that arrives while the first run is in progress fails with IdempotencyAlreadyInProgressError,
 //   so Lambda retries it later (and then gets the stored result);
-// - a run that throws deletes its record, so the retry runs again.
+// - a run that throws deletes its record, so the retry runs again;
+// - the store unreachable before the run starts: the run goes ahead without it (fails open). Modify is
+//   idempotent, so the price is at most a duplicate message, never a node left unfixed.
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -49,10 +51,52 @@ export function idempotentRun<P, R extends object>(
       return { ...(response as object), duplicate: true };
     },
   });
-  const stored: Run<P, R> = async (event, context, parsed) => storable(await run(event, context, parsed));
+  // The tracker (one per invocation) tells a store failure before the run from one after it.
+  const stored = async (event: unknown, context: Context, parsed: P, t: Tracker<R>) => {
+    t.started = true;
+    try {
+      t.result = await run(event, context, parsed);
+    } catch (err) {
+      t.error = { err };
+      throw err;
+    }
+    return storable(t.result);
+  };
   const wrapped = makeIdempotent(stored, { persistenceStore, config: idempotencyConfig });
   // The Lambda context (remaining time) sets when an in-progress record of a crashed run may be taken over.
-  return (event, context, parsed) => wrapped(event, context ?? fallbackContext(), parsed);
+  return async (event, context, parsed) => {
+    const t: Tracker<R> = { started: false };
+    try {
+      return await wrapped(event, context ?? fallbackContext(), parsed, t);
+    } catch (err) {
+      return failOpen(err, t, () => run(event, context, parsed));
+    }
+  };
+}
+
+interface Tracker<R> {
+  started: boolean;
+  result?: R;
+  error?: { err: unknown };
+}
+
+export const STORE_UNAVAILABLE = 'idempotency store unavailable: running without it (a duplicate message is possible)';
+
+/** A store error never stops the remediation: before the run, run without the store; after it, keep its outcome. */
+async function failOpen<R>(err: unknown, t: Tracker<R>, run: () => Promise<R>): Promise<R> {
+  const name = (err as { name?: string } | undefined)?.name ?? 'Error';
+  // A duplicate of a run in progress still fails: Lambda retries it and then gets the stored result.
+  if (name === 'IdempotencyAlreadyInProgressError') throw err;
+  if (t.error) throw t.error.err;
+  const cause = (err as { cause?: { name?: string; message?: string } }).cause;
+  const detail = { error: { name, message: (err as Error).message, ...(cause?.name ? { cause: cause.name } : {}) } };
+  metrics.addMetric('idempotencyUnavailable', MetricUnit.Count, 1);
+  if (t.started && 'result' in t) {
+    logger.warn('idempotency store unavailable after the run: its result is not stored (a duplicate message is possible)', detail);
+    return t.result as R;
+  }
+  logger.warn(STORE_UNAVAILABLE, detail);
+  return run();
 }
 
 /** DynamoDB items are at most 400 KB: a huge event keeps its counts, not its per-resource lines (those are logged). */
