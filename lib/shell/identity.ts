@@ -41,7 +41,8 @@ export function policyProvider(
     const key = `${cache.scope}\u0000${cluster}`;
     const hit = answers.get(key);
     if (hit && now() - hit.at < cache.ttlSeconds * 1000) return hit.readiness;
-    if (seen.has(cluster)) return seen.get(cluster)!;
+    const inRun = seen.get(cluster);
+    if (inRun) return inRun;
     const { eks, iam } = clients();
     const readiness = identityReadiness(eks, iam, cluster);
     // Within one run the answer is always shared; across runs only a complete answer, for the TTL.

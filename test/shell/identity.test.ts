@@ -78,8 +78,9 @@ describe('identity readiness in enforce-instances', () => {
     const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', env);
     await handler(runEvent([node(1, 'optional', 2), node(2, 'optional', 2)], 'ev-1'), lambdaContext());
     await handler(runEvent([node(3, 'optional', 2)], 'ev-2'), lambdaContext());
-    for (const c of [DescribeClusterCommand, ListAddonsCommand, ListPodIdentityAssociationsCommand])
-      expect(eks).toHaveReceivedCommandTimes(c, 1);
+    expect(eks).toHaveReceivedCommandTimes(DescribeClusterCommand, 1);
+    expect(eks).toHaveReceivedCommandTimes(ListAddonsCommand, 1);
+    expect(eks).toHaveReceivedCommandTimes(ListPodIdentityAssociationsCommand, 1);
     expect(iam).toHaveReceivedCommandTimes(ListOpenIDConnectProvidersCommand, 1);
     expect(hops()).toEqual([1, 1, 1]);
   });

@@ -124,7 +124,7 @@ async function enforceOne(i: instance.KnownInstance, s: Shared): Promise<void> {
       return undefined;
     }
     if (s.queued && run.queue) {
-      s.queued.push(queueItem(subject, decision, gate, s));
+      s.queued.push(queueItem(subject, decision, gate, s, run.queue));
       return undefined;
     }
     const first = await instance.remediate(run.ec2, i, decision.remediation);
@@ -172,13 +172,14 @@ function queueItem(
   decision: Extract<instance.Decision, { action: 'remediate' }>,
   gate: GatedPolicy,
   s: Shared,
+  queue: RemediationQueue,
 ): QueueItem {
   return toQueueItem({
     trigger: s.trigger,
     resource: instance.resourceOf(subject, s.run.settings, decision.node),
     before: subject.metadataOptions,
     remediation: decision.remediation,
-    maxHopLimit: s.run.queue!.maxHopLimit,
+    maxHopLimit: queue.maxHopLimit,
     violations: decision.violations,
     notes: gate.notes,
     ...(gate.details ? { details: gate.details } : {}),

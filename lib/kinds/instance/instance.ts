@@ -190,7 +190,9 @@ export async function remediateAfterNotFound(
     if (!(await o.retry.wait(n))) {
       return {
         outcome: 'gone',
-        reason: `instance still not found after ${attempts} attempts (launched recently: waited for EC2's eventual consistency); treated as terminated`,
+        reason:
+          `instance still not found after ${attempts} attempts ` +
+          "(launched recently: waited for EC2's eventual consistency); treated as terminated",
       };
     }
     res = await slot(() => remediate(ec2, i, r));
