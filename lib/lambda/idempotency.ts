@@ -82,20 +82,17 @@ interface Tracker<R> {
 
 export const STORE_UNAVAILABLE = 'idempotency store unavailable: running without it (a duplicate message is possible)';
 
-/** A store error never stops the remediation: before the run, run without the store; after it, keep its outcome. */
+/** A store error before the run never stops the remediation: the run goes ahead without the store. */
 async function failOpen<R>(err: unknown, t: Tracker<R>, run: () => Promise<R>): Promise<R> {
-  const name = (err as { name?: string } | undefined)?.name ?? 'Error';
-  // A duplicate of a run in progress still fails: Lambda retries it and then gets the stored result.
-  if (name === 'IdempotencyAlreadyInProgressError') throw err;
+  // The run's own failure, as it threw it (also when deleting its in-progress record failed afterwards).
   if (t.error) throw t.error.err;
-  const cause = (err as { cause?: { name?: string; message?: string } }).cause;
-  const detail = { error: { name, message: (err as Error).message, ...(cause?.name ? { cause: cause.name } : {}) } };
+  const name = (err as { name?: string } | undefined)?.name ?? 'Error';
+  // A duplicate of a run in progress still fails: Lambda retries it and then gets the stored result. After the
+  // run, a failed save fails the invocation as before: the in-progress record holds redeliveries meanwhile.
+  if (name === 'IdempotencyAlreadyInProgressError' || t.started) throw err;
+  const cause = (err as { cause?: { name?: string } }).cause;
   metrics.addMetric('idempotencyUnavailable', MetricUnit.Count, 1);
-  if (t.started && 'result' in t) {
-    logger.warn('idempotency store unavailable after the run: its result is not stored (a duplicate message is possible)', detail);
-    return t.result as R;
-  }
-  logger.warn(STORE_UNAVAILABLE, detail);
+  logger.warn(STORE_UNAVAILABLE, { error: { name, message: (err as Error).message, ...(cause?.name ? { cause: cause.name } : {}) } });
   return run();
 }
 
