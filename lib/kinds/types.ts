@@ -15,6 +15,10 @@ export interface KindRun {
   ctx: RegionContext;
   /** Lambda's getRemainingTimeInMillis, when the run is an invocation. */
   remainingMs?: () => number;
+  /** Called as each record is decided: the event handler logs it there, so a timed-out run still leaves it. */
+  onRecord?: (r: AuditRecord) => void;
+  /** Called for each change handed to the remediation queue (its record is the consumer's). */
+  onQueued?: (item: { id: string }) => void;
 }
 
 /** A resource kind: its audit type, its place in reports, and (when events trigger it) its function's verbs. */

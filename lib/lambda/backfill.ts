@@ -21,7 +21,7 @@ import { errorOf } from '../domain/errors.js';
 import { formatIssues } from '../domain/issues.js';
 import { addCounts, regionSummary, renderSummaryMessage, summarize, type Counts } from '../report/summary.js';
 import { logger, metrics } from '../shell/observability.js';
-import { report } from '../report/report.js';
+import { auditLog, report } from '../report/report.js';
 import { lambda } from './wrap.js';
 
 const EKS_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
@@ -167,10 +167,14 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
       source: 'backfill',
       eventName: event.mode === 'scan' ? 'Scan' : 'Backfill',
     };
+    // Records are logged as they are decided where they are final (a dry run; the apply phase), the rest at the end.
+    const log = auditLog();
+    let final = event.mode !== 'enforce';
     const result = await runBackfill({
       config: cfg,
       run,
       limiter,
+      hooks: { phase: (_r, phase) => void (final ||= phase === 'apply'), record: (_r, rec) => final && log.now(rec) },
       request: {
         mode: event.mode === 'enforce' ? 'enforce' : 'dry-run',
         regions: [child.region],
@@ -183,6 +187,7 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
     });
     const region = result.regions[0]!;
     // Every record is an audit log line; owners hear about PUBLISH_OUTCOMES.
+    log.rest(region.records);
     const rep = await report(region.records, sns(), topicArn, config.PUBLISH_OUTCOMES);
     const rs = regionSummary(region);
     const counts = addCounts(child.counts as Counts, rep.counts);
