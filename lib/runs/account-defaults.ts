@@ -5,7 +5,7 @@ import { applyDefaultsChange, defaultsAsOptions, evaluateDefaults } from '../kin
 import { basePolicy } from '../shell/settings.js';
 import type { RateLimiter } from '../shell/rate-limit.js';
 import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from './context.js';
-import { accountDefaultsRecord } from './region.js';
+import { accountDefaultsRecord } from '../kinds/account-defaults/backfill.js';
 import type { BackfillResult, RegionResult } from './run.js';
 import { errorOf } from '../domain/errors.js';
 

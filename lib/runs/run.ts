@@ -7,8 +7,8 @@ import type { AuditRecord } from '../domain/audit.js';
 import type { AccountDefaults, DefaultsPosture } from '../kinds/account-defaults/policy.js';
 import type { IdentityReadiness } from '../domain/identity.js';
 import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from './context.js';
-import { discoverRegion, INCLUDE_ALL, type Include } from './discover.js';
-import { applyRegion, planRegion, type Mode, type RegionPlan } from './region.js';
+import { discoverRegion, INCLUDE_ALL, targetCount, type Include } from './discover.js';
+import { applyRegion, planRegion, type ApplyOptions, type Mode, type RegionPlan } from './region.js';
 import { errorOf } from '../domain/errors.js';
 
 export interface BackfillRequest {
@@ -74,6 +74,10 @@ export interface BackfillInput {
    * Not set: apply straight away (the Lambda, `--yes`).
    */
   confirm?: (plan: PlanOverview) => Promise<boolean>;
+  /** Set: instance changes go onto the remediation queue (the stack's backfill and sweep). */
+  queue?: ApplyOptions['queue'];
+  /** Called for every instance change queued, with the instance's launch time when known. */
+  onQueued?: (region: string, ...queued: Parameters<NonNullable<ApplyOptions['onQueued']>>) => void;
   /** Injected in tests; default backfillContext(config, region, limiter). */
   context?: (region: string) => BackfillContext;
 }
@@ -113,8 +117,8 @@ export async function runBackfill(input: BackfillInput): Promise<BackfillResult>
         include,
         ...(req.afterInstanceId ? { afterInstanceId: req.afterInstanceId } : {}),
       });
-      hooks.phase?.(region, 'plan', d.instances.length + d.templates.length + d.nodegroups.length + (include.accountDefaults ? 1 : 0));
-      const plan = await planRegion(ctx, d, trigger, include, { record: (r) => hooks.record?.(region, r) });
+      hooks.phase?.(region, 'plan', targetCount(d));
+      const plan = await planRegion(ctx, d, include, { record: (r) => hooks.record?.(region, r) });
       return { region, started, ctx, plan };
     } catch (err) {
       return { region, started, error: errorOf(err) };
@@ -143,13 +147,13 @@ export async function runBackfill(input: BackfillInput): Promise<BackfillResult>
     try {
       hooks.phase?.(p.region, 'apply', would);
       const applied = await applyRegion(
-        p.ctx,
         p.plan,
-        triggerFor(run, p.region),
         { record: (r) => hooks.record?.(p.region, r) },
         {
           ...(req.deadline !== undefined ? { deadline: req.deadline } : {}),
           ...(req.chunkSize !== undefined ? { chunkSize: req.chunkSize } : {}),
+          ...(input.queue ? { queue: input.queue } : {}),
+          ...(input.onQueued ? { onQueued: (item, launchTime) => input.onQueued?.(p.region, item, launchTime) } : {}),
         },
       );
       return finish(p, applied.records, applied.continuation ? { continuation: applied.continuation } : {});

@@ -27,6 +27,8 @@ export interface InstanceRun {
    * per call. Event handlers should pass `remainingMs: () => context.getRemainingTimeInMillis()`.
    */
   notFoundRetry?: NotFoundRetryOptions;
+  queue?: { sqs: import('@aws-sdk/client-sqs').SQSClient; url: string; maxHopLimit: number };
+  onQueued?: (item: import('./queue-item.js').QueueItem) => void;
 }
 
 export async function enforceInstances(targets: InstanceTarget[], trigger: Trigger, run: InstanceRun): Promise<AuditRecord[]> {
