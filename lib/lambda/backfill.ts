@@ -71,7 +71,8 @@ const addQueued = (a: Queued | undefined, b: Queued): Queued => ({
   inFlight: (a?.inFlight ?? 0) + b.inFlight,
 });
 
-export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
+/** What every step of the handler shares: configuration, clients (made on first use) and the clock. */
+function envFor(config: Config, deps: BackfillDeps) {
   const topicArn = requireTopic(config);
   // One limiter per container: AWS's buckets are per account and Region, and a container serves one chain at a time.
   const limiter = deps.limiter ?? new RateLimiter();
@@ -89,127 +90,127 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
       new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
     );
   };
-
-  async function fanOut(event: BackfillEvent, context: Context): Promise<BackfillHandlerResult> {
-    const caller = await callerIdentity(home(), deps.sts);
-    const regions = event.regions ?? (await listEnabledRegions(ec2Client(home(), { maxAttempts: config.MAX_ATTEMPTS })));
-    const runId = newRunId(new Date(now()));
-    const startedAt = new Date(now()).toISOString();
-    const settled = await Promise.allSettled(
-      regions.map((region) =>
-        invoke(context.invokedFunctionArn, {
-          ...event,
-          regions: [region],
-          child: { runId, region, link: 0, account: caller.account, actor: caller.arn, startedAt, counts: {}, identityNotReady: [] },
-        }),
-      ),
-    );
-    const failed = regions.filter((_, i) => settled[i]?.status === 'rejected');
-    const started = regions.filter((r) => !failed.includes(r));
-    logger.info('backfill fanned out', { backfill: { runId, mode: event.mode, regions, failed } });
-    if (!failed.length) return { status: 'fanned-out', runId, regions, invocations: regions.length };
-
-    const first = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult;
-    const why =
-      `could not start Region(s) ${failed.join(', ')} (${errorOf(first.reason).message}); ` +
-      `started ${started.join(', ') || 'none'}. Invoke again with "regions": ${JSON.stringify(failed)}`;
-    // Nothing started: failing the invocation is safe, since Lambda's retry starts the whole run again.
-    if (!started.length) throw new FanOutError(`run ${runId}: ${why}.`);
-    // Some Regions already run: a retry would start them twice. Keep the rest in the audit trail instead:
-    // a summary per Region not started (a failed publish still fails the invocation), an error log and
-    // the backfillRegionsNotStarted metric, which alarms.
-    const run = { runId, account: caller.account, actor: caller.arn, startedAt, eventName: eventNameOf(event) };
-    const error = { name: 'FanOutError', message: why };
-    const mode = event.mode === 'enforce' ? 'enforce' : 'dry-run';
-    const finishedAt = new Date(now()).toISOString();
-    await publishMessages(
-      sns(),
-      topicArn,
-      failed.map((region) =>
-        renderSummaryMessage(
-          summarize(run, mode, [{ ...regionSummary({ region, records: [] }), error }], finishedAt),
-          config.DEFAULT_OWNER,
-        ),
-      ),
-    );
-    logger.error('backfill Regions not started', { backfill: { runId, failed, error } });
-    metrics.addMetric(REGIONS_NOT_STARTED_METRIC, MetricUnit.Count, failed.length);
-    return { status: 'fanned-out', runId, regions: started, invocations: started.length, notStarted: failed, error };
-  }
-
-  /** One link: enforce (or scan) what fits, through the queue when there is one; report every record. */
-  async function runLink(event: BackfillEvent, child: Child, run: RunInfo, context: Context) {
-    const cfg: Config = {
-      ...config,
-      ...(event.scope ? { SCOPE: event.scope } : {}),
-      ...(event.rollout !== undefined ? { ROLLOUT: event.rollout } : {}),
-    };
-    const launched: { launchTime?: string | undefined }[] = [];
-    const result = await runBackfill({
-      config: cfg,
-      run,
-      limiter,
-      ...(queueUrl ? { queue: { sqs: sqs(), url: queueUrl, maxHopLimit: cfg.MAX_HOP_LIMIT } } : {}),
-      onQueued: (_region, _item, launchTime) => launched.push({ launchTime }),
-      request: {
-        mode: event.mode === 'enforce' ? 'enforce' : 'dry-run',
-        regions: [child.region],
-        clusters: event.clusters ?? [],
-        query: event.query ?? 'inventory',
-        include: child.link === 0 ? INCLUDE_ALL : INSTANCES_ONLY,
-        ...(child.afterInstanceId ? { afterInstanceId: child.afterInstanceId } : {}),
-        deadline: now() + context.getRemainingTimeInMillis() - SAFETY_MS,
-      },
-    });
-    const region = result.regions[0] as RegionResult;
-    // Every record is an audit log line; owners hear about PUBLISH_OUTCOMES.
-    const rep = await report(region.records, sns(), topicArn, config.PUBLISH_OUTCOMES);
-    const queued = addQueued(child.queued, sweepCounts(launched, child.startedAt));
-    return { mode: result.mode, region, counts: addCounts(child.counts as Counts, rep.counts), queued };
-  }
-
-  async function runChild(event: BackfillEvent, child: Child, context: Context): Promise<BackfillHandlerResult> {
-    const { runId, account, actor, startedAt } = child;
-    const run: RunInfo = { runId, account, actor, startedAt, source: 'backfill', eventName: eventNameOf(event) };
-    const { mode, region, counts, queued } = await runLink(event, child, run, context);
-    const rs = regionSummary(region);
-    const identityNotReady = [...new Set([...child.identityNotReady, ...rs.identityNotReady])];
-    const accountDefaultsCompliant = rs.accountDefaultsCompliant ?? child.accountDefaultsCompliant;
-    const adc = accountDefaultsCompliant !== undefined ? { accountDefaultsCompliant } : {};
-    const base = { runId: child.runId, region: child.region, link: child.link };
-
-    if (region.continuation && !region.error && child.link + 1 < MAX_LINKS) {
-      const { afterInstanceId, remaining } = region.continuation;
-      const next: Child = { ...child, link: child.link + 1, afterInstanceId, counts, identityNotReady, queued, ...adc };
-      await invoke(context.invokedFunctionArn, { ...event, child: next });
-      logger.info('backfill continues', { backfill: { ...base, afterInstanceId, remaining } });
-      return { status: 'continued', ...base, afterInstanceId, remaining, counts };
-    }
-
-    const error = region.error ?? tooManyLinks(region);
-    const sweep = event.sweep ? { missedByEvents: queued.missedByEvents, inFlight: queued.inFlight } : {};
-    const line = { ...rs, counts, identityNotReady, ...adc, ...(error ? { error } : {}), links: child.link + 1 };
-    const summary = summarize(
-      run,
-      mode,
-      [{ ...line, ...(queued.queued || event.sweep ? { queued: queued.queued } : {}), ...sweep }],
-      iso(),
-    );
-    await publishMessages(sns(), topicArn, [renderSummaryMessage(summary, config.DEFAULT_OWNER)]);
-    if (error) {
-      // A Region that failed (an enqueue that failed, say) counts as a failure: the FailuresAlarm path.
-      metrics.addMetric('failures', MetricUnit.Count, 1);
-      logger.error('backfill region failed', { backfill: { ...base, counts, error } });
-    } else logger.info('backfill region complete', { backfill: { ...base, counts, queued } });
-    if (event.sweep) {
-      metrics.addMetric(SWEEP_MISSED_METRIC, MetricUnit.Count, queued.missedByEvents);
-      if (queueUrl && !error) await stampLastSweep(sqs(), queueUrl, new Date(now()));
-    }
-    return { status: 'done', ...base, counts, ...(queueUrl ? { queued } : {}), ...(error ? { error } : {}) };
-  }
-
   const iso = () => new Date(now()).toISOString();
+  return { config, deps, topicArn, limiter, now, iso, sns, home, sqs, queueUrl, invoke };
+}
 
+type Env = ReturnType<typeof envFor>;
+
+async function fanOut(env: Env, event: BackfillEvent, context: Context): Promise<BackfillHandlerResult> {
+  const { config, now, home, sns, invoke, deps, topicArn } = env;
+  const caller = await callerIdentity(home(), deps.sts);
+  const regions = event.regions ?? (await listEnabledRegions(ec2Client(home(), { maxAttempts: config.MAX_ATTEMPTS })));
+  const runId = newRunId(new Date(now()));
+  const startedAt = new Date(now()).toISOString();
+  const settled = await Promise.allSettled(
+    regions.map((region) =>
+      invoke(context.invokedFunctionArn, {
+        ...event,
+        regions: [region],
+        child: { runId, region, link: 0, account: caller.account, actor: caller.arn, startedAt, counts: {}, identityNotReady: [] },
+      }),
+    ),
+  );
+  const failed = regions.filter((_, i) => settled[i]?.status === 'rejected');
+  const started = regions.filter((r) => !failed.includes(r));
+  logger.info('backfill fanned out', { backfill: { runId, mode: event.mode, regions, failed } });
+  if (!failed.length) return { status: 'fanned-out', runId, regions, invocations: regions.length };
+
+  const first = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult;
+  const why =
+    `could not start Region(s) ${failed.join(', ')} (${errorOf(first.reason).message}); ` +
+    `started ${started.join(', ') || 'none'}. Invoke again with "regions": ${JSON.stringify(failed)}`;
+  // Nothing started: failing the invocation is safe, since Lambda's retry starts the whole run again.
+  if (!started.length) throw new FanOutError(`run ${runId}: ${why}.`);
+  // Some Regions already run: a retry would start them twice. Keep the rest in the audit trail instead:
+  // a summary per Region not started (a failed publish still fails the invocation), an error log and
+  // the backfillRegionsNotStarted metric, which alarms.
+  const run = { runId, account: caller.account, actor: caller.arn, startedAt, eventName: eventNameOf(event) };
+  const error = { name: 'FanOutError', message: why };
+  const mode = event.mode === 'enforce' ? 'enforce' : 'dry-run';
+  const finishedAt = new Date(now()).toISOString();
+  await publishMessages(
+    sns(),
+    topicArn,
+    failed.map((region) =>
+      renderSummaryMessage(summarize(run, mode, [{ ...regionSummary({ region, records: [] }), error }], finishedAt), config.DEFAULT_OWNER),
+    ),
+  );
+  logger.error('backfill Regions not started', { backfill: { runId, failed, error } });
+  metrics.addMetric(REGIONS_NOT_STARTED_METRIC, MetricUnit.Count, failed.length);
+  return { status: 'fanned-out', runId, regions: started, invocations: started.length, notStarted: failed, error };
+}
+
+/** One link: enforce (or scan) what fits, through the queue when there is one; report every record. */
+async function runLink(env: Env, event: BackfillEvent, child: Child, run: RunInfo, context: Context) {
+  const { config, limiter, queueUrl, sqs, now, sns, topicArn } = env;
+  const cfg: Config = {
+    ...config,
+    ...(event.scope ? { SCOPE: event.scope } : {}),
+    ...(event.rollout !== undefined ? { ROLLOUT: event.rollout } : {}),
+  };
+  const launched: { launchTime?: string | undefined }[] = [];
+  const result = await runBackfill({
+    config: cfg,
+    run,
+    limiter,
+    ...(queueUrl ? { queue: { sqs: sqs(), url: queueUrl, maxHopLimit: cfg.MAX_HOP_LIMIT } } : {}),
+    onQueued: (_region, _item, launchTime) => launched.push({ launchTime }),
+    request: {
+      mode: event.mode === 'enforce' ? 'enforce' : 'dry-run',
+      regions: [child.region],
+      clusters: event.clusters ?? [],
+      query: event.query ?? 'inventory',
+      include: child.link === 0 ? INCLUDE_ALL : INSTANCES_ONLY,
+      ...(child.afterInstanceId ? { afterInstanceId: child.afterInstanceId } : {}),
+      deadline: now() + context.getRemainingTimeInMillis() - SAFETY_MS,
+    },
+  });
+  const region = result.regions[0] as RegionResult;
+  // Every record is an audit log line; owners hear about PUBLISH_OUTCOMES.
+  const rep = await report(region.records, sns(), topicArn, config.PUBLISH_OUTCOMES);
+  const queued = addQueued(child.queued, sweepCounts(launched, child.startedAt));
+  return { mode: result.mode, region, counts: addCounts(child.counts as Counts, rep.counts), queued };
+}
+
+async function runChild(env: Env, event: BackfillEvent, child: Child, context: Context): Promise<BackfillHandlerResult> {
+  const { config, topicArn, iso, sns, invoke, queueUrl, sqs, now } = env;
+  const { runId, account, actor, startedAt } = child;
+  const run: RunInfo = { runId, account, actor, startedAt, source: 'backfill', eventName: eventNameOf(event) };
+  const { mode, region, counts, queued } = await runLink(env, event, child, run, context);
+  const rs = regionSummary(region);
+  const identityNotReady = [...new Set([...child.identityNotReady, ...rs.identityNotReady])];
+  const accountDefaultsCompliant = rs.accountDefaultsCompliant ?? child.accountDefaultsCompliant;
+  const adc = accountDefaultsCompliant !== undefined ? { accountDefaultsCompliant } : {};
+  const base = { runId: child.runId, region: child.region, link: child.link };
+
+  if (region.continuation && !region.error && child.link + 1 < MAX_LINKS) {
+    const { afterInstanceId, remaining } = region.continuation;
+    const next: Child = { ...child, link: child.link + 1, afterInstanceId, counts, identityNotReady, queued, ...adc };
+    await invoke(context.invokedFunctionArn, { ...event, child: next });
+    logger.info('backfill continues', { backfill: { ...base, afterInstanceId, remaining } });
+    return { status: 'continued', ...base, afterInstanceId, remaining, counts };
+  }
+
+  const error = region.error ?? tooManyLinks(region);
+  const sweep = event.sweep ? { missedByEvents: queued.missedByEvents, inFlight: queued.inFlight } : {};
+  const line = { ...rs, counts, identityNotReady, ...adc, ...(error ? { error } : {}), links: child.link + 1 };
+  const summary = summarize(run, mode, [{ ...line, ...(queued.queued || event.sweep ? { queued: queued.queued } : {}), ...sweep }], iso());
+  await publishMessages(sns(), topicArn, [renderSummaryMessage(summary, config.DEFAULT_OWNER)]);
+  if (error) {
+    // A Region that failed (an enqueue that failed, say) counts as a failure: the FailuresAlarm path.
+    metrics.addMetric('failures', MetricUnit.Count, 1);
+    logger.error('backfill region failed', { backfill: { ...base, counts, error } });
+  } else logger.info('backfill region complete', { backfill: { ...base, counts, queued } });
+  if (event.sweep) {
+    metrics.addMetric(SWEEP_MISSED_METRIC, MetricUnit.Count, queued.missedByEvents);
+    if (queueUrl && !error) await stampLastSweep(sqs(), queueUrl, new Date(now()));
+  }
+  return { status: 'done', ...base, counts, ...(queueUrl ? { queued } : {}), ...(error ? { error } : {}) };
+}
+
+export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
+  const env = envFor(config, deps);
   return async (raw: unknown, context: Context): Promise<BackfillHandlerResult> => {
     const parsed = BackfillEventSchema.safeParse(raw);
     if (!parsed.success) {
@@ -218,7 +219,7 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
       return { status: 'invalid', message: EXPECTED, issues };
     }
     const event = parsed.data;
-    return event.child ? runChild(event, event.child, context) : fanOut(event, context);
+    return event.child ? runChild(env, event, event.child, context) : fanOut(env, event, context);
   };
 }
 
