@@ -87,8 +87,9 @@ export interface SummaryRegionInput {
 export function countsByType(records: AuditRecord[]): Partial<Record<ResourceType, Counts>> {
   const out: Partial<Record<ResourceType, Counts>> = {};
   for (const r of records) {
-    const c = (out[r.resource.type] ??= {});
+    const c = out[r.resource.type] ?? {};
     c[r.outcome] = (c[r.outcome] ?? 0) + 1;
+    out[r.resource.type] = c;
   }
   return out;
 }
@@ -234,7 +235,7 @@ export function renderSummaryMessage(s: RunSummary, owner: string): SummaryMessa
     severity: severityOf(worst),
     owner,
     account: s.account,
-    region: s.regions.length === 1 ? s.regions[0]!.region : 'multiple',
+    region: s.regions.length === 1 ? (s.regions[0]?.region ?? 'multiple') : 'multiple',
     eventName: s.eventName,
     resourceType: 'summary',
   };
