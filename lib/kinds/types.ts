@@ -61,7 +61,7 @@ export interface BackfillScope {
 }
 
 /** What a section found in a Region: only Describe/List calls. */
-export interface Discovered<T> {
+interface Discovered<T> {
   targets: T[];
   notes?: string[];
   /** DescribeInstances pages, for the report. */

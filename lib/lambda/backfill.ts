@@ -31,7 +31,7 @@ export type { BackfillEvent } from './backfill-event.js';
 /** Counted when a fan-out starts some Regions but not all; infra/backfill.yml alarms on it. */
 export const REGIONS_NOT_STARTED_METRIC = 'backfillRegionsNotStarted';
 /** A sweep's queued nodes that launched long enough ago that their event should have fixed them. */
-export const SWEEP_MISSED_METRIC = 'sweepMissedByEvents';
+const SWEEP_MISSED_METRIC = 'sweepMissedByEvents';
 /** Kept back from the invocation's time for reporting, publishing and the hand-over. */
 export const SAFETY_MS = 90_000;
 

@@ -19,7 +19,7 @@ export type ScannedInstance = InstanceTarget & { launchTime?: string };
  * @example
  * const target = toTarget(described, trigger); // target.metadataOptions set when the scan had every field
  */
-export function toTarget(d: DescribedInstance, trigger: Trigger): ScannedInstance {
+function toTarget(d: DescribedInstance, trigger: Trigger): ScannedInstance {
   return {
     instanceId: d.instanceId,
     region: trigger.region,

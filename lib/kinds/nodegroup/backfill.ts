@@ -26,7 +26,7 @@ const runFor = (s: BackfillScope, mode: NodegroupRun['mode']): NodegroupRun => (
  * @example
  * madeEarlier(records, 'lt-0abc', 1); // { newVersion: 3, madeDefault: true, latestDone: false }
  */
-export function madeEarlier(earlier: AuditRecord[], templateId: string, version: number): MadeEarlier | undefined {
+function madeEarlier(earlier: AuditRecord[], templateId: string, version: number): MadeEarlier | undefined {
   const r = earlier.find(
     (x) =>
       x.resource.type === 'launch-template' &&

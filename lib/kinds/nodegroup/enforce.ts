@@ -151,7 +151,7 @@ function dryRunRecord(r: ReadyNodegroup, run: Pick<NodegroupRun, 'rollout' | 'se
  * The decision once a template fix earlier in the same run made the pinned version's fix: reuse that version
  * (the default is already set when the template made it so), and leave $Latest to the template's own copy.
  */
-export function afterEarlierFix(d: Fix, made: MadeEarlier | undefined): Fix {
+function afterEarlierFix(d: Fix, made: MadeEarlier | undefined): Fix {
   if (!made) return d;
   const fix = { ...d.fix, reuse: made.newVersion, makeDefault: d.fix.makeDefault && !made.madeDefault };
   const { latest, ...rest } = d;
