@@ -3,7 +3,6 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
 import type { AuditFacts, AuditRecord } from '../../domain/audit.js';
 import type { Trigger } from '../../domain/cloudtrail.js';
-import type { GatedPolicy } from '../../domain/identity.js';
 import type { NodegroupTarget } from './events.js';
 import { exemption, type Settings } from '../../domain/scope.js';
 import { latestCopyNote, templateOwnerTags } from '../../domain/template-versions.js';
@@ -21,67 +20,63 @@ export interface NodegroupRun {
 }
 
 type Fix = Extract<ng.NodegroupDecision, { action: 'fix' }>;
-type Base = Pick<AuditFacts, 'trigger' | 'mode'>;
-type Facts = ReturnType<typeof factsOf>;
 
-/** What the steps after evaluate share: the node group found, the facts every record carries, and how to write one. */
-interface Judged {
-  run: NodegroupRun;
-  region: string;
+/** What applying a planned node group fix needs: found and judged once, so apply describes nothing again. */
+export interface ReadyNodegroup {
+  target: NodegroupTarget;
   found: ng.FoundNodegroup;
-  facts: Facts;
-  record: (facts: AuditFacts) => AuditRecord;
+  decision: Fix;
+  tags: Record<string, string>;
+  facts: Omit<AuditFacts, 'outcome'> & { details: Record<string, unknown> };
+}
+
+/** The records the plan writes (dry-run wording for a fix), and for a fix what apply needs. */
+export interface NodegroupPlan {
+  records: AuditRecord[];
+  ready?: ReadyNodegroup;
+}
+
+/** What a launch template fix in the same run made from the node group's pinned version (the backfill passes it). */
+export interface MadeEarlier {
+  newVersion: number;
+  madeDefault: boolean;
+  /** The template's fix also created the old $Latest again: the node group's fix must not repeat it. */
+  latestDone: boolean;
 }
 
 /**
- * The event handlers' and the backfill's verb: find, evaluate and (enforce mode) remediate one node group.
+ * The event handlers' verb: plan, then (enforce mode) apply the plan.
  *
  * @example
- * const records = await enforceNodegroup({ region, account, cluster: 'prod', nodegroup: 'ng-1' }, trigger, run);
+ * const records = await enforceNodegroup({ region, account, cluster: 'c1', nodegroup: 'ng' }, trigger, run);
  */
 export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger, run: NodegroupRun): Promise<AuditRecord[]> {
+  const p = await planNodegroup(target, trigger, run);
+  return p.ready && run.mode === 'enforce' ? applyNodegroup(p.ready, run) : p.records;
+}
+
+/** Find and evaluate one node group; a fix gets its records (dry-run wording) and a ReadyNodegroup for applyNodegroup. */
+export async function planNodegroup(target: NodegroupTarget, trigger: Trigger, run: NodegroupRun): Promise<NodegroupPlan> {
   const stub = { region: target.region, account: target.account, nodegroup: { cluster: target.cluster, name: target.nodegroup, tags: {} } };
   const base = { trigger, mode: run.mode };
+  const only = (r: AuditRecord): NodegroupPlan => ({ records: [r] });
   let found: ng.FoundNodegroup | undefined;
   try {
     found = await ng.find(run.eks, run.ec2, target);
   } catch (err) {
-    return [
+    return only(
       ng.describe(stub, run.settings, {}, { ...base, outcome: 'failed', error: errorOf(err), reason: 'could not describe the node group' }),
-    ];
+    );
   }
-  if (!found) return [ng.describe(stub, run.settings, {}, { ...base, outcome: 'gone', reason: 'node group no longer exists' })];
+  if (!found) return only(ng.describe(stub, run.settings, {}, { ...base, outcome: 'gone', reason: 'node group no longer exists' }));
 
-  const f = found;
-  const tags = f.template ? templateOwnerTags(f.template) : {};
-  const record = (facts: AuditFacts) => ng.describe(f, run.settings, tags, facts);
-  const exempt = exemption(f.nodegroup.tags, target.cluster, run.settings);
-  if (exempt) return [record({ ...base, outcome: 'exempt', reason: exempt })];
+  const tags = found.template ? templateOwnerTags(found.template) : {};
+  const exempt = exemption(found.nodegroup.tags, target.cluster, run.settings);
+  if (exempt) return only(ng.describe(found, run.settings, tags, { ...base, outcome: 'exempt', reason: exempt }));
   const gate = await run.policyFor(target.cluster);
-  const d = ng.evaluate(f, gate.policy);
-  const facts = factsOf(f, d, gate, base);
-  if (d.action === 'compliant') {
-    return [record({ ...facts, outcome: 'compliant', reason: `launch template version ${f.pinnedVersion} meets the policy`, notes: [] })];
-  }
-  if (d.action === 'report') {
-    return [
-      record({
-        ...facts,
-        outcome: 'reported',
-        reason: d.reason,
-        violations: d.violations,
-        details: { ...facts.details, ...(d.recommendation ? { recommendation: d.recommendation } : {}) },
-      }),
-    ];
-  }
-  const judged: Judged = { run, region: target.region, found: f, facts, record };
-  return [run.mode === 'dry-run' ? dryRun(judged, d) : await apply(judged, d)];
-}
-
-/** The facts every record of a judged node group carries: its template, pinned version and status, and the gate's notes. */
-function factsOf(found: ng.FoundNodegroup, d: ng.NodegroupDecision, gate: GatedPolicy, base: Base) {
+  const d = ng.evaluate(found, gate.policy);
   const template = found.template?.template;
-  return {
+  const facts = {
     ...base,
     notes: gate.notes,
     ...(d.before ? { before: d.before } : {}),
@@ -98,19 +93,36 @@ function factsOf(found: ng.FoundNodegroup, d: ng.NodegroupDecision, gate: GatedP
       ...(gate.details ?? {}),
     },
   };
+  if (d.action === 'compliant')
+    return only(
+      ng.describe(found, run.settings, tags, {
+        ...facts,
+        outcome: 'compliant',
+        reason: `launch template version ${found.pinnedVersion} meets the policy`,
+        notes: [],
+      }),
+    );
+  if (d.action === 'report') {
+    const details = { ...facts.details, ...(d.recommendation ? { recommendation: d.recommendation } : {}) };
+    return only(
+      ng.describe(found, run.settings, tags, { ...facts, outcome: 'reported', reason: d.reason, violations: d.violations, details }),
+    );
+  }
+  const ready: ReadyNodegroup = { target, found, decision: d, tags, facts };
+  return { records: [dryRunRecord(ready, run)], ready };
 }
 
-/** A dry run: what enforce would do, or (a compliant version exists and there is no rollout to do) the command to run. */
-function dryRun(j: Judged, d: Fix): AuditRecord {
-  const { run, found, facts } = j;
+function dryRunRecord(r: ReadyNodegroup, run: Pick<NodegroupRun, 'rollout' | 'settings'>): AuditRecord {
+  const { found, decision: d, tags, target } = r;
+  const facts = { ...r.facts, mode: 'dry-run' as const };
   const desired = d.fix.metadataOptions;
   const status = found.nodegroup.status;
   const active = status === 'ACTIVE';
   const reuse = d.fix.reuse;
   // With a compliant version already made and no rollout to do now, enforce would change nothing: say so.
   if (reuse !== undefined && !d.latest && (!run.rollout || !active)) {
-    const command = ng.rolloutCommand(found.nodegroup, j.region, d.template.id, reuse);
-    return j.record({
+    const command = ng.rolloutCommand(found.nodegroup, target.region, found.template?.template.id ?? '', reuse);
+    return ng.describe(found, run.settings, tags, {
       ...facts,
       outcome: 'reported',
       desired,
@@ -126,7 +138,7 @@ function dryRun(j: Judged, d: Fix): AuditRecord {
       : ` (the rollout waits for ACTIVE; the node group is ${status})`
     : '';
   const again = d.latest ? `, then version ${d.latest.sourceVersion} again so $Latest keeps its content` : '';
-  return j.record({
+  return ng.describe(found, run.settings, tags, {
     ...facts,
     outcome: 'would-remediate',
     desired,
@@ -135,12 +147,27 @@ function dryRun(j: Judged, d: Fix): AuditRecord {
   });
 }
 
-/** Enforce: make (or reuse) the compliant version, then roll out when asked; one record of what happened. */
-async function apply(j: Judged, d: Fix): Promise<AuditRecord> {
-  const { run, found, facts } = j;
+/**
+ * The decision once a template fix earlier in the same run made the pinned version's fix: reuse that version
+ * (the default is already set when the template made it so), and leave $Latest to the template's own copy.
+ */
+function afterEarlierFix(d: Fix, made: MadeEarlier | undefined): Fix {
+  if (!made) return d;
+  const fix = { ...d.fix, reuse: made.newVersion, makeDefault: d.fix.makeDefault && !made.madeDefault };
+  const { latest, ...rest } = d;
+  return { ...rest, fix, ...(latest && !made.latestDone ? { latest } : {}) };
+}
+
+/** Apply a plan: make (or reuse) the compliant version, then roll out when opted in and ACTIVE. */
+export async function applyNodegroup(ready: ReadyNodegroup, run: NodegroupRun, made?: MadeEarlier): Promise<AuditRecord[]> {
+  const { found, tags, target } = ready;
+  const d = afterEarlierFix(ready.decision, made);
+  const template = found.template?.template;
+  const facts = { ...ready.facts, mode: run.mode };
   const desired = d.fix.metadataOptions;
+  const status = found.nodegroup.status;
   const r = await ng.remediate(run.eks, run.ec2, found, d, run.rollout);
-  const command = r.newVersion ? ng.rolloutCommand(found.nodegroup, j.region, d.template.id, r.newVersion) : undefined;
+  const command = r.newVersion && template ? ng.rolloutCommand(found.nodegroup, target.region, template.id, r.newVersion) : undefined;
   const details = {
     ...facts.details,
     newVersion: r.newVersion,
@@ -155,38 +182,33 @@ async function apply(j: Judged, d: Fix): Promise<AuditRecord> {
   const common = { ...facts, desired, violations: d.violations, details, ...(r.requestId ? { requestId: r.requestId } : {}) };
   const copied =
     d.latest && r.latestCopy?.newVersion !== undefined && !r.latestCopy.error ? latestCopyNote(d.latest, r.latestCopy.newVersion) : '';
-  if (r.error) return j.record({ ...common, outcome: 'failed', error: r.error, reason: failedStep(r, d, copied) });
-  if (r.rolledOut) {
-    return j.record({
-      ...common,
-      outcome: 'remediated',
-      after: desired,
-      reason: `rolling out launch template version ${r.newVersion}${copied} (update ${r.updateId ?? 'started'})`,
-    });
-  }
-  const status = found.nodegroup.status;
-  return j.record({
-    ...common,
-    outcome: 'reported',
-    reason: `compliant launch template version ${r.newVersion} is ready${copied}; ${waitOrOptIn(run.rollout, status)}. Run: ${command}`,
-  });
-}
-
-/** Why a remediation failed, by the step that failed. */
-function failedStep(r: ng.NodegroupFixResult, d: Fix, copied: string): string {
-  switch (r.failedStep ?? 'create') {
-    case 'create':
-      return 'could not create a compliant version';
-    case 'latest':
-      return (
+  if (r.error) {
+    const what = {
+      create: 'could not create a compliant version',
+      latest:
         `version ${r.newVersion} is ready, but repeating version ${r.latestCopy?.sourceVersion} failed: ` +
-        `$Latest is version ${r.newVersion} (version ${d.fix.sourceVersion}'s content) until a retry`
-      );
-    case 'default':
-      return `version ${r.newVersion} is ready${copied}, but could not be made the default`;
-    case 'rollout':
-      return `version ${r.newVersion} is ready${copied}, but could not roll out`;
+        `$Latest is version ${r.newVersion} (version ${d.fix.sourceVersion}'s content) until a retry`,
+      default: `version ${r.newVersion} is ready${copied}, but could not be made the default`,
+      rollout: `version ${r.newVersion} is ready${copied}, but could not roll out`,
+    }[r.failedStep ?? 'create'];
+    return [ng.describe(found, run.settings, tags, { ...common, outcome: 'failed', error: r.error, reason: what })];
   }
+  if (r.rolledOut)
+    return [
+      ng.describe(found, run.settings, tags, {
+        ...common,
+        outcome: 'remediated',
+        after: desired,
+        reason: `rolling out launch template version ${r.newVersion}${copied} (update ${r.updateId ?? 'started'})`,
+      }),
+    ];
+  return [
+    ng.describe(found, run.settings, tags, {
+      ...common,
+      outcome: 'reported',
+      reason: `compliant launch template version ${r.newVersion} is ready${copied}; ${waitOrOptIn(run.rollout, status)}. Run: ${command}`,
+    }),
+  ];
 }
 
 function waitOrOptIn(rollout: boolean, status: string): string {
