@@ -22,7 +22,10 @@ const CUSTOMER_FIELDS = ['Note', 'UserDefinedFields', 'VerificationState', 'Work
 const byRegion = new WeakMap<RegionState, Map<string, Finding>>();
 function store(rs: RegionState): Map<string, Finding> {
   let m = byRegion.get(rs);
-  if (!m) byRegion.set(rs, (m = new Map()));
+  if (!m) {
+    m = new Map();
+    byRegion.set(rs, m);
+  }
   return m;
 }
 const keyOf = (productArn: unknown, id: unknown) => `${String(productArn)}\n${String(id)}`;
