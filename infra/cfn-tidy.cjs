@@ -34,4 +34,3 @@ class CfnTidy {
 }
 
 module.exports = CfnTidy;
-module.exports.tidy = tidy;

@@ -142,7 +142,7 @@ function matcher(filters: sh.AwsSecurityFindingFilters | undefined): (f: Finding
   return (f) => checks.every((c) => c(f));
 }
 
-export const securityhubHandlers = {
+const securityhubHandlers = {
   BatchImportFindings(ctx: Ctx, i: sh.BatchImportFindingsRequest): sh.BatchImportFindingsResponse {
     const findings = (i.Findings ?? []) as Finding[];
     if (!findings.length || findings.length > 100) throw invalid('Findings must have 1 to 100 items');

@@ -21,10 +21,10 @@ import {
   type WorkflowStatus,
 } from './common.js';
 
-export const ASFF_SCHEMA_VERSION = '2018-10-08';
+const ASFF_SCHEMA_VERSION = '2018-10-08';
 export const ASFF_TYPE = 'Software and Configuration Checks/AWS Security Best Practices';
 /** BatchImportFindings and BatchUpdateFindings take at most this many findings per call. */
-export const ASFF_BATCH_LIMIT = 100;
+const ASFF_BATCH_LIMIT = 100;
 
 interface AsffMetadataOptions {
   HttpTokens?: string;

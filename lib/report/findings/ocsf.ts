@@ -19,7 +19,7 @@ import {
 } from './common.js';
 
 export const OCSF_VERSION = '1.6.0';
-export const COMPLIANCE_FINDING = {
+const COMPLIANCE_FINDING = {
   class_uid: 2003,
   class_name: 'Compliance Finding',
   category_uid: 2,
@@ -59,7 +59,7 @@ export interface OcsfOptions {
   productVersion?: string;
 }
 
-export interface OcsfResource {
+interface OcsfResource {
   uid: string;
   type: string;
   name?: string;
