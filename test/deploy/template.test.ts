@@ -139,6 +139,8 @@ describe('npx osls package: CloudFormation template', () => {
       'create-nodegroup-custom-template': ['EnforceNodegroupsLambdaFunction'],
       'update-nodegroup-version': ['EnforceNodegroupsLambdaFunction'],
       'run-instances-failed': [],
+      'create-tags-eks-cluster-name': ['EnforceInstancesLambdaFunction'],
+      'delete-tags-exempt': ['EnforceInstancesLambdaFunction'],
     };
     for (const f of readdirSync(join(ROOT, 'events')).filter((f) => f.endsWith('.json'))) {
       const name = f.replace(/\.json$/, '');
@@ -202,6 +204,33 @@ describe('npx osls package: CloudFormation template', () => {
     const pattern = JSON.stringify(resourcesOfType(t, 'AWS::Events::Rule').map(([, r]) => r.Properties.EventPattern));
     expect(pattern).not.toContain('userName');
     expect(pattern).toContain('arn:${AWS::Partition}:iam::${AWS::AccountId}:role/imds-guard-prod-eu-west-1-enforce-instances');
+  });
+
+  it('CreateTags / DeleteTags reach enforce-instances only for the scope and exempt keys on instances (issue 17)', () => {
+    const tagged = (keys: string[], ids = ['i-0a1b2c3d4e5f60011'], name = 'create-tags-eks-cluster-name') => {
+      const e = sampleEvent(name);
+      e.detail.requestParameters.tagSet.items = keys.map((key) => ({ key, value: 'x' }));
+      e.detail.requestParameters.resourcesSet.items = ids.map((resourceId) => ({ resourceId }));
+      return rulesTargeting(e);
+    };
+    for (const key of [
+      'imds-guard:exempt',
+      'eks:cluster-name',
+      'eks:eks-cluster-name',
+      'kubernetes.io/cluster/prod',
+      'karpenter.sh/nodepool',
+    ]) {
+      expect(tagged([key]), key).toEqual(['EnforceInstancesLambdaFunction']);
+      expect(tagged(['team', key], undefined, 'delete-tags-exempt'), `DeleteTags ${key}`).toEqual(['EnforceInstancesLambdaFunction']);
+    }
+    expect(tagged(['team', 'Name'])).toEqual([]);
+    expect(tagged(['imds-guard:exempt'], ['vol-0123456789abcdef0'])).toEqual([]);
+    const own = sampleEvent('delete-tags-exempt');
+    own.detail.userIdentity.sessionContext.sessionIssuer.arn = roleArn('imds-guard-prod-eu-west-1-backfill');
+    expect(rulesTargeting(own)).toEqual([]);
+    const failed = sampleEvent('delete-tags-exempt');
+    failed.detail.errorCode = 'Client.UnauthorizedOperation';
+    expect(rulesTargeting(failed)).toEqual([]);
   });
 
   it('the audit topic is encrypted with a customer-managed KMS key; queues are encrypted', () => {
