@@ -120,3 +120,31 @@ export function resolveOwner(tags: Tags, keys: string[], fallback: string): stri
   }
   return fallback;
 }
+
+/** Where a resource's owner came from (the record's `details.ownerSource`). */
+export type OwnerSource = 'nodegroup' | 'cluster' | 'instance' | 'default';
+export type OwnerOrder = 'nodegroup-first' | 'instance-first';
+
+/**
+ * Owner routing with its source. `nodegroup-first` (the default, OWNER_SOURCE) prefers the node group's
+ * tags, then the cluster's, to the instance's, so whoever can tag a node cannot send its alert elsewhere;
+ * `instance-first` keeps the instance's own tags first.
+ *
+ * @example
+ * resolveOwnerFrom({ instance: { owner: 'x' }, nodegroup: { owner: 'payments' } }, ['owner'], 'platform')
+ * // { owner: 'payments', ownerSource: 'nodegroup' }
+ */
+export function resolveOwnerFrom(
+  tags: Partial<Record<Exclude<OwnerSource, 'default'>, Tags>>,
+  keys: string[],
+  fallback: string,
+  order: OwnerOrder = 'nodegroup-first',
+): { owner: string; ownerSource: OwnerSource } {
+  const sources: Exclude<OwnerSource, 'default'>[] =
+    order === 'nodegroup-first' ? ['nodegroup', 'cluster', 'instance'] : ['instance', 'nodegroup', 'cluster'];
+  for (const source of sources) {
+    const owner = resolveOwner(tags[source] ?? {}, keys, '');
+    if (owner) return { owner, ownerSource: source };
+  }
+  return { owner: fallback, ownerSource: 'default' };
+}

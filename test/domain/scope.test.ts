@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideScope, exemptionDetails, identifyNode, resolveOwner } from '../../lib/domain/scope.js';
+import { decideScope, exemptionDetails, identifyNode, resolveOwner, resolveOwnerFrom } from '../../lib/domain/scope.js';
 
 const cfg = { scope: 'eks' as const, exemptTagKey: 'imds-guard:exempt', exemptTagValue: 'true', exemptClusters: ['legacy'] };
 
@@ -96,5 +96,22 @@ describe('scope and exemption hardening (issue 17, attack 2)', () => {
       undefined,
     );
     expect(exemptionDetails({ actor: 'a', eventTime: 't' }, cfg)).toBe(undefined);
+  });
+});
+
+describe('owner routing prefers the node group and cluster (issue 17, attack 4)', () => {
+  const keys = ['owner', 'team'];
+  it('nodegroup-first by default: node group, then cluster, then instance, then the default; with its source', () => {
+    const all = { instance: { owner: 'attacker' }, nodegroup: { team: 'payments' }, cluster: { owner: 'platform' } };
+    expect(resolveOwnerFrom(all, keys, 'dflt')).toEqual({ owner: 'payments', ownerSource: 'nodegroup' });
+    expect(resolveOwnerFrom({ ...all, nodegroup: {} }, keys, 'dflt')).toEqual({ owner: 'platform', ownerSource: 'cluster' });
+    expect(resolveOwnerFrom({ instance: { owner: 'a' } }, keys, 'dflt')).toEqual({ owner: 'a', ownerSource: 'instance' });
+    expect(resolveOwnerFrom({}, keys, 'dflt')).toEqual({ owner: 'dflt', ownerSource: 'default' });
+  });
+  it('instance-first keeps the instance tags first', () => {
+    expect(resolveOwnerFrom({ instance: { owner: 'a' }, nodegroup: { owner: 'b' } }, keys, 'd', 'instance-first')).toEqual({
+      owner: 'a',
+      ownerSource: 'instance',
+    });
   });
 });
