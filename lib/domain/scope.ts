@@ -55,6 +55,8 @@ export interface ScopeConfig {
 export interface Settings extends ScopeConfig {
   ownerTagKeys: string[];
   defaultOwner: string;
+  /** OWNER_SOURCE: which tags route a node's alert first (default nodegroup-first). */
+  ownerSource?: OwnerOrder;
 }
 
 /**

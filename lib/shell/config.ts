@@ -36,6 +36,8 @@ export const ConfigSchema = z.object({
     OUTCOME_ORDER.filter((o) => !QUIET_OUTCOMES.includes(o)),
   ),
   OWNER_TAG_KEYS: z._default(csv, ['owner', 'Owner', 'team']),
+  // Whose owner tag routes a node's alert: its node group's (default: a node's own tags can be set by whoever runs on it) or its own.
+  OWNER_SOURCE: z._default(z.enum(['nodegroup-first', 'instance-first']), 'nodegroup-first'),
   DEFAULT_OWNER: z._default(z.string().check(z.minLength(1)), 'unowned'),
   CONCURRENCY: z._default(int(1, 100), 10),
   MAX_ATTEMPTS: z._default(int(1, 20), 6),

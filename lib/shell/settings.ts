@@ -11,6 +11,7 @@ export function settingsFrom(c: Config): Settings {
     exemptClusters: c.EXEMPT_CLUSTERS,
     ownerTagKeys: c.OWNER_TAG_KEYS,
     defaultOwner: c.DEFAULT_OWNER,
+    ownerSource: c.OWNER_SOURCE,
   };
 }
 

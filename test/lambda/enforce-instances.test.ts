@@ -139,6 +139,29 @@ describe('enforce-instances handler', () => {
     expect(eks).toHaveReceivedCommandWith(DescribeNodegroupCommand, { clusterName: 'payments', nodegroupName: 'ng-a' });
   });
 
+  it("a node's own owner tag does not redirect its alert: the node group's owner wins unless OWNER_SOURCE=instance-first", async () => {
+    const item = {
+      ...nodeItem(9, 'x'),
+      tagSet: {
+        items: [
+          { key: 'eks:cluster-name', value: 'payments' },
+          { key: 'eks:nodegroup-name', value: 'ng-a' },
+          { key: 'aws:autoscaling:groupName', value: 'asg' },
+          // Whoever can tag the instance (or runs on it) sets this.
+          { key: 'owner', value: 'attacker-channel' },
+        ],
+      },
+    };
+    const routed = async (extra: Record<string, string>) => {
+      const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', { ...env, ...extra });
+      await handler(runEvent([item]), lambdaContext());
+      const body = JSON.parse(JSON.parse(sns.commandCalls(PublishCommand).at(-1)!.args[0].input.Message!).lambda);
+      return body.records.map((r: any) => [r.resource.owner, r.details.ownerSource]);
+    };
+    expect(await routed({})).toEqual([['payments-from-nodegroup', 'nodegroup']]);
+    expect(await routed({ OWNER_SOURCE: 'instance-first' })).toEqual([['attacker-channel', 'instance']]);
+  });
+
   it('describes more than 1000 missing IDs in batches of at most 1000', async () => {
     const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', { ...env, MODE: 'dry-run' });
     const ids = Array.from({ length: 2300 }, (_, n) => `i-${(n + 1).toString(16).padStart(17, '0')}`);
@@ -229,6 +252,10 @@ describe('enforce-instances handler', () => {
     const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', env);
     const self = clone(loadEvent('modify-metadata-options-revert'));
     self.detail.userIdentity.arn = 'arn:aws:sts::111122223333:assumed-role/imds-guard-enforce-instances/x';
+    self.detail.userIdentity.sessionContext.sessionIssuer = {
+      type: 'Role',
+      arn: 'arn:aws:iam::111122223333:role/imds-guard-enforce-instances',
+    };
     expect(await handler({ hello: 'world' }, lambdaContext())).toMatchObject({ status: 'invalid' });
     expect(await handler(loadEvent('run-instances-failed'), lambdaContext())).toMatchObject({ status: 'ignored', reason: 'failed-call' });
     expect(await handler(self, lambdaContext())).toMatchObject({ status: 'ignored', reason: 'self-caused' });

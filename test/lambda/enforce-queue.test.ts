@@ -105,12 +105,14 @@ describe('enforce-instances with the remediation queue', () => {
         account: bodies[0]!.resource.account,
         cluster: 'payments',
         nodegroup: 'ng-a',
-        owner: 'team-0',
+        // The node group's owner tag wins over the instance's (OWNER_SOURCE=nodegroup-first, the default).
+        owner: 'from-nodegroup',
       },
       before: { httpTokens: 'optional', hopLimit: 2, httpEndpoint: 'enabled' },
       desired: { httpTokens: 'required', hopLimit: 1, httpEndpoint: 'enabled' },
       change: { httpTokens: 'required', hopLimit: 1 },
       violations: expect.any(Array),
+      details: { ownerSource: 'nodegroup' },
     });
     // Every body is a valid item for the consumer.
     for (const b of bodies) expect(parseQueueItem(JSON.stringify(b), 1).ok).toBe(true);
@@ -120,7 +122,7 @@ describe('enforce-instances with the remediation queue', () => {
     expect(sns).toHaveReceivedCommandTimes(PublishCommand, 0);
     // One `queued` line per item: instance, owner, change.
     expect(queuedLines).toHaveLength(12);
-    expect(queuedLines[0]).toMatchObject({ instance: id(1), owner: 'team-0', change: { httpTokens: 'required', hopLimit: 1 } });
+    expect(queuedLines[0]).toMatchObject({ instance: id(1), owner: 'from-nodegroup', change: { httpTokens: 'required', hopLimit: 1 } });
   });
 
   it('routes an item to the same owner, cluster and node group as the direct path does', async () => {

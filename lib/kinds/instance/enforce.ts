@@ -8,7 +8,7 @@ import type { Trigger } from '../../domain/cloudtrail.js';
 import type { InstanceTarget } from './events.js';
 import type { GatedPolicy } from '../../domain/identity.js';
 import { applyRemediation, type MetadataOptions, type Remediation } from '../../domain/policy.js';
-import { identifyNode, resolveOwner, type NodeIdentity, type Settings } from '../../domain/scope.js';
+import { exemptionDetails, identifyNode, resolveOwner, type NodeIdentity, type Settings } from '../../domain/scope.js';
 import * as instance from './instance.js';
 import type { OwnerTagsFor } from '../../shell/owner-tags.js';
 import type { PolicyFor } from '../../shell/identity.js';
@@ -110,7 +110,8 @@ async function enforceOne(i: instance.KnownInstance, s: Shared): Promise<void> {
       node: decision.node,
       before: i.metadataOptions,
       notes: gate.notes,
-      ...(gate.details ? { details: gate.details } : {}),
+      // Who set an exemption, when the event that set it is this one (CreateTags).
+      details: { ...gate.details, ...exemptionDetails({ ...i, eventName: s.trigger.eventName }, run.settings) },
     };
     if (decision.action === 'skip') {
       emit(instance.describe(subject, run.settings, { ...facts, outcome: decision.outcome, reason: decision.reason, notes: [] }));
@@ -182,7 +183,7 @@ function queueItem(
     maxHopLimit: queue.maxHopLimit,
     violations: decision.violations,
     notes: gate.notes,
-    ...(gate.details ? { details: gate.details } : {}),
+    details: { ...gate.details, ownerSource: instance.ownerOf(subject, s.run.settings).ownerSource },
   });
 }
 
@@ -195,8 +196,12 @@ async function sendQueued(queue: RemediationQueue, items: QueueItem[], run: Inst
   }
 }
 
-/** The instance with its node group's tags underneath its own, when it names no owner itself. */
+/**
+ * The instance with its managed node group's tags beside its own (EKS does not copy them to instances):
+ * the owner comes from the node group first unless OWNER_SOURCE=instance-first and the instance names one.
+ */
 async function withOwnerTags(i: instance.KnownInstance, node: NodeIdentity, run: InstanceRun): Promise<instance.KnownInstance> {
-  if (!run.ownerTagsFor || resolveOwner(i.tags, run.settings.ownerTagKeys, '') !== '') return i;
-  return { ...i, tags: { ...(await run.ownerTagsFor(node)), ...i.tags } };
+  const instanceFirst = run.settings.ownerSource === 'instance-first';
+  if (!run.ownerTagsFor || (instanceFirst && resolveOwner(i.tags, run.settings.ownerTagKeys, '') !== '')) return i;
+  return { ...i, nodegroupTags: await run.ownerTagsFor(node) };
 }

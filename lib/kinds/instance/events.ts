@@ -15,6 +15,8 @@ export interface InstanceTarget {
   tags?: Tags;
   /** CreateTags / DeleteTags: what the event changed (the instance's own tags still come from describe). */
   tagChange?: TagChange;
+  /** Its managed node group's tags (owner routing), when looked up. */
+  nodegroupTags?: Tags;
   actor: string;
   eventId: string;
   eventTime: string;

@@ -12,7 +12,7 @@ import {
   type Policy,
   type Remediation,
 } from '../../domain/policy.js';
-import { decideScope, resolveOwner, type NodeIdentity, type ScopeConfig, type Settings } from '../../domain/scope.js';
+import { decideScope, resolveOwnerFrom, type NodeIdentity, type ScopeConfig, type Settings } from '../../domain/scope.js';
 import type { Tags } from '../../domain/tags.js';
 import { errorOf, withRequestId } from '../../domain/errors.js';
 
@@ -124,6 +124,7 @@ export interface InstanceFacts extends AuditFacts {
  */
 export function resourceOf(i: InstanceTarget & { tags?: Tags }, s: Settings, node?: NodeIdentity): AuditResource {
   const tags = i.tags ?? {};
+  const { owner } = ownerOf(i, s);
   return {
     type: 'instance',
     id: i.instanceId,
@@ -132,14 +133,19 @@ export function resourceOf(i: InstanceTarget & { tags?: Tags }, s: Settings, nod
     account: i.account,
     ...(node?.cluster ? { cluster: node.cluster } : {}),
     ...(node?.nodegroup ? { nodegroup: node.nodegroup } : {}),
-    owner: resolveOwner(tags, s.ownerTagKeys, s.defaultOwner),
+    owner,
     ...(tags.Name ? { name: tags.Name } : {}),
   };
 }
 
+/** The owner and where it came from: the node group's tags or the instance's, in the OWNER_SOURCE order. */
+export function ownerOf(i: { tags?: Tags; nodegroupTags?: Tags }, s: Settings) {
+  return resolveOwnerFrom({ instance: i.tags ?? {}, nodegroup: i.nodegroupTags ?? {} }, s.ownerTagKeys, s.defaultOwner, s.ownerSource);
+}
+
 /** describe (pure): the audit record for one instance. */
 export function describe(i: InstanceTarget & { tags?: Tags }, s: Settings, { node, ...f }: InstanceFacts): AuditRecord {
-  return recordFor(resourceOf(i, s, node), f);
+  return recordFor(resourceOf(i, s, node), { ...f, details: { ...f.details, ownerSource: ownerOf(i, s).ownerSource } });
 }
 
 export type RemediateResult =

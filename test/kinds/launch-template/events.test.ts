@@ -26,6 +26,7 @@ describe('launch template events', () => {
   it('ignores its own new versions (loop guard) and events from other APIs', () => {
     const e = clone(loadEvent('create-launch-template-version'));
     e.detail.userIdentity.sessionContext.sessionIssuer.userName = 'imds-guard-templates';
+    e.detail.userIdentity.sessionContext.sessionIssuer.arn = 'arn:aws:iam::111122223333:role/imds-guard-templates';
     expect(parseTemplateEvent(e, ['imds-guard-templates'])).toMatchObject({ kind: 'ignored', reason: 'self-caused' });
     expect(parseTemplateEvent(loadEvent('run-instances-direct-3'), [])).toMatchObject({ kind: 'ignored', reason: 'unsupported-event' });
   });

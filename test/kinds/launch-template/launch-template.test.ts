@@ -73,8 +73,8 @@ group('evaluate', () => {
   });
 
   it('exempt by tag, exempt by cluster, out of scope without EKS tags, compliant', async () => {
-    const tagged = (await find(h.ec2, ref(await createTemplate(h, 'lt-a', nodeData('optional', 2), { 'imds-guard:exempt': 'TRUE' }))))!;
-    expect(evaluate(tagged, POLICY, settings())).toMatchObject({ action: 'skip', outcome: 'exempt', reason: 'tag imds-guard:exempt=TRUE' });
+    const tagged = (await find(h.ec2, ref(await createTemplate(h, 'lt-a', nodeData('optional', 2), { 'imds-guard:exempt': 'true' }))))!;
+    expect(evaluate(tagged, POLICY, settings())).toMatchObject({ action: 'skip', outcome: 'exempt', reason: 'tag imds-guard:exempt=true' });
     const inC1 = (await find(h.ec2, ref(await createTemplate(h, 'lt-b', nodeData('optional', 2)))))!;
     expect(evaluate(inC1, POLICY, settings({ EXEMPT_CLUSTERS: 'c1' }))).toMatchObject({ action: 'skip', outcome: 'exempt' });
     const plain = (await find(
