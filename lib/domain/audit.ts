@@ -1,94 +1,13 @@
-// AuditRecord: one per resource decision. Versioned, because owners' tooling parses it.
-// Defined once, as a zod schema: producers build it, notify-slack validates what SNS delivers against it.
-// zod/mini: classic zod adds ~440 KB to every bundle.
-import * as z from 'zod/mini';
-import { TriggerSchema } from './cloudtrail.js';
-import { MetadataOptionsSchema } from './policy.js';
+// AuditRecord: one per resource decision. Versioned, because owners' tooling parses it. The record is
+// defined once, as a zod schema in ./audit-schema.ts (types inferred from it); notify-slack validates what
+// SNS delivers against it. Producers only need the types, so the schema stays out of their bundles.
+import type { AuditRecord, AuditResource, ResourceType } from './audit-schema.js';
+import { AUDIT_SCHEMA, OUTCOME_ORDER, severityOf, type Outcome } from './audit-vocabulary.js';
 import { partitionOf } from './region.js';
 
-export const AUDIT_SCHEMA = 'imds-guard.audit/v1' as const;
-
-/**
- * Every outcome, ordered from most to least urgent (summaries, counts lines, message attributes).
- * `reported`: not changed by design (EKS-created template, node group awaiting rollout): owners must act.
- */
-export const OUTCOME_ORDER = [
-  'failed',
-  'reported',
-  'would-remediate',
-  'remediated',
-  'exempt',
-  'gone',
-  'compliant',
-  'out-of-scope',
-] as const;
-export const OutcomeSchema = z.enum(OUTCOME_ORDER);
-export type Outcome = z.infer<typeof OutcomeSchema>;
-
-/** Outcomes with nothing to tell: left out of owner messages by default and hidden from the CLI table. */
-export const QUIET_OUTCOMES: readonly Outcome[] = ['compliant', 'out-of-scope'];
-
-const SeveritySchema = z.enum(['info', 'low', 'medium', 'high']);
-export type Severity = z.infer<typeof SeveritySchema>;
-
-const SEVERITY: Record<Outcome, Severity> = {
-  failed: 'high',
-  'would-remediate': 'medium',
-  reported: 'medium',
-  remediated: 'low',
-  exempt: 'low',
-  gone: 'info',
-  compliant: 'info',
-  'out-of-scope': 'info',
-};
-
-const ResourceTypeSchema = z.enum(['instance', 'launch-template', 'nodegroup', 'account-defaults']);
-export type ResourceType = z.infer<typeof ResourceTypeSchema>;
-
-const nonEmpty = () => z.string().check(z.minLength(1));
-
-const AuditResourceSchema = z.object({
-  type: ResourceTypeSchema,
-  id: nonEmpty(),
-  arn: z.string(),
-  region: z.string(),
-  account: z.string(),
-  cluster: z.optional(z.string()),
-  nodegroup: z.optional(z.string()),
-  owner: nonEmpty(),
-  name: z.optional(z.string()),
-});
-export type AuditResource = z.infer<typeof AuditResourceSchema>;
-
-/** Unknown fields are dropped on parse, not rejected: newer producers may add some. */
-export const AuditRecordSchema = z.object({
-  schema: z.literal(AUDIT_SCHEMA),
-  /** Unique per record of a trigger and deterministic (see recordId), so consumers can dedupe retries on it. */
-  id: z.string(),
-  time: z.string(),
-  mode: z.enum(['enforce', 'dry-run']),
-  trigger: TriggerSchema,
-  resource: AuditResourceSchema,
-  before: z.optional(MetadataOptionsSchema),
-  after: z.optional(MetadataOptionsSchema),
-  desired: z.optional(MetadataOptionsSchema),
-  outcome: OutcomeSchema,
-  severity: SeveritySchema,
-  violations: z._default(z.array(z.string()), []),
-  reason: z.optional(z.string()),
-  error: z.optional(z.object({ name: z.string(), message: z.string() })),
-  requestId: z.optional(z.string()),
-  /** Extra facts for the owner: identity readiness, rollout commands, created template versions. */
-  details: z.optional(z.record(z.string(), z.unknown())),
-  notes: z.optional(z.array(z.string())),
-  /** Set only on a copy shortened to fit one SNS message; the audit log line holds the full record. */
-  truncated: z.optional(z.literal(true)),
-});
-export type AuditRecord = z.infer<typeof AuditRecordSchema>;
-
-export function severityOf(outcome: Outcome): Severity {
-  return SEVERITY[outcome];
-}
+export type { AuditRecord, AuditResource, ResourceType } from './audit-schema.js';
+export { AUDIT_SCHEMA, OUTCOME_ORDER, OutcomeSchema, QUIET_OUTCOMES, severityOf } from './audit-vocabulary.js';
+export type { Outcome, Severity } from './audit-vocabulary.js';
 
 export function arnFor(type: ResourceType, region: string, account: string, id: string, cluster?: string): string {
   const aws = `arn:${partitionOf(region)}`;

@@ -49,19 +49,9 @@ export const CloudTrailEventSchema = z.looseObject({
 export type CloudTrailDetail = z.infer<typeof CloudTrailDetailSchema>;
 export type CloudTrailEvent = z.infer<typeof CloudTrailEventSchema>;
 
-/** What caused a decision. Shared by event handlers and backfill runs, and carried by every audit record. */
-export const TriggerSchema = z.object({
-  source: z.enum(['cloudtrail', 'backfill', 'cli']),
-  eventName: z.string(),
-  /** Record ids are derived from it (see recordId in audit.ts). */
-  eventId: nonEmpty(),
-  eventTime: z.string(),
-  actor: z.string(),
-  sourceIp: z.optional(z.string()),
-  region: z.string(),
-  account: z.string(),
-});
-export type Trigger = z.infer<typeof TriggerSchema>;
+/** What caused a decision: defined with the audit record it is carried by (./audit-schema.ts). */
+export type { Trigger } from './audit-schema.js';
+import type { Trigger } from './audit-schema.js';
 
 export type Ignored = {
   kind: 'ignored';

@@ -1,20 +1,8 @@
 // The policy engine: pure functions over MetadataOptions. No SDK imports.
-import * as z from 'zod/mini';
+// MetadataOptions is defined with the audit record that carries it (./audit-schema.ts).
+import type { HttpTokens, MetadataOptions } from './audit-schema.js';
 
-const HttpTokensSchema = z.enum(['optional', 'required']);
-const ToggleSchema = z.enum(['enabled', 'disabled']);
-export type HttpTokens = z.infer<typeof HttpTokensSchema>;
-export type Toggle = z.infer<typeof ToggleSchema>;
-
-/** MetadataOptions as imds-guard sees them (and audit records carry them). Any field may be unknown (missing from an event). */
-export const MetadataOptionsSchema = z.object({
-  httpTokens: z.optional(HttpTokensSchema),
-  hopLimit: z.optional(z.number()),
-  httpEndpoint: z.optional(ToggleSchema),
-  instanceMetadataTags: z.optional(ToggleSchema),
-  httpProtocolIpv6: z.optional(ToggleSchema),
-});
-export type MetadataOptions = z.infer<typeof MetadataOptionsSchema>;
+export type { HttpTokens, MetadataOptions, Toggle } from './audit-schema.js';
 
 export interface Policy {
   /** Highest compliant HttpPutResponseHopLimit. 1 keeps tokens away from bridged pods. */

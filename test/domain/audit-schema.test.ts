@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   AUDIT_SCHEMA,
-  AuditRecordSchema,
   buildRecord,
   OUTCOME_ORDER,
   OutcomeSchema,
@@ -9,6 +8,7 @@ import {
   worstOutcome,
   type AuditRecord,
 } from '../../lib/domain/audit.js';
+import { AuditRecordSchema } from '../../lib/domain/audit-schema.js';
 
 const trigger = {
   source: 'backfill' as const,

@@ -1,7 +1,7 @@
 // What notify-slack accepts from SNS: the `lambda` body of an imds-guard message. Pure, never throws.
 // The record schema is the domain's (lib/domain/audit.ts); zod/mini: classic zod adds ~440 KB to the bundle.
 import * as z from 'zod/mini';
-import { AuditRecordSchema } from '../../domain/audit.js';
+import { AuditRecordSchema } from '../../domain/audit-schema.js';
 import { formatIssues } from '../../domain/issues.js';
 import { groupByTriggerAndOwner, type OwnerBatch } from '../group.js';
 import { MESSAGE_SCHEMA } from '../message.js';
