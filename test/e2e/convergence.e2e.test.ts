@@ -198,7 +198,9 @@ describe('convergence through the remediation queue', () => {
       expect(t.sandbox!.stats().faults.ModifyInstanceMetadataOptions).toBeGreaterThan(10);
       for (const id of remediated) expect(records.filter((r) => r.resource.id === id && r.outcome === 'remediated')).toHaveLength(1);
       const record = records.find((r) => r.outcome === 'failed')!;
-      expect(record.error).toMatchObject({ name: 'IncorrectInstanceState' });
+      // The last attempt's error: the stuck state, or an injected fault that came first.
+      expect(['IncorrectInstanceState', 'InternalError', 'RequestLimitExceeded']).toContain(record.error.name);
+      expect(record.error.message).toBeTruthy();
       expect(record.reason).toContain(`all ${MAX_RECEIVES} deliveries`);
     },
     60_000,
