@@ -14,7 +14,7 @@ import type { CliIo } from './io.js';
 import type { ConfirmOpts, ConnectionOpts } from './options.js';
 import { multibar, NO_PROGRESS, type Progress } from './progress.js';
 
-export interface Session {
+interface Session {
   config: Config;
   run: RunInfo;
   regions: string[];

@@ -17,19 +17,20 @@ export interface RenderInput {
   skipped?: { id: string; reason: string }[];
 }
 
-export function options(o: MetadataOptions | undefined, type?: string): string {
+function options(o: MetadataOptions | undefined, type?: string): string {
   if (type === 'account-defaults' && o && !o.httpTokens && o.hopLimit === undefined && !o.httpEndpoint) return 'no preference';
   if (!o || Object.keys(o).length === 0) return '-';
   if (o.httpEndpoint === 'disabled') return 'IMDS disabled';
   return `tokens=${o.httpTokens ?? '?'} hop=${o.hopLimit ?? '?'}`;
 }
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+/** Columns padded to their widest cell; the header row sets the number of columns. */
+function table(rows: [header: string[], ...body: string[][]]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows
     .map((r) =>
       r
-        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
         .join('  ')
         .trimEnd(),
     )
@@ -96,7 +97,7 @@ function summaryLines(result: BackfillResult): string[] {
   return out;
 }
 
-export function renderTable(i: RenderInput): string {
+function renderTable(i: RenderInput): string {
   const { result } = i;
   const records = allRecords(result);
   const shown = i.all ? records : records.filter((r) => !QUIET_OUTCOMES.includes(r.outcome));
@@ -136,7 +137,7 @@ function exitLine(i: RenderInput): string {
   }
 }
 
-export function renderJson(i: RenderInput): string {
+function renderJson(i: RenderInput): string {
   const { result } = i;
   const records = allRecords(result);
   return `${JSON.stringify(

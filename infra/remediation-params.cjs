@@ -6,12 +6,14 @@
 //   sweepSchedule           an EventBridge Scheduler rate() or cron() expression, or `off`
 'use strict';
 
-const int = (name, min, max) => async ({ resolveVariable }) => {
-  const raw = String(await resolveVariable(`param:${name}`)).trim();
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) throw new Error(`param ${name} must be an integer ${min}..${max}, not "${raw}"`);
-  return n;
-};
+const int =
+  (name, min, max) =>
+  async ({ resolveVariable }) => {
+    const raw = String(await resolveVariable(`param:${name}`)).trim();
+    const n = Number(raw);
+    if (!/^\d+$/.test(raw) || n < min || n > max) throw new Error(`param ${name} must be an integer ${min}..${max}, not "${raw}"`);
+    return n;
+  };
 
 const SCHEDULE = /^(off|rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)|cron\([^()]+\))$/;
 

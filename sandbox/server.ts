@@ -22,6 +22,7 @@ import { ec2Service } from './services/ec2.js';
 import { eksHandlers } from './services/eks.js';
 import { iamService } from './services/iam.js';
 import { schedulerHandlers } from './services/scheduler.js';
+import { securityhubService } from './services/securityhub.js';
 import { Sqs, type SqsOptions } from './services/sqs.js';
 import { sqsError } from './services/sqs-errors.js';
 import { snsService } from './services/sns.js';
@@ -210,7 +211,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   async function handleRest(req: IncomingMessage, res: ServerResponse, body: string, url: URL): Promise<void> {
     const scope = parseScope(req.headers.authorization);
-    const svc = scope.service === 'scheduler' ? SCHEDULER_SERVICE : EKS_SERVICE;
+    const svc = scope.service === 'scheduler' ? SCHEDULER_SERVICE : scope.service === 'securityhub' ? securityhubService : EKS_SERVICE;
     const region = scope.region ?? defaultRegion;
     const method = req.method ?? 'GET';
     const { route, labels, pathKnown } = matchRoute(svc.routes, method, url.pathname);

@@ -19,7 +19,7 @@ interface DefaultsOpts extends ConnectionOpts, ConfirmOpts {
  * @example
  * const code = await accountDefaults(ctx, { output: 'table', check: true });
  */
-export async function accountDefaults(ctx: CommandContext, o: DefaultsOpts): Promise<number> {
+async function accountDefaults(ctx: CommandContext, o: DefaultsOpts): Promise<number> {
   if (!o.check === !o.apply) throw new UsageError('account-defaults takes exactly one of --check or --apply');
   if (o.apply && o.httpTokensEnforced) ctx.io.stderr.write(`\n*** WARNING ***\n${ENFORCED_WARNING}\n\n`);
   const confirm = !!o.apply && ctx.mustConfirm('account-defaults --apply', o);

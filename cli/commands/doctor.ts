@@ -11,7 +11,7 @@ export interface DoctorIo {
   env: Record<string, string | undefined>;
 }
 
-export interface DoctorOpts {
+interface DoctorOpts {
   stackName: string;
   region?: string;
   profile?: string;
@@ -26,7 +26,7 @@ export type ClientFactory = (o: { region: string; profile?: string; endpoint?: s
  * Runs doctor once and returns the exit code: 0 healthy, 1 attention, 2 errors (or bad options).
  * @example const code = await doctor({ stackName: 'imds-guard-prod', region: 'eu-west-1', output: 'json' }, io);
  */
-export async function doctor(o: DoctorOpts, io: DoctorIo, clients: ClientFactory = doctorClients): Promise<number> {
+async function doctor(o: DoctorOpts, io: DoctorIo, clients: ClientFactory = doctorClients): Promise<number> {
   const usage = (s: string) => {
     io.stderr.write(`imds-guard: ${s}\n`);
     return 2;

@@ -54,6 +54,18 @@ function listing(items: RevertItem[]): string {
   return `\nRevert ${items.length} instance(s) to their recorded options (this may turn IMDSv1 back on):\n${shown.join('\n')}${more}\n`;
 }
 
+/** The audit's remediated records (in the Regions asked for), or the listed instances with the options to restore. */
+function toRevert(o: RevertOpts, inputs: Inputs, region: string | undefined, account: string): { items: RevertItem[]; skipped: Skipped[] } {
+  if (inputs.audit) {
+    const { items, skipped } = selectReverts(inputs.audit, account);
+    const wanted = o.regions;
+    return { items: wanted ? items.filter((i) => wanted.includes(i.region)) : items, skipped };
+  }
+  // checkArgs and revert() make sure of these; the check keeps the types honest.
+  if (!o.instances || !region || !inputs.restore) throw new UsageError('--instances needs --regions (or AWS_REGION) and --before');
+  return { items: itemsFromIds(o.instances, region, inputs.restore), skipped: [] };
+}
+
 const exitOf = (result: BackfillResult): number =>
   result.regions.some((r) => r.error) ? 2 : result.regions.some((r) => r.records.some((x) => x.outcome === 'failed')) ? 1 : 0;
 
@@ -62,7 +74,7 @@ const exitOf = (result: BackfillResult): number =>
  * @example
  * const code = await revert(ctx, { output: 'json', audit: 'run.jsonl', yes: true });
  */
-export async function revert(ctx: CommandContext, o: RevertOpts): Promise<number> {
+async function revert(ctx: CommandContext, o: RevertOpts): Promise<number> {
   checkArgs(o);
   const { audit, restore } = await readInputs(o);
   const confirm = ctx.mustConfirm('revert', o);
@@ -74,12 +86,7 @@ export async function revert(ctx: CommandContext, o: RevertOpts): Promise<number
     { ...o, regions: o.regions ?? [region ?? 'us-east-1'] },
     o.concurrency ? { CONCURRENCY: String(o.concurrency) } : {},
   );
-  let items: RevertItem[];
-  let skipped: Skipped[] = [];
-  if (audit) {
-    ({ items, skipped } = selectReverts(audit, s.run.account));
-    if (o.regions) items = items.filter((i) => o.regions!.includes(i.region));
-  } else items = itemsFromIds(o.instances!, region!, restore!);
+  const { items, skipped } = toRevert(o, { audit, restore }, region, s.run.account);
   if (confirm && items.length) {
     ctx.io.stderr.write(listing(items));
     if (!(await ctx.ask('Revert? [y/N] '))) {

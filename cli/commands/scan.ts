@@ -22,7 +22,7 @@ const scanOverrides = (o: ScanOpts): Record<string, string> => ({
  * planText({ total: 1, regions: [{ region: 'eu-west-1', changes: { instance: 1 } }] });
  * // 'imds-guard would change 1 resource(s):\n  eu-west-1: 1 instance'
  */
-export function planText(plan: PlanOverview): string {
+function planText(plan: PlanOverview): string {
   const lines = plan.regions
     .filter((r) => Object.keys(r.changes).length)
     .map(

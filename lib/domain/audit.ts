@@ -113,7 +113,7 @@ export type RecordInput = Omit<AuditRecord, 'schema' | 'id' | 'time' | 'severity
  * Node group names are unique only per cluster, and a launch template gets a record per fixed source
  * version, so both go into the id. No clock or randomness: a retried trigger yields the same ids.
  */
-export function recordId(input: Pick<RecordInput, 'trigger' | 'resource' | 'details'>): string {
+function recordId(input: Pick<RecordInput, 'trigger' | 'resource' | 'details'>): string {
   const r = input.resource;
   const key = r.type === 'nodegroup' ? `nodegroup/${r.cluster ?? 'unknown'}/${r.id}` : r.id;
   const v = r.type === 'launch-template' ? input.details?.sourceVersion : undefined;

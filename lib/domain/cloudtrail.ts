@@ -4,7 +4,7 @@
 // zod/mini keeps the bundle small (classic zod and the Powertools parser schemas add ~440 KB).
 import * as z from 'zod/mini';
 import { formatIssues } from './issues.js';
-import { REGION_NAME } from './region.js';
+import { isRegion, partitionOf } from './region.js';
 
 const SessionIssuer = z.looseObject({ type: z.optional(z.string()), arn: z.optional(z.string()), userName: z.optional(z.string()) });
 
@@ -23,7 +23,7 @@ export const CloudTrailDetailSchema = z.looseObject({
   eventName: nonEmpty(),
   eventID: nonEmpty(),
   eventTime: nonEmpty(),
-  awsRegion: z.string().check(z.regex(REGION_NAME, 'not an AWS Region')),
+  awsRegion: z.string().check(z.refine(isRegion, 'not an AWS Region')),
   recipientAccountId: z.string().check(z.regex(/^\d{12}$/, 'not a 12-digit account ID')),
   userIdentity: UserIdentitySchema,
   sourceIPAddress: z.optional(z.string()),
@@ -107,19 +107,23 @@ export function parseEnvelope(raw: unknown): Envelope {
 
 /**
  * The loop guard: imds-guard's own calls (ModifyInstanceMetadataOptions, CreateLaunchTemplateVersion...)
- * produce CloudTrail events too. Matches the role name in the session issuer or the assumed-role ARN.
+ * produce CloudTrail events too. Self-caused means the session was issued by a Role whose exact ARN is one
+ * of imds-guard's roles in the event's own account and partition: an IAM user or a federated session named
+ * like the role, or a role of that name in another account, is not imds-guard.
+ *
+ * @example
+ * isSelfCaused(detail, ['imds-guard-prod-eu-west-1-enforce-instances']) // issuer arn:aws:iam::<account>:role/<name>, type Role
  */
 export function isSelfCaused(d: CloudTrailDetail, selfRoleNames: string[]): boolean {
-  if (selfRoleNames.length === 0) return false;
   const issuer = d.userIdentity.sessionContext?.sessionIssuer;
-  const arn = d.userIdentity.arn ?? '';
-  return selfRoleNames.some(
-    (name) =>
-      issuer?.userName === name ||
-      // Role ARNs may carry a path: arn:aws:iam::1:role/path/name.
-      (issuer?.arn ?? '').endsWith(`/${name}`) ||
-      arn.includes(`:assumed-role/${name}/`),
-  );
+  if (selfRoleNames.length === 0 || issuer?.type !== 'Role' || !issuer.arn) return false;
+  return selfRoleArns(d, selfRoleNames).includes(issuer.arn);
+}
+
+/** The ARNs imds-guard's roles have in the event's account: `arn:<partition>:iam::<account>:role/<name>`. */
+export function selfRoleArns(d: Pick<CloudTrailDetail, 'awsRegion' | 'recipientAccountId'>, selfRoleNames: string[]): string[] {
+  const partition = partitionOf(d.awsRegion);
+  return selfRoleNames.map((name) => `arn:${partition}:iam::${d.recipientAccountId}:role/${name}`);
 }
 
 /** Common reasons to do nothing, in the order they are checked. */
@@ -186,14 +190,36 @@ export function prop(o: unknown, ...names: string[]): unknown {
   return undefined;
 }
 
-/** Every distinct value matching a pattern anywhere in a JSON tree (defensive ID collection). */
-export function collectIds(tree: unknown, pattern: RegExp, out = new Set<string>()): string[] {
-  if (typeof tree === 'string') {
-    if (pattern.test(tree)) out.add(tree);
-  } else if (Array.isArray(tree)) {
-    for (const v of tree) collectIds(v, pattern, out);
-  } else if (tree && typeof tree === 'object') {
-    for (const v of Object.values(tree)) collectIds(v, pattern, out);
+/** Bounds of collectIds: a hostile response cannot exhaust the stack or the run (the sweep catches the rest). */
+export interface CollectBounds {
+  maxDepth?: number;
+  maxIds?: number;
+  /** Nodes visited at most (strings, arrays and objects). */
+  maxNodes?: number;
+}
+
+/**
+ * Every distinct value matching a pattern anywhere in a JSON tree (defensive ID collection). Iterative,
+ * with a depth, an ID count and a node count bound; what lies beyond them is not collected.
+ *
+ * @example
+ * collectIds({ a: [{ id: 'i-0123456789abcdef0' }] }, /^i-[0-9a-f]{8,17}$/) // ['i-0123456789abcdef0']
+ */
+export function collectIds(tree: unknown, pattern: RegExp, bounds: CollectBounds = {}): string[] {
+  const { maxDepth = 64, maxIds = 10_000, maxNodes = 1_000_000 } = bounds;
+  const out = new Set<string>();
+  const stack: [unknown, number][] = [[tree, 0]];
+  let visited = 0;
+  while (stack.length > 0 && out.size < maxIds && visited++ < maxNodes) {
+    const [node, depth] = stack.pop()!;
+    if (typeof node === 'string') {
+      if (pattern.test(node)) out.add(node);
+      continue;
+    }
+    if (depth >= maxDepth || !node || typeof node !== 'object') continue;
+    const children = Array.isArray(node) ? node : Object.values(node);
+    // Pushed in reverse so IDs come out in document order.
+    for (let i = children.length - 1; i >= 0; i--) stack.push([children[i], depth + 1]);
   }
   return [...out];
 }

@@ -14,7 +14,7 @@ export interface IdentityReadiness {
 
 export type IdentityGate = 'warn' | 'hold' | 'off';
 
-export function isReady(r: IdentityReadiness): boolean {
+function isReady(r: IdentityReadiness): boolean {
   return r.irsa || (r.podIdentityAgent && r.podIdentityAssociations > 0);
 }
 

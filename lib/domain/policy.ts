@@ -65,21 +65,14 @@ export interface Remediation {
  * hop limit is kept as it is (a node deliberately at 1 stays at 1 even if the policy allows 2).
  */
 export function planRemediation(options: MetadataOptions, policy: Policy): Remediation {
-  const hopOk = options.hopLimit !== undefined && options.hopLimit <= policy.maxHopLimit;
-  if (policy.holdHopLimit) {
-    return options.hopLimit === undefined ? { httpTokens: 'required' } : { httpTokens: 'required', hopLimit: options.hopLimit };
-  }
-  return { httpTokens: 'required', hopLimit: hopOk ? options.hopLimit! : policy.maxHopLimit };
+  const hop = options.hopLimit;
+  if (policy.holdHopLimit) return hop === undefined ? { httpTokens: 'required' } : { httpTokens: 'required', hopLimit: hop };
+  return { httpTokens: 'required', hopLimit: hop !== undefined && hop <= policy.maxHopLimit ? hop : policy.maxHopLimit };
 }
 
 /** The options we expect after a remediation: fields outside the policy keep their state. */
 export function applyRemediation(options: MetadataOptions, r: Remediation): MetadataOptions {
   return { ...options, httpTokens: r.httpTokens, ...(r.hopLimit !== undefined ? { hopLimit: r.hopLimit } : {}) };
-}
-
-/** The options the policy wants, given where the resource starts. */
-export function desiredOptions(options: MetadataOptions, policy: Policy): MetadataOptions {
-  return evaluate(options, policy).compliant ? options : applyRemediation(options, planRemediation(options, policy));
 }
 
 export function describeViolations(violations: Violation[]): string[] {

@@ -16,7 +16,8 @@ const CLUSTER_TAG = /^kubernetes\.io\/cluster\/(.+)$/;
 export function identifyNode(tags: Tags): NodeIdentity {
   const k8sCluster = Object.entries(tags)
     .map(([k, v]) => ({ m: CLUSTER_TAG.exec(k), v }))
-    .find(({ m, v }) => m && (v === 'owned' || v === 'shared'))?.m?.[1];
+    // Kubernetes writes `owned`/`shared`; any case counts, so `Owned` cannot take a node out of scope.
+    .find(({ m, v }) => m && /^(owned|shared)$/i.test(v))?.m?.[1];
 
   if (tags['eks:nodegroup-name'] || (tags['eks:cluster-name'] && tags['aws:autoscaling:groupName'])) {
     return {
@@ -57,11 +58,13 @@ export interface Settings extends ScopeConfig {
 }
 
 /**
- * The exemption rule, for every kind: the exempt tag (value compared case-insensitively), then
- * EXEMPT_CLUSTERS. Returns the reason, or undefined when the resource is not exempt.
+ * The exemption rule, for every kind: the exempt tag (value compared exactly, case-sensitive: the tag
+ * policy in infra/guardrails allows only `true`), then EXEMPT_CLUSTERS. Returns the reason, or undefined
+ * when the resource is not exempt.
  *
  * @example
- * exemption({ 'imds-guard:exempt': 'TRUE' }, undefined, cfg) // 'tag imds-guard:exempt=TRUE'
+ * exemption({ 'imds-guard:exempt': 'true' }, undefined, cfg) // 'tag imds-guard:exempt=true'
+ * exemption({ 'imds-guard:exempt': 'TRUE' }, undefined, cfg) // undefined
  * exemption({}, 'legacy', { ...cfg, exemptClusters: ['legacy'] }) // 'cluster legacy is in EXEMPT_CLUSTERS'
  */
 export function exemption(
@@ -70,9 +73,31 @@ export function exemption(
   cfg: Pick<ScopeConfig, 'exemptTagKey' | 'exemptTagValue' | 'exemptClusters'>,
 ): string | undefined {
   const tagValue = tags[cfg.exemptTagKey];
-  if (tagValue !== undefined && tagValue.toLowerCase() === cfg.exemptTagValue.toLowerCase()) return `tag ${cfg.exemptTagKey}=${tagValue}`;
+  if (tagValue !== undefined && tagValue === cfg.exemptTagValue) return `tag ${cfg.exemptTagKey}=${tagValue}`;
   if (cluster && cfg.exemptClusters.includes(cluster)) return `cluster ${cluster} is in EXEMPT_CLUSTERS`;
   return undefined;
+}
+
+/** The tags a CreateTags (`set`) or DeleteTags (`deleted`) event changed on a resource. */
+export interface TagChange {
+  set: Tags;
+  deleted: string[];
+}
+
+/**
+ * Who set the exemption, when the event that triggered the run is the CreateTags that set it (CloudTrail
+ * names the caller): for the record's `details`. Undefined otherwise.
+ *
+ * @example
+ * exemptionDetails({ tagChange: { set: { 'imds-guard:exempt': 'true' }, deleted: [] }, actor: 'arn:…', eventTime: 't' }, cfg)
+ * // { exemption: { setBy: 'arn:…', setAt: 't', event: 'CreateTags' } }
+ */
+export function exemptionDetails(
+  t: { tagChange?: TagChange | undefined; actor: string; eventTime: string; eventName?: string },
+  cfg: Pick<ScopeConfig, 'exemptTagKey' | 'exemptTagValue'>,
+): { exemption: { setBy: string; setAt: string; event: string } } | undefined {
+  if (t.tagChange?.set[cfg.exemptTagKey] !== cfg.exemptTagValue) return undefined;
+  return { exemption: { setBy: t.actor, setAt: t.eventTime, event: t.eventName ?? 'CreateTags' } };
 }
 
 export type ScopeDecision =
@@ -94,4 +119,32 @@ export function resolveOwner(tags: Tags, keys: string[], fallback: string): stri
     if (v) return v;
   }
   return fallback;
+}
+
+/** Where a resource's owner came from (the record's `details.ownerSource`). */
+export type OwnerSource = 'nodegroup' | 'cluster' | 'instance' | 'default';
+export type OwnerOrder = 'nodegroup-first' | 'instance-first';
+
+/**
+ * Owner routing with its source. `nodegroup-first` (the default, OWNER_SOURCE) prefers the node group's
+ * tags, then the cluster's, to the instance's, so whoever can tag a node cannot send its alert elsewhere;
+ * `instance-first` keeps the instance's own tags first.
+ *
+ * @example
+ * resolveOwnerFrom({ instance: { owner: 'x' }, nodegroup: { owner: 'payments' } }, ['owner'], 'platform')
+ * // { owner: 'payments', ownerSource: 'nodegroup' }
+ */
+export function resolveOwnerFrom(
+  tags: Partial<Record<Exclude<OwnerSource, 'default'>, Tags>>,
+  keys: string[],
+  fallback: string,
+  order: OwnerOrder = 'nodegroup-first',
+): { owner: string; ownerSource: OwnerSource } {
+  const sources: Exclude<OwnerSource, 'default'>[] =
+    order === 'nodegroup-first' ? ['nodegroup', 'cluster', 'instance'] : ['instance', 'nodegroup', 'cluster'];
+  for (const source of sources) {
+    const owner = resolveOwner(tags[source] ?? {}, keys, '');
+    if (owner) return { owner, ownerSource: source };
+  }
+  return { owner: fallback, ownerSource: 'default' };
 }

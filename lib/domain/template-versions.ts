@@ -205,7 +205,8 @@ export function needsHistory(f: FoundTemplate, policy: Policy): boolean {
 
 /** What an audit reason says of the old $Latest created again as `newVersion` (templates and node groups alike). */
 export function latestCopyNote(copy: Pick<TemplateFix, 'sourceVersion' | 'violations'>, newVersion: number): string {
-  return `; version ${newVersion} repeats version ${copy.sourceVersion}${copy.violations.length ? ' (fixed)' : ''} so $Latest keeps its content`;
+  const fixed = copy.violations.length ? ' (fixed)' : '';
+  return `; version ${newVersion} repeats version ${copy.sourceVersion}${fixed} so $Latest keeps its content`;
 }
 
 /** The tags that route a template to its owner: its versions' instance tags, under its own. */

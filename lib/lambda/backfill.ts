@@ -1,13 +1,14 @@
-// backfill: invoked by hand with {mode, regions?, scope?, clusters?}. The first invocation fans out
-// one asynchronous child per Region (self-invocation); a child whose Region does not fit in one
-// invocation hands over to a continuation child with the last instance ID it handled. The last
-// link of each Region publishes that Region's summary. See docs/backfill.md for why not Step Functions.
+// backfill: invoked by hand with {mode, regions?, scope?, clusters?}, or by the sweep schedule with
+// {mode, sweep: true, regions}. The first invocation fans out one asynchronous child per Region
+// (self-invocation); a child whose Region does not fit in one invocation hands over to a continuation child
+// with the last instance ID it handled. The last link of each Region publishes that Region's summary (and, for
+// a sweep, stamps the queue's last-sweep tag). With REMEDIATION_QUEUE_URL set, instance changes go onto the
+// remediation queue. See docs/backfill.md for why not Step Functions.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-// zod/mini, as lib/shell/config.ts: classic zod would add ~440 KB to the bundle.
-import * as z from 'zod/mini';
 import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
 import { listEnabledRegions } from '../kinds/instance/scan.js';
 import { RateLimiter } from '../shell/rate-limit.js';
@@ -15,58 +16,27 @@ import { publishMessages } from '../report/sns.js';
 import { loadConfig, requireTopic, type Config } from '../shell/config.js';
 import { callerIdentity, newRunId, type RunInfo } from '../runs/context.js';
 import { INCLUDE_ALL, INSTANCES_ONLY } from '../runs/discover.js';
-import { runBackfill } from '../runs/run.js';
-import { REGION_NAME } from '../domain/region.js';
+import { runBackfill, type RegionResult } from '../runs/run.js';
+import { stampLastSweep } from '../runs/sweep.js';
 import { errorOf } from '../domain/errors.js';
 import { formatIssues } from '../domain/issues.js';
-import { addCounts, regionSummary, renderSummaryMessage, summarize, type Counts } from '../report/summary.js';
+import { addCounts, regionSummary, renderSummaryMessage, summarize, sweepCounts, type Counts } from '../report/summary.js';
 import { logger, metrics } from '../shell/observability.js';
-import { report } from '../report/report.js';
+import { auditLog, report } from '../report/report.js';
+import { BackfillEventSchema, EXPECTED, MAX_LINKS, type BackfillEvent, type Child } from './backfill-event.js';
 import { lambda } from './wrap.js';
 
-const EKS_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
+export type { BackfillEvent } from './backfill-event.js';
 
 /** Counted when a fan-out starts some Regions but not all; infra/backfill.yml alarms on it. */
 export const REGIONS_NOT_STARTED_METRIC = 'backfillRegionsNotStarted';
-/** A chain longer than this is a bug or a runaway: stop and say so. */
-export const MAX_LINKS = 50;
+/** A sweep's queued nodes that launched long enough ago that their event should have fixed them. */
+const SWEEP_MISSED_METRIC = 'sweepMissedByEvents';
 /** Kept back from the invocation's time for reporting, publishing and the hand-over. */
 export const SAFETY_MS = 90_000;
 
-const regionName = (msg?: string) => z.string().check(z.regex(REGION_NAME, msg ?? 'not an AWS Region name'));
-const count = z.number().check(z.int(), z.gte(0));
-
-const ChildSchema = z.strictObject({
-  runId: z.string().check(z.regex(/^imds-guard-[\w-]+$/)),
-  region: regionName(),
-  link: z.number().check(z.int(), z.gte(0), z.lte(MAX_LINKS)),
-  account: z.string().check(z.regex(/^\d{12}$/)),
-  actor: z.string().check(z.minLength(1)),
-  startedAt: z.string().check(z.minLength(1)),
-  afterInstanceId: z.optional(z.string().check(z.regex(/^i-[0-9a-f]{8,17}$/))),
-  counts: z._default(z.record(z.string(), count), {}),
-  identityNotReady: z._default(z.array(z.string()), []),
-  accountDefaultsCompliant: z.optional(z.boolean()),
-});
-
-export const BackfillEventSchema = z.strictObject({
-  mode: z.enum(['scan', 'enforce', 'dry-run']),
-  regions: z.optional(
-    z.pipe(
-      z.array(regionName()).check(z.minLength(1), z.maxLength(50)),
-      z.transform((r: string[]) => [...new Set(r)]),
-    ),
-  ),
-  scope: z.optional(z.enum(['eks', 'all'])),
-  clusters: z.optional(z.array(z.string().check(z.regex(EKS_NAME, 'not an EKS cluster name'))).check(z.maxLength(100))),
-  rollout: z.optional(z.boolean()),
-  query: z.optional(z.enum(['inventory', 'violations'])),
-  /** Set only by the function itself on the events it sends to its children. */
-  child: z.optional(ChildSchema),
-});
-
-export type BackfillEvent = z.infer<typeof BackfillEventSchema>;
-type Child = z.infer<typeof ChildSchema>;
+type Queued = NonNullable<Child['queued']>;
+type Done = { runId: string; region: string; link: number; counts: Counts };
 
 export type BackfillHandlerResult =
   | { status: 'invalid'; message: string; issues: string[] }
@@ -78,12 +48,13 @@ export type BackfillHandlerResult =
       notStarted?: string[];
       error?: { name: string; message: string };
     }
-  | { status: 'continued'; runId: string; region: string; link: number; afterInstanceId: string; remaining: number; counts: Counts }
-  | { status: 'done'; runId: string; region: string; link: number; counts: Counts; error?: { name: string; message: string } };
+  | (Done & { status: 'continued'; afterInstanceId: string; remaining: number })
+  | (Done & { status: 'done'; queued?: Queued; error?: { name: string; message: string } });
 
 export interface BackfillDeps {
   lambda?: LambdaClient;
   sts?: STSClient;
+  sqs?: SQSClient;
   limiter?: RateLimiter;
   now?: () => number;
 }
@@ -92,7 +63,16 @@ export class FanOutError extends Error {
   override name = 'FanOutError';
 }
 
-export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
+const eventNameOf = (e: BackfillEvent) => (e.sweep ? 'Sweep' : e.mode === 'scan' ? 'Scan' : 'Backfill');
+
+const addQueued = (a: Queued | undefined, b: Queued): Queued => ({
+  queued: (a?.queued ?? 0) + b.queued,
+  missedByEvents: (a?.missedByEvents ?? 0) + b.missedByEvents,
+  inFlight: (a?.inFlight ?? 0) + b.inFlight,
+});
+
+/** What every step of the handler shares: configuration, clients (made on first use) and the clock. */
+function envFor(config: Config, deps: BackfillDeps) {
   const topicArn = requireTopic(config);
   // One limiter per container: AWS's buckets are per account and Region, and a container serves one chain at a time.
   const limiter = deps.limiter ?? new RateLimiter();
@@ -101,160 +81,164 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
   const lambdaFor = (region: string) => (lambdaClient ??= new LambdaClient({ region, maxAttempts: config.MAX_ATTEMPTS }));
   const sns = () => snsClient(regionOfArn(topicArn), { maxAttempts: config.MAX_ATTEMPTS });
   const home = () => process.env.AWS_REGION ?? regionOfArn(topicArn);
+  let sqsClient = deps.sqs;
+  const sqs = () => (sqsClient ??= new SQSClient({ region: home(), maxAttempts: config.MAX_ATTEMPTS }));
+  const queueUrl = config.REMEDIATION_QUEUE_URL;
 
   const invoke = async (functionArn: string, payload: BackfillEvent) => {
     await lambdaFor(regionOfArn(functionArn)).send(
       new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
     );
   };
+  const iso = () => new Date(now()).toISOString();
+  return { config, deps, topicArn, limiter, now, iso, sns, home, sqs, queueUrl, invoke };
+}
 
-  async function fanOut(event: BackfillEvent, context: Context): Promise<BackfillHandlerResult> {
-    const caller = await callerIdentity(home(), deps.sts);
-    const regions = event.regions ?? (await listEnabledRegions(ec2Client(home(), { maxAttempts: config.MAX_ATTEMPTS })));
-    const runId = newRunId(new Date(now()));
-    const startedAt = new Date(now()).toISOString();
-    const settled = await Promise.allSettled(
-      regions.map((region) =>
-        invoke(context.invokedFunctionArn, {
-          ...event,
-          regions: [region],
-          child: { runId, region, link: 0, account: caller.account, actor: caller.arn, startedAt, counts: {}, identityNotReady: [] },
-        }),
-      ),
-    );
-    const failed = regions.filter((_, i) => settled[i]!.status === 'rejected');
-    const started = regions.filter((r) => !failed.includes(r));
-    logger.info('backfill fanned out', { backfill: { runId, mode: event.mode, regions, failed } });
-    if (!failed.length) return { status: 'fanned-out', runId, regions, invocations: regions.length };
+type Env = ReturnType<typeof envFor>;
 
-    const first = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult;
-    const why = `could not start Region(s) ${failed.join(', ')} (${errorOf(first.reason).message}); started ${started.join(', ') || 'none'}. Invoke again with "regions": ${JSON.stringify(failed)}`;
-    // Nothing started: failing the invocation is safe, since Lambda's retry starts the whole run again.
-    if (!started.length) throw new FanOutError(`run ${runId}: ${why}.`);
-    // Some Regions already run: a retry would start them twice. Keep the rest in the audit trail instead:
-    // a summary per Region not started (a failed publish still fails the invocation), an error log and
-    // the backfillRegionsNotStarted metric, which alarms.
-    const run = { runId, account: caller.account, actor: caller.arn, startedAt, eventName: event.mode === 'scan' ? 'Scan' : 'Backfill' };
-    const error = { name: 'FanOutError', message: why };
-    const mode = event.mode === 'enforce' ? 'enforce' : 'dry-run';
-    const finishedAt = new Date(now()).toISOString();
-    await publishMessages(
-      sns(),
-      topicArn,
-      failed.map((region) =>
-        renderSummaryMessage(
-          summarize(run, mode, [{ ...regionSummary({ region, records: [] }), error }], finishedAt),
-          config.DEFAULT_OWNER,
-        ),
-      ),
-    );
-    logger.error('backfill Regions not started', { backfill: { runId, failed, error } });
-    metrics.addMetric(REGIONS_NOT_STARTED_METRIC, MetricUnit.Count, failed.length);
-    return { status: 'fanned-out', runId, regions: started, invocations: started.length, notStarted: failed, error };
-  }
+async function fanOut(env: Env, event: BackfillEvent, context: Context): Promise<BackfillHandlerResult> {
+  const { config, now, home, sns, invoke, deps, topicArn } = env;
+  const caller = await callerIdentity(home(), deps.sts);
+  const regions = event.regions ?? (await listEnabledRegions(ec2Client(home(), { maxAttempts: config.MAX_ATTEMPTS })));
+  const runId = newRunId(new Date(now()));
+  const startedAt = new Date(now()).toISOString();
+  const settled = await Promise.allSettled(
+    regions.map((region) =>
+      invoke(context.invokedFunctionArn, {
+        ...event,
+        regions: [region],
+        child: { runId, region, link: 0, account: caller.account, actor: caller.arn, startedAt, counts: {}, identityNotReady: [] },
+      }),
+    ),
+  );
+  const failed = regions.filter((_, i) => settled[i]?.status === 'rejected');
+  const started = regions.filter((r) => !failed.includes(r));
+  logger.info('backfill fanned out', { backfill: { runId, mode: event.mode, regions, failed } });
+  if (!failed.length) return { status: 'fanned-out', runId, regions, invocations: regions.length };
 
-  async function runChild(event: BackfillEvent, child: Child, context: Context): Promise<BackfillHandlerResult> {
-    const cfg: Config = {
-      ...config,
-      ...(event.scope ? { SCOPE: event.scope } : {}),
-      ...(event.rollout !== undefined ? { ROLLOUT: event.rollout } : {}),
-    };
-    const run: RunInfo = {
-      runId: child.runId,
-      account: child.account,
-      actor: child.actor,
-      startedAt: child.startedAt,
-      source: 'backfill',
-      eventName: event.mode === 'scan' ? 'Scan' : 'Backfill',
-    };
-    const result = await runBackfill({
-      config: cfg,
-      run,
-      limiter,
-      request: {
-        mode: event.mode === 'enforce' ? 'enforce' : 'dry-run',
-        regions: [child.region],
-        clusters: event.clusters ?? [],
-        query: event.query ?? 'inventory',
-        include: child.link === 0 ? INCLUDE_ALL : INSTANCES_ONLY,
-        ...(child.afterInstanceId ? { afterInstanceId: child.afterInstanceId } : {}),
-        deadline: now() + context.getRemainingTimeInMillis() - SAFETY_MS,
+  const first = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult;
+  const why =
+    `could not start Region(s) ${failed.join(', ')} (${errorOf(first.reason).message}); ` +
+    `started ${started.join(', ') || 'none'}. Invoke again with "regions": ${JSON.stringify(failed)}`;
+  // Nothing started: failing the invocation is safe, since Lambda's retry starts the whole run again.
+  if (!started.length) throw new FanOutError(`run ${runId}: ${why}.`);
+  // Some Regions already run: a retry would start them twice. Keep the rest in the audit trail instead:
+  // a summary per Region not started (a failed publish still fails the invocation), an error log and
+  // the backfillRegionsNotStarted metric, which alarms.
+  const run = { runId, account: caller.account, actor: caller.arn, startedAt, eventName: eventNameOf(event) };
+  const error = { name: 'FanOutError', message: why };
+  const mode = event.mode === 'enforce' ? 'enforce' : 'dry-run';
+  const finishedAt = new Date(now()).toISOString();
+  await publishMessages(
+    sns(),
+    topicArn,
+    failed.map((region) =>
+      renderSummaryMessage(summarize(run, mode, [{ ...regionSummary({ region, records: [] }), error }], finishedAt), config.DEFAULT_OWNER),
+    ),
+  );
+  logger.error('backfill Regions not started', { backfill: { runId, failed, error } });
+  metrics.addMetric(REGIONS_NOT_STARTED_METRIC, MetricUnit.Count, failed.length);
+  return { status: 'fanned-out', runId, regions: started, invocations: started.length, notStarted: failed, error };
+}
+
+/** One link: enforce (or scan) what fits, through the queue when there is one; report every record. */
+async function runLink(env: Env, event: BackfillEvent, child: Child, run: RunInfo, context: Context) {
+  const { config, limiter, queueUrl, sqs, now, sns, topicArn } = env;
+  const cfg: Config = {
+    ...config,
+    ...(event.scope ? { SCOPE: event.scope } : {}),
+    ...(event.rollout !== undefined ? { ROLLOUT: event.rollout } : {}),
+  };
+  const launched: { launchTime?: string | undefined }[] = [];
+  // Records are logged as they are decided where they are final (a dry run; the apply phase), the rest at the end.
+  const log = auditLog();
+  let final = event.mode !== 'enforce';
+  const result = await runBackfill({
+    config: cfg,
+    run,
+    limiter,
+    hooks: {
+      phase: (_r, phase) => {
+        if (phase === 'apply') final = true;
       },
-    });
-    const region = result.regions[0]!;
-    // Every record is an audit log line; owners hear about PUBLISH_OUTCOMES.
-    const rep = await report(region.records, sns(), topicArn, config.PUBLISH_OUTCOMES);
-    const rs = regionSummary(region);
-    const counts = addCounts(child.counts as Counts, rep.counts);
-    const identityNotReady = [...new Set([...child.identityNotReady, ...rs.identityNotReady])];
-    const accountDefaultsCompliant = rs.accountDefaultsCompliant ?? child.accountDefaultsCompliant;
-    const base = { runId: child.runId, region: child.region, link: child.link };
+      record: (_r, rec) => {
+        if (final) log.now(rec);
+      },
+    },
+    ...(queueUrl ? { queue: { sqs: sqs(), url: queueUrl, maxHopLimit: cfg.MAX_HOP_LIMIT } } : {}),
+    onQueued: (_region, _item, launchTime) => launched.push({ launchTime }),
+    request: {
+      mode: event.mode === 'enforce' ? 'enforce' : 'dry-run',
+      regions: [child.region],
+      clusters: event.clusters ?? [],
+      query: event.query ?? 'inventory',
+      include: child.link === 0 ? INCLUDE_ALL : INSTANCES_ONLY,
+      ...(child.afterInstanceId ? { afterInstanceId: child.afterInstanceId } : {}),
+      deadline: now() + context.getRemainingTimeInMillis() - SAFETY_MS,
+    },
+  });
+  const region = result.regions[0] as RegionResult;
+  // Every record is an audit log line; owners hear about PUBLISH_OUTCOMES.
+  log.rest(region.records);
+  const rep = await report(region.records, sns(), topicArn, config.PUBLISH_OUTCOMES);
+  const queued = addQueued(child.queued, sweepCounts(launched, child.startedAt));
+  return { mode: result.mode, region, counts: addCounts(child.counts as Counts, rep.counts), queued };
+}
 
-    if (region.continuation && !region.error && child.link + 1 < MAX_LINKS) {
-      const next: Child = {
-        ...child,
-        link: child.link + 1,
-        afterInstanceId: region.continuation.afterInstanceId,
-        counts,
-        identityNotReady,
-        ...(accountDefaultsCompliant !== undefined ? { accountDefaultsCompliant } : {}),
-      };
-      await invoke(context.invokedFunctionArn, { ...event, child: next });
-      logger.info('backfill continues', {
-        backfill: { ...base, afterInstanceId: next.afterInstanceId, remaining: region.continuation.remaining },
-      });
-      return {
-        status: 'continued',
-        ...base,
-        afterInstanceId: region.continuation.afterInstanceId,
-        remaining: region.continuation.remaining,
-        counts,
-      };
-    }
+async function runChild(env: Env, event: BackfillEvent, child: Child, context: Context): Promise<BackfillHandlerResult> {
+  const { config, topicArn, iso, sns, invoke, queueUrl, sqs, now } = env;
+  const { runId, account, actor, startedAt } = child;
+  const run: RunInfo = { runId, account, actor, startedAt, source: 'backfill', eventName: eventNameOf(event) };
+  const { mode, region, counts, queued } = await runLink(env, event, child, run, context);
+  const rs = regionSummary(region);
+  const identityNotReady = [...new Set([...child.identityNotReady, ...rs.identityNotReady])];
+  const accountDefaultsCompliant = rs.accountDefaultsCompliant ?? child.accountDefaultsCompliant;
+  const adc = accountDefaultsCompliant !== undefined ? { accountDefaultsCompliant } : {};
+  const base = { runId: child.runId, region: child.region, link: child.link };
 
-    const error =
-      region.error ??
-      (region.continuation
-        ? {
-            name: 'TooManyLinks',
-            message: `stopped after ${MAX_LINKS} invocations with ${region.continuation.remaining} instances left; run the backfill again`,
-          }
-        : undefined);
-    const summary = summarize(
-      run,
-      result.mode,
-      [
-        {
-          ...rs,
-          counts,
-          byType: rs.byType,
-          identityNotReady,
-          ...(accountDefaultsCompliant !== undefined ? { accountDefaultsCompliant } : {}),
-          ...(error ? { error } : {}),
-          links: child.link + 1,
-        },
-      ],
-      new Date(now()).toISOString(),
-    );
-    await publishMessages(sns(), topicArn, [renderSummaryMessage(summary, config.DEFAULT_OWNER)]);
-    logger.info('backfill region complete', { backfill: { ...base, counts, ...(error ? { error } : {}) } });
-    return { status: 'done', ...base, counts, ...(error ? { error } : {}) };
+  if (region.continuation && !region.error && child.link + 1 < MAX_LINKS) {
+    const { afterInstanceId, remaining } = region.continuation;
+    const next: Child = { ...child, link: child.link + 1, afterInstanceId, counts, identityNotReady, queued, ...adc };
+    await invoke(context.invokedFunctionArn, { ...event, child: next });
+    logger.info('backfill continues', { backfill: { ...base, afterInstanceId, remaining } });
+    return { status: 'continued', ...base, afterInstanceId, remaining, counts };
   }
 
+  const error = region.error ?? tooManyLinks(region);
+  const sweep = event.sweep ? { missedByEvents: queued.missedByEvents, inFlight: queued.inFlight } : {};
+  const line = { ...rs, counts, identityNotReady, ...adc, ...(error ? { error } : {}), links: child.link + 1 };
+  const summary = summarize(run, mode, [{ ...line, ...(queued.queued || event.sweep ? { queued: queued.queued } : {}), ...sweep }], iso());
+  await publishMessages(sns(), topicArn, [renderSummaryMessage(summary, config.DEFAULT_OWNER)]);
+  if (error) {
+    // A Region that failed (an enqueue that failed, say) counts as a failure: the FailuresAlarm path.
+    metrics.addMetric('failures', MetricUnit.Count, 1);
+    logger.error('backfill region failed', { backfill: { ...base, counts, error } });
+  } else logger.info('backfill region complete', { backfill: { ...base, counts, queued } });
+  if (event.sweep) {
+    metrics.addMetric(SWEEP_MISSED_METRIC, MetricUnit.Count, queued.missedByEvents);
+    if (queueUrl && !error) await stampLastSweep(sqs(), queueUrl, new Date(now()));
+  }
+  return { status: 'done', ...base, counts, ...(queueUrl ? { queued } : {}), ...(error ? { error } : {}) };
+}
+
+export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
+  const env = envFor(config, deps);
   return async (raw: unknown, context: Context): Promise<BackfillHandlerResult> => {
     const parsed = BackfillEventSchema.safeParse(raw);
     if (!parsed.success) {
       const issues = formatIssues(parsed.error.issues, '(event)');
       logger.error('rejected backfill input', { rejection: { reason: 'invalid-input', issues } });
-      return {
-        status: 'invalid',
-        message: 'expected {"mode": "scan"|"enforce"|"dry-run", "regions"?: [...], "scope"?: "eks"|"all", "clusters"?: [...]}',
-        issues,
-      };
+      return { status: 'invalid', message: EXPECTED, issues };
     }
     const event = parsed.data;
-    return event.child ? runChild(event, event.child, context) : fanOut(event, context);
+    return event.child ? runChild(env, event, event.child, context) : fanOut(env, event, context);
   };
+}
+
+function tooManyLinks(region: RegionResult): { name: string; message: string } | undefined {
+  if (!region.continuation) return undefined;
+  const left = region.continuation.remaining;
+  return { name: 'TooManyLinks', message: `stopped after ${MAX_LINKS} invocations with ${left} instances left; run the backfill again` };
 }
 
 /** The backfill function: configuration read at cold start, wrapped like every function (wrap.ts). */

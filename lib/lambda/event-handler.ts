@@ -8,18 +8,27 @@ import type { Context } from 'aws-lambda';
 import { metrics } from '../shell/observability.js';
 import { idempotentRun } from './idempotency.js';
 import { skip, type Skipped } from './parsed.js';
-import { report, type Report } from '../report/report.js';
+import { auditLog, report, type Report } from '../report/report.js';
 import { regionContext, type RegionContext } from '../shell/region-context.js';
 import type { EventKind, ParsedEvent } from '../kinds/types.js';
 import { lambda } from './wrap.js';
 
-/** `duplicate`: a redelivered event; the stored result of the first run, with no AWS call made. */
-export type HandlerResult = Skipped | ({ status: 'done'; duplicate?: true } & Report);
+/**
+ * `duplicate`: a redelivered event; the stored result of the first run, with no AWS call made.
+ * `queued`: changes handed to the remediation queue (their records are the consumer's).
+ */
+export type HandlerResult = Skipped | ({ status: 'done'; duplicate?: true; queued: number } & Report);
+
+/** What the handler hands a kind's run: where each record and queued change goes as it is decided. */
+export interface RunHooks {
+  onRecord: (r: AuditRecord) => void;
+  onQueued: (item: { id: string }) => void;
+}
 
 export function makeEventHandler<T>(
   config: Config,
   parse: (event: unknown, selfRoleNames: string[]) => ParsedEvent<T>,
-  enforce: (targets: T[], trigger: Trigger, ctx: RegionContext, invocation?: Context) => Promise<AuditRecord[]>,
+  enforce: (targets: T[], trigger: Trigger, ctx: RegionContext, invocation: Context | undefined, hooks: RunHooks) => Promise<AuditRecord[]>,
 ) {
   const topicArn = requireTopic(config);
   const sns = () => snsClient(regionOfArn(topicArn), { maxAttempts: config.MAX_ATTEMPTS });
@@ -31,8 +40,14 @@ export function makeEventHandler<T>(
   // Only events with targets reach the idempotency store: skipped ones make no AWS call at all.
   const run = idempotentRun(config, async (_event, context, parsed: { trigger: Trigger; targets: T[] }) => {
     metrics.addMetric('processedEvents', MetricUnit.Count, 1);
-    const records = await enforce(parsed.targets, parsed.trigger, regionContext(config, parsed.trigger.region), context);
-    return { status: 'done' as const, ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES)) };
+    // The one place records are logged: as each is decided (a timed-out run still leaves its lines), once.
+    const log = auditLog();
+    let queued = 0;
+    const hooks: RunHooks = { onRecord: log.now, onQueued: () => void queued++ };
+    const records = await enforce(parsed.targets, parsed.trigger, regionContext(config, parsed.trigger.region), context, hooks);
+    // Kinds that hand their records back only at the end are logged here, still before any Publish.
+    log.rest(records);
+    return { status: 'done' as const, queued, ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES)) };
   });
   return async (event: unknown, context?: Context): Promise<HandlerResult> => {
     const parsed = parse(event, config.SELF_ROLE_NAMES);
@@ -50,10 +65,11 @@ export function makeEventHandler<T>(
  */
 export function eventFunction<T>(kind: EventKind<T>, config: Config = loadConfig()) {
   return lambda(
-    makeEventHandler(config, kind.parse, (targets, trigger, ctx, invocation) =>
+    makeEventHandler(config, kind.parse, (targets, trigger, ctx, invocation, hooks) =>
       kind.enforce(targets, trigger, {
         config,
         ctx,
+        ...hooks,
         ...(invocation ? { remainingMs: () => invocation.getRemainingTimeInMillis() } : {}),
       }),
     ),

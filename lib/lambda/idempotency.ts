@@ -3,7 +3,9 @@
 // - a completed run's result is stored for 24 h and returned to duplicates without any EC2/SNS call;
 // - a duplicate that arrives while the first run is in progress fails with IdempotencyAlreadyInProgressError,
 //   so Lambda retries it later (and then gets the stored result);
-// - a run that throws deletes its record, so the retry runs again.
+// - a run that throws deletes its record, so the retry runs again;
+// - the store unreachable before the run starts: the run goes ahead without it (fails open). Modify is
+//   idempotent, so the price is at most a duplicate message, never a node left unfixed.
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -49,10 +51,49 @@ export function idempotentRun<P, R extends object>(
       return { ...(response as object), duplicate: true };
     },
   });
-  const stored: Run<P, R> = async (event, context, parsed) => storable(await run(event, context, parsed));
+  // The tracker (one per invocation) tells a store failure before the run from one after it.
+  const stored = async (event: unknown, context: Context, parsed: P, t: Tracker<R>) => {
+    t.started = true;
+    try {
+      t.result = await run(event, context, parsed);
+    } catch (err) {
+      t.error = { err };
+      throw err;
+    }
+    return storable(t.result);
+  };
   const wrapped = makeIdempotent(stored, { persistenceStore, config: idempotencyConfig });
   // The Lambda context (remaining time) sets when an in-progress record of a crashed run may be taken over.
-  return (event, context, parsed) => wrapped(event, context ?? fallbackContext(), parsed);
+  return async (event, context, parsed) => {
+    const t: Tracker<R> = { started: false };
+    try {
+      return await wrapped(event, context ?? fallbackContext(), parsed, t);
+    } catch (err) {
+      return failOpen(err, t, () => run(event, context, parsed));
+    }
+  };
+}
+
+interface Tracker<R> {
+  started: boolean;
+  result?: R;
+  error?: { err: unknown };
+}
+
+export const STORE_UNAVAILABLE = 'idempotency store unavailable: running without it (a duplicate message is possible)';
+
+/** A store error before the run never stops the remediation: the run goes ahead without the store. */
+async function failOpen<R>(err: unknown, t: Tracker<R>, run: () => Promise<R>): Promise<R> {
+  // The run's own failure, as it threw it (also when deleting its in-progress record failed afterwards).
+  if (t.error) throw t.error.err;
+  const name = (err as { name?: string } | undefined)?.name ?? 'Error';
+  // A duplicate of a run in progress still fails: Lambda retries it and then gets the stored result. After the
+  // run, a failed save fails the invocation as before: the in-progress record holds redeliveries meanwhile.
+  if (name === 'IdempotencyAlreadyInProgressError' || t.started) throw err;
+  const cause = (err as { cause?: { name?: string } }).cause;
+  metrics.addMetric('idempotencyUnavailable', MetricUnit.Count, 1);
+  logger.warn(STORE_UNAVAILABLE, { error: { name, message: (err as Error).message, ...(cause?.name ? { cause: cause.name } : {}) } });
+  return run();
 }
 
 /** DynamoDB items are at most 400 KB: a huge event keeps its counts, not its per-resource lines (those are logged). */

@@ -36,6 +36,8 @@ export class SlackDeliveryError extends Error {
 
 export interface NotifyDeps {
   sleep?: PostOptions['sleep'];
+  /** The audit topic: records from any other topic are dropped with a log line (issue 17, attack 3). */
+  topicArn?: string;
 }
 
 /** Keep this much of the invocation for logging and metrics after the last retry. */
@@ -46,6 +48,13 @@ export function makeNotifySlackHandler(config: SlackConfig, deps: NotifyDeps = {
     const batches: OwnerBatch[] = [];
     let invalid = 0;
     for (const rec of event?.Records ?? []) {
+      if (deps.topicArn !== undefined && rec?.Sns?.TopicArn !== deps.topicArn) {
+        logger.warn('dropped SNS record from another topic', {
+          rejection: { reason: 'foreign-topic', messageId: rec?.Sns?.MessageId, topicArn: String(rec?.Sns?.TopicArn ?? '') },
+        });
+        metrics.addMetric('slackForeignMessages', MetricUnit.Count, 1);
+        continue;
+      }
       const parsed = parseSnsMessage(String(rec?.Sns?.Message ?? ''), rec?.Sns?.MessageAttributes?.owner?.Value);
       if (parsed.kind === 'invalid') {
         // A retry would fail the same way: log, count, skip.
@@ -120,7 +129,9 @@ async function deliver(g: OwnerBatch, config: SlackConfig, opts: NotifyDeps & { 
  * export const handler = notifySlackFunction(); // functions/notify-slack.ts
  */
 export function notifySlackFunction(config: Config = loadConfig(), slack: SlackConfig = loadSlackConfig()) {
-  const notify = makeNotifySlackHandler(slack);
+  // The stack always sets TOPIC_ARN; without it (local runs) every topic is accepted, said once at cold start.
+  if (!config.TOPIC_ARN) logger.warn('TOPIC_ARN is not set: notify-slack accepts SNS records from any topic');
+  const notify = makeNotifySlackHandler(slack, config.TOPIC_ARN ? { topicArn: config.TOPIC_ARN } : {});
   const run = idempotentRun(config, (event, context) => notify(event as SNSEvent, context), SNS_MESSAGE_KEY);
   return lambda((event: SNSEvent, context: Context) => run(event, context, undefined));
 }

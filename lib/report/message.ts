@@ -3,6 +3,8 @@ import { countByOutcome, severityOf, worstOutcome, type AuditRecord } from '../d
 import type { MetadataOptions } from '../domain/policy.js';
 import { chatbotNotification } from './chatbot.js';
 import { emailText } from './email.js';
+import { clipTag, escapeChatbot, escapeEmail, wellFormed } from './escape.js';
+import { foldedSummary } from './folded.js';
 import { groupByTriggerAndOwner } from './group.js';
 import { messageBytes, snsMessage, type SnsMessage } from './sns-message.js';
 
@@ -50,8 +52,15 @@ function summaryLine(records: AuditRecord[]): string {
     .join(', ');
 }
 
-function resourceLine(r: AuditRecord): string {
-  const where = [r.resource.cluster && `cluster ${r.resource.cluster}`, r.resource.nodegroup && `node group ${r.resource.nodegroup}`]
+type Escape = (s: string) => string;
+
+/** One resource, every tag-derived string (cluster, node group, name, reason) clipped and escaped for the format. */
+function resourceLine(r: AuditRecord, e: Escape): string {
+  const tag = (s: string) => e(clipTag(s));
+  const where = [
+    r.resource.cluster && `cluster ${tag(r.resource.cluster)}`,
+    r.resource.nodegroup && `node group ${tag(r.resource.nodegroup)}`,
+  ]
     .filter(Boolean)
     .join(', ');
   const change = r.after
@@ -61,24 +70,29 @@ function resourceLine(r: AuditRecord): string {
       : r.before
         ? `(${formatOptions(r.before)})`
         : '';
-  const why = r.error ? `error ${r.error.name}: ${r.error.message}` : (r.reason ?? '');
-  return [`${r.outcome.toUpperCase()} ${r.resource.type} ${r.resource.id}`, where && `(${where})`, change, why && `- ${why}`]
+  const why = r.error ? `error ${e(r.error.name)}: ${e(r.error.message)}` : e(r.reason ?? '');
+  const name = r.resource.name ? ` "${tag(r.resource.name)}"` : '';
+  return [`${r.outcome.toUpperCase()} ${r.resource.type} ${e(r.resource.id)}${name}`, where && `(${where})`, change, why && `- ${why}`]
     .filter(Boolean)
     .join(' ');
 }
 
 function emailBody(records: AuditRecord[], owner: string): string {
   const t = records[0]!.trigger;
+  const e = escapeEmail;
   return emailText({
-    heading: `imds-guard ${records[0]!.mode === 'dry-run' ? '(dry run) ' : ''}report for ${owner}`,
+    heading: `imds-guard ${records[0]!.mode === 'dry-run' ? '(dry run) ' : ''}report for ${e(clipTag(owner))}`,
     fields: [
-      ['Trigger', `${t.eventName} (${t.eventId}) at ${t.eventTime}`],
-      ['Actor', `${t.actor}${t.sourceIp ? ` from ${t.sourceIp}` : ''}`],
-      ['Account', `${t.account}  Region: ${t.region}`],
+      ['Trigger', `${e(t.eventName)} (${e(t.eventId)}) at ${e(t.eventTime)}`],
+      ['Actor', `${e(t.actor)}${t.sourceIp ? ` from ${e(t.sourceIp)}` : ''}`],
+      ['Account', `${e(t.account)}  Region: ${e(t.region)}`],
       ['Outcome', summaryLine(records)],
     ],
     labelWidth: 9,
-    lines: [...records.map(resourceLine), ...records.flatMap((r) => (r.notes ?? []).map((n) => `  note (${r.resource.id}): ${n}`))],
+    lines: [
+      ...records.map((r) => resourceLine(r, e)),
+      ...records.flatMap((r) => (r.notes ?? []).map((n) => `  note (${e(r.resource.id)}): ${e(n)}`)),
+    ],
     footer: [
       'Policy: HttpTokens=required (IMDSv2) and HttpPutResponseHopLimit at most the configured maximum.',
       'To undo a change: imds-guard revert --audit <file.jsonl> (the "before" options are in the JSON record).',
@@ -86,17 +100,19 @@ function emailBody(records: AuditRecord[], owner: string): string {
   });
 }
 
-/** The chat notification for one owner's records of one trigger. */
+/** The chat notification for one owner's records of one trigger; every tag-derived string escaped for client-markdown. */
 function chatbotBody(records: AuditRecord[], owner: string) {
   const t = records[0]!.trigger;
   const outcome = worstOutcome(records);
   const dry = records[0]!.mode === 'dry-run';
+  const e = escapeChatbot;
+  const who = e(clipTag(owner));
   return chatbotNotification({
-    id: `${t.eventId}:${owner}`,
+    id: `${t.eventId}:${wellFormed(clipTag(owner))}`,
     title: `${outcome === 'failed' ? ':x:' : ':shield:'} imds-guard${dry ? ' (dry run)' : ''}: ${summaryLine(records)}`,
     description: [
-      `*${t.eventName}* by \`${t.actor}\` at ${t.eventTime} in ${t.account}/${t.region}`,
-      ...records.slice(0, 10).map((r) => `• ${resourceLine(r)}`),
+      `*${e(t.eventName)}* by \`${e(t.actor)}\` at ${e(t.eventTime)} in ${e(t.account)}/${e(t.region)}`,
+      ...records.slice(0, 10).map((r) => `• ${resourceLine(r, e)}`),
       records.length > 10 ? `…and ${records.length - 10} more` : '',
     ],
     nextSteps: [
@@ -104,10 +120,19 @@ function chatbotBody(records: AuditRecord[], owner: string) {
       ...(records.some((r) => r.outcome === 'would-remediate') ? ['Run imds-guard enforce to apply'] : []),
       'Revert a change with imds-guard revert --audit <file.jsonl>',
     ],
-    keywords: [outcome, owner, ...new Set(records.map((r) => r.resource.cluster).filter((c): c is string => !!c))],
+    keywords: [
+      outcome,
+      who,
+      ...new Set(
+        records
+          .map((r) => r.resource.cluster)
+          .filter((c): c is string => !!c)
+          .map((c) => e(clipTag(c))),
+      ),
+    ],
     threadId: `imds-guard-${t.eventId}`,
     summary: `imds-guard ${outcome}: ${summaryLine(records)}`,
-    additionalContext: { owner, eventId: t.eventId, account: t.account, region: t.region },
+    additionalContext: { owner: who, eventId: t.eventId, account: t.account, region: t.region },
   });
 }
 
@@ -149,12 +174,28 @@ function fit(records: AuditRecord[]): OwnerMessage[] {
   return [short];
 }
 
-/** The messages for these records: per trigger and owner, each within MAX_MESSAGE_BYTES. None is dropped. */
+/** Owner messages per trigger at most; beyond it one summary message (every record is still logged). */
+export const MAX_MESSAGES_PER_EVENT = 20;
+
+/**
+ * The messages for these records: per trigger and owner, each within MAX_MESSAGE_BYTES, at most
+ * MAX_MESSAGES_PER_EVENT per trigger and then one summary naming how many records and owners were folded.
+ *
+ * @example
+ * renderOwnerMessages(tenThousandRecordsOf300Owners).length // 21: 20 owner messages and one summary
+ */
 export function renderOwnerMessages(records: AuditRecord[]): OwnerMessage[] {
-  return messageGroups(records).flatMap((group) => {
+  const all = messageGroups(records).flatMap((group) => {
     const parts = fit(group);
     return parts.length === 1 ? parts : parts.map((m, i) => numbered(m, i + 1));
   });
+  const byEvent = new Map<string, OwnerMessage[]>();
+  for (const m of all) byEvent.set(m.records[0]!.trigger.eventId, [...(byEvent.get(m.records[0]!.trigger.eventId) ?? []), m]);
+  return [...byEvent.values()].flatMap((ms) =>
+    ms.length <= MAX_MESSAGES_PER_EVENT
+      ? ms
+      : [...ms.slice(0, MAX_MESSAGES_PER_EVENT), foldedSummary(ms.slice(MAX_MESSAGES_PER_EVENT), MAX_MESSAGES_PER_EVENT)],
+  );
 }
 
 /** The parts of a split group get their own chat id, so they don't look like one notification sent twice. */

@@ -1,4 +1,5 @@
-// The end of every run: log each record, publish the ones owners must hear about.
+// The end of every run: publish the records owners must hear about. Each record was logged (recordAudit) when it
+// was decided, by the caller; report logs only the run's counts.
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { publishMessages, type Published } from './sns.js';
 import { countByOutcome, type AuditRecord, type Outcome } from '../domain/audit.js';
@@ -12,10 +13,13 @@ export interface Report {
   published: Published[];
 }
 
+/**
+ * Publish what owners must hear about and sum the run up. It logs no record: the caller did as each was made.
+ *
+ * @example
+ * const rep = await report(records, sns, topicArn, config.PUBLISH_OUTCOMES); // rep.counts, rep.published
+ */
 export async function report(records: AuditRecord[], sns: SNSClient, topicArn: string, publishOutcomes: Outcome[]): Promise<Report> {
-  // Log every record before any Publish: if publishing fails and the retry finds the resource already
-  // compliant, this log line is the only record of the change.
-  for (const r of records) recordAudit(r);
   const toPublish = records.filter((r) => publishOutcomes.includes(r.outcome));
   const messages = renderOwnerMessages(toPublish);
   // A publish failure throws: the invocation fails and EventBridge/Lambda retry, then the DLQ keeps it.
@@ -30,4 +34,29 @@ export async function report(records: AuditRecord[], sns: SNSClient, topicArn: s
     ...(r.reason ? { reason: r.reason } : {}),
   }));
   return { counts, decisions, published };
+}
+
+export interface AuditLog {
+  /** Log a record now (as it is decided); a record already logged is not logged again. */
+  now(r: AuditRecord): void;
+  /** Log the records of a final list that were not logged yet. */
+  rest(records: AuditRecord[]): void;
+}
+
+/**
+ * Each audit record logged once (recordAudit: the log line and its metrics), as early as the caller can.
+ *
+ * @example
+ * const log = auditLog();
+ * const records = await enforce(targets, trigger, { onRecord: log.now });
+ * log.rest(records); // records a kind handed back only at the end
+ */
+export function auditLog(): AuditLog {
+  const logged = new WeakSet<AuditRecord>();
+  const now = (r: AuditRecord) => {
+    if (logged.has(r)) return;
+    logged.add(r);
+    recordAudit(r);
+  };
+  return { now, rest: (records) => records.forEach(now) };
 }

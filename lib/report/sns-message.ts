@@ -1,5 +1,6 @@
 // What every imds-guard SNS message shares: a printable subject, one body per protocol, capped
 // attributes, and the byte count SNS checks. Pure (owner messages and run summaries both use it).
+import { wellFormed } from './escape.js';
 
 /** SNS allows longer String attributes, but filter policies only need a short value. */
 const MAX_ATTRIBUTE_CHARS = 256;
@@ -32,8 +33,14 @@ export function snsMessage(subject: string, bodies: SnsBodies, attributes: Recor
   const { audit, email, chatbot } = bodies;
   return {
     subject: subject.replace(/[^\x20-\x7e]/g, '').slice(0, 99),
-    message: JSON.stringify({ default: audit, sqs: audit, lambda: audit, email, https: JSON.stringify(chatbot) }),
-    attributes: Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, v.slice(0, MAX_ATTRIBUTE_CHARS) || 'none'])),
+    message: wellFormed(JSON.stringify({ default: audit, sqs: audit, lambda: audit, email, https: JSON.stringify(chatbot) })),
+    // Well-formed UTF-16 (a lone surrogate makes the SDK throw URIError), cut without splitting a pair.
+    attributes: Object.fromEntries(
+      Object.entries(attributes).map(([k, v]) => [
+        k,
+        wellFormed(v.slice(0, MAX_ATTRIBUTE_CHARS).replace(/[\ud800-\udbff]$/, '')) || 'none',
+      ]),
+    ),
   };
 }
 

@@ -1,5 +1,6 @@
 // SNS effect: publish rendered owner messages.
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { wellFormed } from './escape.js';
 import type { OwnerMessage } from './message.js';
 
 export interface Published {
@@ -14,12 +15,13 @@ export async function publishMessages(sns: SNSClient, topicArn: string, messages
     const res = await sns.send(
       new PublishCommand({
         TopicArn: topicArn,
-        Subject: m.subject,
-        Message: m.message,
+        // Tag text must not reach the SDK as malformed UTF-16 (URIError): sanitised again at the boundary.
+        Subject: wellFormed(m.subject),
+        Message: wellFormed(m.message),
         MessageStructure: 'json',
         MessageAttributes: Object.fromEntries(
           // Already capped by snsMessage (sns-message.ts) when rendered.
-          Object.entries(m.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+          Object.entries(m.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: wellFormed(v) }]),
         ),
       }),
     );

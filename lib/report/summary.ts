@@ -26,6 +26,41 @@ export interface RegionSummary {
   error?: { name: string; message: string };
   /** Lambda continuation links this Region took (1 = no continuation). */
   links?: number;
+  /** Instance changes sent to the remediation queue (its consumer makes them and reports each). */
+  queued?: number;
+  /** A sweep: queued instances that launched more than SWEEP_MIN_AGE_MS before it started (their event was missed). */
+  missedByEvents?: number;
+  /** A sweep: queued instances younger than that, whose event may still be in flight. */
+  inFlight?: number;
+}
+
+/** A node launched this long before a sweep should have been fixed by its event already. */
+export const SWEEP_MIN_AGE_MS = 10 * 60_000;
+
+/**
+ * How a sweep's queued instances split by launch time: older than `minAgeMs` before the sweep started, events
+ * missed them; younger ones may still have their event in flight. An unknown launch time counts as missed.
+ *
+ * @example
+ * sweepCounts([{ launchTime: '2026-01-01T00:00:00Z' }], '2026-01-01T01:00:00Z'); // { queued: 1, missedByEvents: 1, inFlight: 0 }
+ */
+export function sweepCounts(
+  queued: { launchTime?: string | undefined }[],
+  sweepStartedAt: string,
+  minAgeMs = SWEEP_MIN_AGE_MS,
+): { queued: number; missedByEvents: number; inFlight: number } {
+  const cutoff = Date.parse(sweepStartedAt) - minAgeMs;
+  const young = queued.filter((q) => q.launchTime !== undefined && Date.parse(q.launchTime) > cutoff).length;
+  return { queued: queued.length, missedByEvents: queued.length - young, inFlight: young };
+}
+
+/** The sentence a sweep's summary says about the nodes events missed. */
+export function missedLine(r: Pick<RegionSummary, 'missedByEvents' | 'inFlight' | 'queued'>): string | undefined {
+  if (r.missedByEvents !== undefined) {
+    const young = r.inFlight ? ` (${r.inFlight} more launched in the last 10 minutes; their events may still arrive)` : '';
+    return `${r.missedByEvents} nodes were non-compliant and missed by events; queued for remediation${young}`;
+  }
+  return r.queued ? `${r.queued} instance changes queued for remediation` : undefined;
 }
 
 export interface RunSummary {
@@ -52,8 +87,9 @@ export interface SummaryRegionInput {
 export function countsByType(records: AuditRecord[]): Partial<Record<ResourceType, Counts>> {
   const out: Partial<Record<ResourceType, Counts>> = {};
   for (const r of records) {
-    const c = (out[r.resource.type] ??= {});
+    const c = out[r.resource.type] ?? {};
     c[r.outcome] = (c[r.outcome] ?? 0) + 1;
+    out[r.resource.type] = c;
   }
   return out;
 }
@@ -140,6 +176,7 @@ function regionLines(r: RegionSummary): string[] {
   return [
     `${r.region}: ${r.error ? `ERROR ${r.error.name}: ${r.error.message}` : countsLine(r.counts)}${links}`,
     ...Object.entries(r.byType).map(([t, c]) => `  ${t}: ${countsLine(c ?? {})}`),
+    ...(missedLine(r) ? [`  ${missedLine(r)}`] : []),
     ...(r.identityNotReady.length ? [`  clusters without IRSA or Pod Identity: ${r.identityNotReady.join(', ')}`] : []),
     ...(r.accountDefaultsCompliant === false ? ['  account metadata defaults are not compliant: imds-guard account-defaults --apply'] : []),
   ];
@@ -170,6 +207,7 @@ function chatbotBody(s: RunSummary) {
     description: [
       `Run \`${s.runId}\` by \`${s.actor}\` in ${s.account}`,
       ...s.regions.map((r) => `• *${r.region}*: ${r.error ? `error ${r.error.name}` : countsLine(r.counts)}`),
+      ...s.regions.flatMap((r) => (missedLine(r) ? [`• *${r.region}*: ${missedLine(r)}`] : [])),
     ],
     nextSteps: [
       ...(failed ? ['Check the failed Regions and resources in the imds-guard logs'] : []),
@@ -197,7 +235,7 @@ export function renderSummaryMessage(s: RunSummary, owner: string): SummaryMessa
     severity: severityOf(worst),
     owner,
     account: s.account,
-    region: s.regions.length === 1 ? s.regions[0]!.region : 'multiple',
+    region: s.regions.length === 1 ? (s.regions[0]?.region ?? 'multiple') : 'multiple',
     eventName: s.eventName,
     resourceType: 'summary',
   };

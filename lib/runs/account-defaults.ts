@@ -1,11 +1,12 @@
 // `imds-guard account-defaults --check|--apply`: the account-level metadata defaults per Region.
+import type { AuditRecord } from '../domain/audit.js';
 import { getMetadataDefaults, putMetadataDefaults } from '../kinds/account-defaults/aws.js';
 import type { Config } from '../shell/config.js';
-import { applyDefaultsChange, defaultsAsOptions, evaluateDefaults } from '../kinds/account-defaults/policy.js';
+import { applyDefaultsChange, defaultsAsOptions, evaluateDefaults, type DefaultsChange } from '../kinds/account-defaults/policy.js';
 import { basePolicy } from '../shell/settings.js';
 import type { RateLimiter } from '../shell/rate-limit.js';
 import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from './context.js';
-import { accountDefaultsRecord } from './region.js';
+import { accountDefaultsRecord } from '../kinds/account-defaults/backfill.js';
 import type { BackfillResult, RegionResult } from './run.js';
 import { errorOf } from '../domain/errors.js';
 
@@ -38,7 +39,7 @@ export async function accountDefaultsRun(input: {
       const defaults = await getMetadataDefaults(ctx.clients.ec2);
       const posture = evaluateDefaults(defaults, basePolicy(config), { enforceTokens: req.enforceTokens });
       const rec = (facts: Parameters<typeof accountDefaultsRecord>[4]) => accountDefaultsRecord(ctx, trigger, defaults, posture, facts);
-      let record;
+      let record: AuditRecord;
       if (posture.compliant) record = rec({ mode, outcome: 'compliant', reason: 'account defaults meet the policy' });
       else if (!posture.change)
         record = rec({ mode, outcome: 'reported', reason: 'managed by a declarative policy; change it in AWS Organizations' });
@@ -50,7 +51,7 @@ export async function accountDefaultsRun(input: {
             outcome: 'would-remediate',
             desired: after,
             after,
-            reason: `${req.apply ? 'dry run: ' : ''}would set HttpTokens=required, HttpPutResponseHopLimit=${posture.change.hopLimit}${posture.change.httpTokensEnforced ? ', HttpTokensEnforced=enabled' : ''}`,
+            reason: `${req.apply ? 'dry run: ' : ''}would set ${settingText(posture.change)}`,
           });
         } else {
           try {
@@ -60,7 +61,7 @@ export async function accountDefaultsRun(input: {
               outcome: 'remediated',
               desired: after,
               after,
-              reason: `set HttpTokens=required, HttpPutResponseHopLimit=${posture.change.hopLimit}${posture.change.httpTokensEnforced ? ', HttpTokensEnforced=enabled' : ''}`,
+              reason: `set ${settingText(posture.change)}`,
               ...res,
             });
           } catch (err) {
@@ -96,4 +97,9 @@ export async function accountDefaultsRun(input: {
 
   const regions = await Promise.all(req.regions.map(one));
   return { run, mode, regions, finishedAt: new Date().toISOString(), ...(input.limiter ? { rateLimit: input.limiter.stats() } : {}) };
+}
+
+/** What a change sets, as owners read it. */
+function settingText(c: DefaultsChange): string {
+  return `HttpTokens=required, HttpPutResponseHopLimit=${c.hopLimit}${c.httpTokensEnforced ? ', HttpTokensEnforced=enabled' : ''}`;
 }

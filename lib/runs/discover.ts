@@ -1,26 +1,20 @@
-// Discovery for one Region: what a backfill looks at. Only Describe/List calls.
-import { listTemplates } from '../shell/template-versions.js';
-import { scanInstances, type InstanceQuery } from '../kinds/instance/scan.js';
-import { listClusters, listNodegroups } from '../shell/eks.js';
-import type { DescribedInstance } from '../kinds/instance/aws.js';
+// Discovery for one Region: what a backfill looks at, kind by kind from the registry. Only Describe/List calls.
+import { listClusters } from '../shell/eks.js';
 import type { Trigger } from '../domain/cloudtrail.js';
-import type { InstanceTarget } from '../kinds/instance/events.js';
-import type { TemplateInfo } from '../domain/template-versions.js';
-import { isComplete } from '../domain/policy.js';
-import type { NodegroupTarget } from '../kinds/nodegroup/events.js';
-import { identifyNode } from '../domain/scope.js';
+import { KINDS } from '../kinds/index.js';
+import type { InstanceQuery } from '../kinds/instance/scan.js';
+import type { BackfillScope, BackfillSection, RegisteredKind } from '../kinds/types.js';
 import type { BackfillContext } from './context.js';
 
-export interface Include {
-  instances: boolean;
-  templates: boolean;
-  nodegroups: boolean;
-  accountDefaults: boolean;
-  identity: boolean;
-}
+/** Which sections run (by their `include` name: instances, templates, nodegroups, accountDefaults) and `identity`. */
+export type Include = Readonly<Record<string, boolean>>;
 
-export const INCLUDE_ALL: Include = { instances: true, templates: true, nodegroups: true, accountDefaults: true, identity: true };
-export const INSTANCES_ONLY: Include = { instances: true, templates: false, nodegroups: false, accountDefaults: false, identity: false };
+export const INCLUDE_ALL: Include = Object.fromEntries([
+  ...KINDS.flatMap((k) => (k.backfill ? [[k.backfill.include, true] as const] : [])),
+  ['identity', true] as const,
+]);
+/** A continuation link: the instances after the last one handled, nothing else. */
+export const INSTANCES_ONLY: Include = { instances: true };
 
 export interface DiscoverOptions {
   /** Only these clusters (empty: all). */
@@ -31,78 +25,53 @@ export interface DiscoverOptions {
   afterInstanceId?: string;
 }
 
+/** What one kind's section found. */
+export interface Found {
+  kind: RegisteredKind;
+  section: BackfillSection;
+  targets: unknown[];
+}
+
 export interface RegionDiscovery {
   region: string;
-  /** Sorted by instance ID; each carries MetadataOptions and tags, so enforcing costs no Describe. */
-  instances: InstanceTarget[];
-  templates: TemplateInfo[];
-  nodegroups: NodegroupTarget[];
+  /** The Region as each section sees it (plan and apply add their hooks). */
+  scope: BackfillScope;
+  /** Per kind, in registry order. */
+  found: Found[];
   /** EKS clusters in the Region (after the cluster filter). */
   clusters: string[];
   notes: string[];
   calls: { describeInstances: number };
 }
 
-/** A scanned instance as the target enforceInstances takes: options and tags known, no Describe needed. */
-export function toTarget(d: DescribedInstance, trigger: Trigger): InstanceTarget {
-  return {
-    instanceId: d.instanceId,
-    region: trigger.region,
-    account: trigger.account,
-    ...(isComplete(d.metadataOptions) ? { metadataOptions: d.metadataOptions } : {}),
-    tags: d.tags,
-    actor: trigger.actor,
-    eventId: trigger.eventId,
-    eventTime: trigger.eventTime,
-  };
-}
+/** Targets found over every kind. */
+export const targetCount = (d: RegionDiscovery): number => d.found.reduce((n, f) => n + f.targets.length, 0);
 
 export async function discoverRegion(ctx: BackfillContext, trigger: Trigger, o: DiscoverOptions): Promise<RegionDiscovery> {
-  const { ec2, eks } = ctx.clients;
-  const wanted = (cluster: string | undefined) => o.clusters.length === 0 || (!!cluster && o.clusters.includes(cluster));
-  const notes: string[] = [];
-
-  const needClusters = o.include.nodegroups || o.include.identity;
-  const clustersP = needClusters ? listClusters(eks) : Promise.resolve<string[]>([]);
-  const instancesP = o.include.instances
-    ? scanInstances(ec2, { scope: ctx.settings.scope, query: o.query, maxHopLimit: ctx.config.MAX_HOP_LIMIT })
-    : Promise.resolve({ instances: [], calls: 0 });
-  const templatesP = o.include.templates
-    ? (async () => {
-        const out: TemplateInfo[] = [];
-        for await (const t of listTemplates(ec2)) out.push(t);
-        return out;
-      })()
-    : Promise.resolve<TemplateInfo[]>([]);
-
-  const [allClusters, scan, allTemplates] = await Promise.all([clustersP, instancesP, templatesP]);
-
-  const clusters = allClusters.filter(wanted);
-  for (const c of o.clusters) if (needClusters && !allClusters.includes(c)) notes.push(`cluster ${c} not found in ${ctx.region}`);
-
-  const instances = scan.instances
-    .filter((i) => !o.afterInstanceId || i.instanceId > o.afterInstanceId)
-    .filter((i) => o.clusters.length === 0 || wanted(identifyNode(i.tags).cluster))
-    .map((i) => toTarget(i, trigger));
-
-  // With a cluster filter, a template is kept when its own tags name a wanted cluster or a wanted
-  // cluster's node group uses it (the index is built once per Region, and only then).
-  let templates = allTemplates;
-  if (o.clusters.length > 0) {
-    const keep = await Promise.all(
-      allTemplates.map(
-        async (t) => wanted(identifyNode(t.tags).cluster) || (await ctx.usedBy(t.id, t.name)).some((r) => wanted(r.cluster)),
-      ),
-    );
-    templates = allTemplates.filter((_, i) => keep[i]);
-  }
-
-  const nodegroups: NodegroupTarget[] = [];
-  if (o.include.nodegroups) {
-    for (const cluster of clusters) {
-      for (const nodegroup of await listNodegroups(eks, cluster))
-        nodegroups.push({ region: ctx.region, account: trigger.account, cluster, nodegroup });
-    }
-  }
-  return { region: ctx.region, instances, templates, nodegroups, clusters, notes, calls: { describeInstances: scan.calls } };
+  const sections = KINDS.flatMap((kind) => (kind.backfill && o.include[kind.backfill.include] ? [{ kind, section: kind.backfill }] : []));
+  const needClusters = !!o.include.identity || sections.some((s) => s.section.needsClusters);
+  const allClusters = needClusters ? await listClusters(ctx.clients.eks) : [];
+  const clusters = allClusters.filter((c) => o.clusters.length === 0 || o.clusters.includes(c));
+  const notes = needClusters
+    ? o.clusters.filter((c) => !allClusters.includes(c)).map((c) => `cluster ${c} not found in ${ctx.region}`)
+    : [];
+  const scope: BackfillScope = {
+    config: ctx.config,
+    ctx,
+    ...(ctx.limiter ? { limiter: ctx.limiter } : {}),
+    trigger,
+    clusters: o.clusters,
+    regionClusters: clusters,
+    query: o.query,
+    ...(o.afterInstanceId ? { afterInstanceId: o.afterInstanceId } : {}),
+  };
+  const results = await Promise.all(sections.map(async (s) => ({ ...s, found: await s.section.discover(scope) })));
+  return {
+    region: ctx.region,
+    scope,
+    found: results.map((r) => ({ kind: r.kind, section: r.section, targets: r.found.targets })),
+    clusters,
+    notes: [...notes, ...results.flatMap((r) => r.found.notes ?? [])],
+    calls: { describeInstances: results.reduce((n, r) => n + (r.found.describeCalls ?? 0), 0) },
+  };
 }

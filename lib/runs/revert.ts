@@ -4,11 +4,12 @@
 // optional, an omitted hop limit would keep the current one, and neither is "exactly before".
 import { ModifyInstanceMetadataOptionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
 import pLimit from 'p-limit';
-import { describeInstances } from '../kinds/instance/aws.js';
+import { describeInstances, type DescribedInstance } from '../kinds/instance/aws.js';
 import type { RateLimiter } from '../shell/rate-limit.js';
 import type { Config } from '../shell/config.js';
 import { AUDIT_SCHEMA, recordFor, type AuditFacts, type AuditRecord } from '../domain/audit.js';
 import type { MetadataOptions } from '../domain/policy.js';
+import type { Trigger } from '../domain/cloudtrail.js';
 import { identifyNode } from '../domain/scope.js';
 import * as instance from '../kinds/instance/instance.js';
 import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from './context.js';
@@ -144,7 +145,8 @@ async function restore(ec2: EC2Client, id: string, o: RevertItem['restore']): Pr
 }
 
 export const REVERT_NOTE =
-  'The enforce-instances function re-remediates on the ModifyInstanceMetadataOptions event unless the instance is exempt (tag imds-guard:exempt=true) or the caller is one of its SELF_ROLE_NAMES.';
+  'The enforce-instances function re-remediates on the ModifyInstanceMetadataOptions event unless the instance is exempt ' +
+  '(tag imds-guard:exempt=true) or the caller is one of its SELF_ROLE_NAMES.';
 
 export async function revertRun(input: {
   config: Config;
@@ -174,79 +176,68 @@ export async function revertRun(input: {
       const limit = pLimit(config.CONCURRENCY);
       const records = await Promise.all(
         items.map((item) =>
-          limit(async () => {
-            const d = current.get(item.instanceId);
-            const tags = d?.tags ?? {};
-            const facts: AuditFacts = {
-              trigger,
-              mode,
-              outcome: 'failed',
-              ...(d ? { before: d.metadataOptions } : item.source?.after ? { before: item.source.after } : {}),
-              desired: item.restore,
-              details: { revert: true, ...(item.source ? { revertOf: item.source.id } : {}) },
-            };
-            const make = (f: AuditFacts) => {
-              const r = item.source
-                ? recordFor(item.source.resource, f)
-                : instance.describe(
-                    {
-                      instanceId: item.instanceId,
-                      region,
-                      account: trigger.account,
-                      tags,
-                      actor: trigger.actor,
-                      eventId: trigger.eventId,
-                      eventTime: trigger.eventTime,
-                    },
-                    ctx.settings,
-                    { ...f, node: identifyNode(tags) },
-                  );
-              input.onRecord?.(region, r);
-              return r;
-            };
-            if (!d || d.state === 'terminated' || d.state === 'shutting-down')
-              return make({ ...facts, outcome: 'gone', reason: 'instance not found (terminated)' });
-            if (mode === 'dry-run')
-              return make({
-                ...facts,
-                outcome: 'would-remediate',
-                after: { ...d.metadataOptions, ...item.restore },
-                reason: 'dry run: would restore the recorded options',
-              });
-            try {
-              const res = await restore(ctx.clients.ec2, item.instanceId, item.restore);
-              return make({
-                ...facts,
-                outcome: 'remediated',
-                after: { ...d.metadataOptions, ...item.restore },
-                ...res,
-                reason: 'reverted to the recorded "before" options on request',
-                notes: [REVERT_NOTE],
-              });
-            } catch (err) {
-              const e = err as { name?: string; message?: string };
-              if (e.name === 'InvalidInstanceID.NotFound')
-                return make({ ...facts, outcome: 'gone', reason: 'instance no longer exists (terminated)' });
-              return make({
-                ...facts,
-                error: { name: e.name ?? 'Error', message: e.message ?? String(err) },
-                reason: 'could not restore the recorded options',
-              });
-            }
-          }),
+          limit(() => revertItem({ ctx, trigger, mode, region, onRecord: input.onRecord }, item, current.get(item.instanceId))),
         ),
       );
       return { ...base, records, durationMs: Math.round(performance.now() - started) };
     } catch (err) {
-      return {
-        ...base,
-        records: [],
-        error: errorOf(err),
-        durationMs: Math.round(performance.now() - started),
-      };
+      return { ...base, records: [], error: errorOf(err), durationMs: Math.round(performance.now() - started) };
     }
   };
 
   const regions = await Promise.all([...byRegion.entries()].map(([r, items]) => one(r, items)));
   return { run, mode, regions, finishedAt: new Date().toISOString(), ...(input.limiter ? { rateLimit: input.limiter.stats() } : {}) };
+}
+
+type RevertScope = { ctx: BackfillContext; trigger: Trigger; mode: 'dry-run' | 'enforce'; region: string } & {
+  onRecord?: ((region: string, r: AuditRecord) => void) | undefined;
+};
+
+/** Restore one instance (or say why not); `d` is what DescribeInstances returned for it. */
+async function revertItem(s: RevertScope, item: RevertItem, d: DescribedInstance | undefined): Promise<AuditRecord> {
+  const { ctx, trigger, mode, region, onRecord } = s;
+  const tags = d?.tags ?? {};
+  const facts: AuditFacts = {
+    trigger,
+    mode,
+    outcome: 'failed',
+    ...(d ? { before: d.metadataOptions } : item.source?.after ? { before: item.source.after } : {}),
+    desired: item.restore,
+    details: { revert: true, ...(item.source ? { revertOf: item.source.id } : {}) },
+  };
+  const make = (f: AuditFacts) => {
+    const { account, actor, eventId, eventTime } = trigger;
+    const subject = { instanceId: item.instanceId, region, account, tags, actor, eventId, eventTime };
+    const r = item.source
+      ? recordFor(item.source.resource, f)
+      : instance.describe(subject, ctx.settings, { ...f, node: identifyNode(tags) });
+    onRecord?.(region, r);
+    return r;
+  };
+  if (!d || d.state === 'terminated' || d.state === 'shutting-down')
+    return make({ ...facts, outcome: 'gone', reason: 'instance not found (terminated)' });
+  if (mode === 'dry-run')
+    return make({
+      ...facts,
+      outcome: 'would-remediate',
+      after: { ...d.metadataOptions, ...item.restore },
+      reason: 'dry run: would restore the recorded options',
+    });
+  try {
+    const res = await restore(ctx.clients.ec2, item.instanceId, item.restore);
+    return make({
+      ...facts,
+      outcome: 'remediated',
+      after: { ...d.metadataOptions, ...item.restore },
+      ...res,
+      reason: 'reverted to the recorded "before" options on request',
+      notes: [REVERT_NOTE],
+    });
+  } catch (err) {
+    const e = err as { name?: string; message?: string };
+    if (e.name === 'InvalidInstanceID.NotFound')
+      return make({ ...facts, outcome: 'gone', reason: 'instance no longer exists (terminated)' });
+    const error = { name: e.name ?? 'Error', message: e.message ?? String(err) };
+    return make({ ...facts, error, reason: 'could not restore the recorded options' });
+  }
 }

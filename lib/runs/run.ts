@@ -7,8 +7,8 @@ import type { AuditRecord } from '../domain/audit.js';
 import type { AccountDefaults, DefaultsPosture } from '../kinds/account-defaults/policy.js';
 import type { IdentityReadiness } from '../domain/identity.js';
 import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from './context.js';
-import { discoverRegion, INCLUDE_ALL, type Include } from './discover.js';
-import { applyRegion, planRegion, type Mode, type RegionPlan } from './region.js';
+import { discoverRegion, INCLUDE_ALL, targetCount, type Include } from './discover.js';
+import { applyRegion, planRegion, type ApplyOptions, type Mode, type RegionPlan } from './region.js';
 import { errorOf } from '../domain/errors.js';
 
 export interface BackfillRequest {
@@ -74,6 +74,10 @@ export interface BackfillInput {
    * Not set: apply straight away (the Lambda, `--yes`).
    */
   confirm?: (plan: PlanOverview) => Promise<boolean>;
+  /** Set: instance changes go onto the remediation queue (the stack's backfill and sweep). */
+  queue?: ApplyOptions['queue'];
+  /** Called for every instance change queued, with the instance's launch time when known. */
+  onQueued?: (region: string, ...queued: Parameters<NonNullable<ApplyOptions['onQueued']>>) => void;
   /** Injected in tests; default backfillContext(config, region, limiter). */
   context?: (region: string) => BackfillContext;
 }
@@ -88,76 +92,76 @@ export function overview(plans: { region: string; plan?: RegionPlan }[]): PlanOv
   return { regions, total: regions.reduce((n, r) => n + Object.values(r.changes).reduce((a, b) => a + b, 0), 0) };
 }
 
-export async function runBackfill(input: BackfillInput): Promise<BackfillResult> {
+interface Planned {
+  region: string;
+  started: number;
+  ctx?: BackfillContext;
+  plan?: RegionPlan;
+  error?: { name: string; message: string };
+}
+
+async function planOne(input: BackfillInput, region: string): Promise<Planned> {
   const { config, request: req, run, hooks = {} } = input;
   const include = req.include ?? INCLUDE_ALL;
-  const contextFor = input.context ?? ((region: string) => backfillContext(config, region, input.limiter));
-
-  interface Planned {
-    region: string;
-    started: number;
-    ctx?: BackfillContext;
-    plan?: RegionPlan;
-    error?: { name: string; message: string };
+  const started = performance.now();
+  try {
+    const ctx = (input.context ?? ((r: string) => backfillContext(config, r, input.limiter)))(region);
+    hooks.phase?.(region, 'discover');
+    const d = await discoverRegion(ctx, triggerFor(run, region), {
+      clusters: req.clusters,
+      query: req.query,
+      include,
+      ...(req.afterInstanceId ? { afterInstanceId: req.afterInstanceId } : {}),
+    });
+    hooks.phase?.(region, 'plan', targetCount(d));
+    const plan = await planRegion(ctx, d, include, { record: (r) => hooks.record?.(region, r) });
+    return { region, started, ctx, plan };
+  } catch (err) {
+    return { region, started, error: errorOf(err) };
   }
+}
 
-  const planOne = async (region: string): Promise<Planned> => {
-    const started = performance.now();
-    try {
-      const ctx = contextFor(region);
-      const trigger = triggerFor(run, region);
-      hooks.phase?.(region, 'discover');
-      const d = await discoverRegion(ctx, trigger, {
-        clusters: req.clusters,
-        query: req.query,
-        include,
-        ...(req.afterInstanceId ? { afterInstanceId: req.afterInstanceId } : {}),
-      });
-      hooks.phase?.(region, 'plan', d.instances.length + d.templates.length + d.nodegroups.length + (include.accountDefaults ? 1 : 0));
-      const plan = await planRegion(ctx, d, trigger, include, { record: (r) => hooks.record?.(region, r) });
-      return { region, started, ctx, plan };
-    } catch (err) {
-      return { region, started, error: errorOf(err) };
-    }
+function finish(input: BackfillInput, p: Planned, records: AuditRecord[], extra: Partial<RegionResult> = {}): RegionResult {
+  const result: RegionResult = {
+    region: p.region,
+    records,
+    identity: p.plan?.identity ?? [],
+    ...(p.plan?.accountDefaults ? { accountDefaults: p.plan.accountDefaults } : {}),
+    notes: p.plan?.discovery.notes ?? [],
+    calls: p.plan?.discovery.calls ?? { describeInstances: 0 },
+    ...(p.error ? { error: p.error } : {}),
+    ...extra,
+    durationMs: Math.round(performance.now() - p.started),
   };
+  input.hooks?.done?.(p.region, result);
+  return result;
+}
 
-  const finish = (p: Planned, records: AuditRecord[], extra: Partial<RegionResult> = {}): RegionResult => {
-    const result: RegionResult = {
-      region: p.region,
-      records,
-      identity: p.plan?.identity ?? [],
-      ...(p.plan?.accountDefaults ? { accountDefaults: p.plan.accountDefaults } : {}),
-      notes: p.plan?.discovery.notes ?? [],
-      calls: p.plan?.discovery.calls ?? { describeInstances: 0 },
-      ...(p.error ? { error: p.error } : {}),
-      ...extra,
-      durationMs: Math.round(performance.now() - p.started),
-    };
-    hooks.done?.(p.region, result);
-    return result;
-  };
+async function applyOne(input: BackfillInput, p: Planned): Promise<RegionResult> {
+  const { request: req, hooks = {} } = input;
+  if (!p.plan || !p.ctx || req.mode === 'dry-run') return finish(input, p, p.plan?.records ?? []);
+  const would = p.plan.records.filter((r) => r.outcome === 'would-remediate').length;
+  try {
+    hooks.phase?.(p.region, 'apply', would);
+    const applied = await applyRegion(
+      p.plan,
+      { record: (r) => hooks.record?.(p.region, r) },
+      {
+        ...(req.deadline !== undefined ? { deadline: req.deadline } : {}),
+        ...(req.chunkSize !== undefined ? { chunkSize: req.chunkSize } : {}),
+        ...(input.queue ? { queue: input.queue } : {}),
+        ...(input.onQueued ? { onQueued: (item, launchTime) => input.onQueued?.(p.region, item, launchTime) } : {}),
+      },
+    );
+    return finish(input, p, applied.records, applied.continuation ? { continuation: applied.continuation } : {});
+  } catch (err) {
+    // An apply that failed (an enqueue SQS refused, say) ends the Region in an error: a failed summary, never silence.
+    return finish(input, p, p.plan.records, { error: errorOf(err) });
+  }
+}
 
-  const applyOne = async (p: Planned): Promise<RegionResult> => {
-    if (!p.plan || !p.ctx || req.mode === 'dry-run') return finish(p, p.plan?.records ?? []);
-    const would = p.plan.records.filter((r) => r.outcome === 'would-remediate').length;
-    try {
-      hooks.phase?.(p.region, 'apply', would);
-      const applied = await applyRegion(
-        p.ctx,
-        p.plan,
-        triggerFor(run, p.region),
-        { record: (r) => hooks.record?.(p.region, r) },
-        {
-          ...(req.deadline !== undefined ? { deadline: req.deadline } : {}),
-          ...(req.chunkSize !== undefined ? { chunkSize: req.chunkSize } : {}),
-        },
-      );
-      return finish(p, applied.records, applied.continuation ? { continuation: applied.continuation } : {});
-    } catch (err) {
-      return finish(p, p.plan.records, { error: errorOf(err) });
-    }
-  };
-
+export async function runBackfill(input: BackfillInput): Promise<BackfillResult> {
+  const { request: req, run } = input;
   const done = (regions: RegionResult[], declined = false): BackfillResult => ({
     run,
     mode: req.mode,
@@ -169,17 +173,17 @@ export async function runBackfill(input: BackfillInput): Promise<BackfillResult>
 
   if (req.mode === 'enforce' && input.confirm) {
     // Barrier: the operator sees the whole plan before the first change.
-    const planned = await Promise.all(req.regions.map(planOne));
+    const planned = await Promise.all(req.regions.map((r) => planOne(input, r)));
     const o = overview(planned);
     if (o.total > 0 && !(await input.confirm(o)))
       return done(
-        planned.map((p) => finish(p, p.plan?.records ?? [])),
+        planned.map((p) => finish(input, p, p.plan?.records ?? [])),
         true,
       );
-    return done(await Promise.all(planned.map(applyOne)));
+    return done(await Promise.all(planned.map((p) => applyOne(input, p))));
   }
   // No barrier: each Region goes from plan to apply on its own.
-  return done(await Promise.all(req.regions.map(async (r) => applyOne(await planOne(r)))));
+  return done(await Promise.all(req.regions.map(async (r) => applyOne(input, await planOne(input, r)))));
 }
 
 /** Every record of a result, Regions in order. */

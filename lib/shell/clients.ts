@@ -4,19 +4,20 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
-import type { Pluggable } from '@smithy/types';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Ec2Plugin } from './rate-limit.js';
 
 export interface ClientOptions {
   maxAttempts?: number;
-  /** Extra middleware, e.g. the backfill's client-side rate limiter. */
-  plugins?: Pluggable<any, any>[];
+  /** Extra middleware for the EC2 client, e.g. the backfill's client-side rate limiter. */
+  plugins?: Ec2Plugin[];
 }
 
 /**
  * EC2 answers IncorrectInstanceState while an instance is still pending (REFERENCE §1).
  * Marking it retryable lets the SDK's own retry strategy back off and try again.
  */
-const retryIncorrectState: Pluggable<any, any> = {
+const retryIncorrectState: Ec2Plugin = {
   applyToStack(stack) {
     stack.add(
       (next) => async (args) => {
@@ -67,6 +68,11 @@ export function snsClient(region: string, opts: ClientOptions = {}): SNSClient {
   return cached(`sns:${region}`, () => new SNSClient({ region, retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 }));
 }
 
+/** The remediation queue's client (the event functions and the sweep send to it). */
+export function sqsClient(region: string, opts: ClientOptions = {}): SQSClient {
+  return cached(`sqs:${region}`, () => new SQSClient({ region, retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 }));
+}
+
 export function eksClient(region: string, opts: ClientOptions = {}): EKSClient {
   return cached(`eks:${region}`, () => new EKSClient({ region, retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 }));
 }
@@ -79,6 +85,11 @@ export function iamClient(opts: ClientOptions = {}): IAMClient {
 /** The Region of an ARN, e.g. an SNS topic in another Region than the event. */
 export function regionOfArn(arn: string): string {
   return arn.split(':')[3] ?? process.env.AWS_REGION ?? 'us-east-1';
+}
+
+/** The Region of an SQS queue URL (`https://sqs.<region>.amazonaws.com/<account>/<name>`), else `fallback`. */
+export function regionOfQueueUrl(url: string, fallback: string): string {
+  return /^https?:\/\/sqs[.-]([a-z0-9-]+)\.amazonaws\.com/.exec(url)?.[1] ?? fallback;
 }
 
 /** Tests point the same process at fresh endpoints; forget the cached clients. */

@@ -3,7 +3,7 @@
 // without a second Modify. One DynamoDB item per queue item in the idempotency table (`remediation#<id>`),
 // expiring like the idempotency records. Every read and write fails open: the caller is told the ledger is
 // unavailable and goes on (Modify is idempotent; at worst an owner hears twice).
-import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AuditRecord } from '../domain/audit.js';
 import { logger } from './observability.js';
 

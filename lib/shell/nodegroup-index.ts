@@ -4,7 +4,7 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import pLimit from 'p-limit';
 import { describeNodegroup, listClusters, listNodegroups } from './eks.js';
 
-export type NodegroupRef = { cluster: string; nodegroup: string };
+type NodegroupRef = { cluster: string; nodegroup: string };
 export type UsedBy = (templateId: string, templateName?: string) => Promise<NodegroupRef[]>;
 
 export function nodegroupIndex(eks: EKSClient): UsedBy {

@@ -1,89 +1,18 @@
 // Client-side EC2 token buckets per (Region, API class), matched to REFERENCE §2, applied as SDK
 // middleware that waits for a token before every attempt (retries included). The SDK's adaptive
 // retry stays on as the second line: it only engages if a throttle gets through anyway.
-import type { Pluggable } from '@smithy/types';
+import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-ec2';
+import type { FinalizeRequestMiddleware, Pluggable } from '@smithy/types';
 
 // The bucket table and classification are shared with the sandbox, which plays EC2's side.
 import { classifyEc2, EC2_BUCKETS, type BucketClass, type BucketSpec } from '../domain/ec2-limits.js';
 
-export { classifyEc2, EC2_BUCKETS, type BucketClass, type BucketSpec };
+import { TokenBucket } from './token-bucket.js';
 
-/**
- * A reservation-based token bucket: `reserve` takes a token now and says how long to wait for it.
- * Tokens may go negative (queued reservations), so waiters are served in order at the refill rate,
- * with no thundering herd. Time is injected so the math is testable with a fake clock.
- *
- * With `startOnAnchor`, the bucket does not refill until `anchor()` is called. The rate limiter
- * anchors a bucket when the first response for it comes back: AWS's bucket started refilling when
- * that first request arrived, which is no later than its response, so our refill clock never runs
- * ahead of AWS's however slow the first request was.
- */
-export class TokenBucket {
-  private tokens: number;
-  private at: number;
-  private anchored: boolean;
-  private waiters: (() => void)[] = [];
+export { classifyEc2, EC2_BUCKETS, TokenBucket, type BucketClass, type BucketSpec };
 
-  constructor(
-    readonly capacity: number,
-    readonly refillPerSecond: number,
-    private readonly now: () => number = () => performance.now(),
-    opts: { startOnAnchor?: boolean } = {},
-  ) {
-    if (!(capacity >= 1) || !(refillPerSecond > 0)) throw new RangeError(`invalid bucket ${capacity}/${refillPerSecond}`);
-    this.tokens = capacity;
-    this.at = now();
-    this.anchored = !opts.startOnAnchor;
-  }
-
-  private refill(): void {
-    const now = this.now();
-    if (this.anchored) this.tokens = Math.min(this.capacity, this.tokens + ((now - this.at) / 1000) * this.refillPerSecond);
-    this.at = now;
-  }
-
-  get isAnchored(): boolean {
-    return this.anchored;
-  }
-
-  /** Start the refill clock now (no credit for the time before). Idempotent. */
-  anchor(): void {
-    if (this.anchored) return;
-    this.at = this.now();
-    this.anchored = true;
-    for (const w of this.waiters.splice(0)) w();
-  }
-
-  whenAnchored(): Promise<void> {
-    return this.anchored ? Promise.resolve() : new Promise((r) => this.waiters.push(r));
-  }
-
-  /** Tokens available now (negative: that many reservations are queued). */
-  available(): number {
-    this.refill();
-    return this.tokens;
-  }
-
-  /** Take `n` tokens; returns the milliseconds to wait before using them (0 = now). */
-  reserve(n = 1): number {
-    this.refill();
-    this.tokens -= n;
-    return this.tokens >= 0 ? 0 : (-this.tokens / this.refillPerSecond) * 1000;
-  }
-
-  /** How long `n` more reservations would take to be served, from now. */
-  msFor(n: number): number {
-    this.refill();
-    const short = n - this.tokens;
-    return short <= 0 ? 0 : (short / this.refillPerSecond) * 1000;
-  }
-
-  /** The server throttled us: its bucket is empty, so ours cannot hold more than zero. */
-  drain(): void {
-    this.refill();
-    this.tokens = Math.min(this.tokens, 0);
-  }
-}
+/** A plugin for an EC2 client's middleware stack (the limiter's, and the retry marking in clients.ts). */
+export type Ec2Plugin = Pluggable<ServiceInputTypes, ServiceOutputTypes>;
 
 export interface RateLimiterOptions {
   /** Multiplies every refill rate (the sandbox benchmark runs AWS's buckets faster). Default 1. */
@@ -121,7 +50,7 @@ export interface RateLimiterStats {
 
 const THROTTLE_NAMES = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException']);
 
-export function isThrottle(err: unknown): boolean {
+function isThrottle(err: unknown): boolean {
   return !!err && typeof err === 'object' && THROTTLE_NAMES.has((err as { name?: string }).name ?? '');
 }
 
@@ -129,7 +58,7 @@ const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
 
 export class RateLimiter {
   private readonly buckets = new Map<string, TokenBucket>();
-  private readonly plugins = new Map<string, Pluggable<any, any>>();
+  private readonly plugins = new Map<string, Ec2Plugin>();
   private readonly counters: RateLimiterStats = { acquired: {}, throttled: {}, waitedMs: 0 };
   readonly timeScale: number;
   private readonly jitterMs: number;
@@ -222,29 +151,31 @@ export class RateLimiter {
    * before signing, so every attempt waits for its token and is signed only when it is sent.
    * One plugin object per Region, so a client cache keyed by plugin identity can reuse clients.
    */
-  plugin(region: string): Pluggable<any, any> {
+  plugin(region: string): Ec2Plugin {
     let p = this.plugins.get(region);
     if (p) return p;
-    const limiter = this;
+    const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
+      const action = String(context?.commandName ?? '').replace(/Command$/, '');
+      const input = (args?.input ?? {}) as Record<string, unknown>;
+      await this.acquire(region, action, input);
+      try {
+        const out = await next(args);
+        this.onResponse(region, action, input);
+        return out;
+      } catch (err) {
+        this.onResponse(region, action, input);
+        if (isThrottle(err)) this.onThrottle(region, action, input);
+        throw err;
+      }
+    };
     p = {
       applyToStack(stack) {
-        stack.addRelativeTo(
-          (next: any, context: any) => async (args: any) => {
-            const action = String(context?.commandName ?? '').replace(/Command$/, '');
-            const input = (args?.input ?? {}) as Record<string, unknown>;
-            await limiter.acquire(region, action, input);
-            try {
-              const out = await next(args);
-              limiter.onResponse(region, action, input);
-              return out;
-            } catch (err) {
-              limiter.onResponse(region, action, input);
-              if (isThrottle(err)) limiter.onThrottle(region, action, input);
-              throw err;
-            }
-          },
-          { relation: 'before', toMiddleware: 'httpSigningMiddleware', name: 'imdsGuardRateLimit', override: true },
-        );
+        stack.addRelativeTo(middleware, {
+          relation: 'before',
+          toMiddleware: 'httpSigningMiddleware',
+          name: 'imdsGuardRateLimit',
+          override: true,
+        });
       },
     };
     this.plugins.set(region, p);

@@ -28,7 +28,10 @@ export function regionContext(config: Config, region: string, extra: Pick<Client
     region,
     settings: settingsFrom(config),
     clients,
-    policyFor: policyProvider(basePolicy(config), config.IDENTITY_GATE, () => clients),
+    policyFor: policyProvider(basePolicy(config), config.IDENTITY_GATE, () => clients, {
+      scope: region,
+      ttlSeconds: config.IDENTITY_CACHE_SECONDS,
+    }),
     ownerTagsFor: nodegroupOwnerTags(clients.eks),
     usedBy: nodegroupIndex(clients.eks),
   };

@@ -1,6 +1,6 @@
 // EC2 effects on one launch template, shared by the launch-template and node group kinds: find it with
 // the versions a decision needs, and apply planned fixes (new versions, then the default).
-import { errorOf } from '../domain/errors.js';
+import { errorOf, type ErrorInfo } from '../domain/errors.js';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { FoundTemplate, TemplateFix, TemplateInfo } from '../domain/template-versions.js';
 import { createFixedVersion, describeTemplate, describeVersionRange, describeVersions, setDefaultVersion } from './template-versions.js';
@@ -36,6 +36,21 @@ export interface FixResult {
   madeDefault: boolean;
   requestId?: string;
   error?: { name: string; message: string };
+}
+
+/**
+ * What a record says of the old $Latest's copy: the version it repeats, and the version made or the error.
+ *
+ * @example
+ * latestCopyOf({ sourceVersion: 3, kind: 'latest', newVersion: 5, reused: false, madeDefault: false });
+ * // => { sourceVersion: 3, newVersion: 5 }
+ */
+export function latestCopyOf(r: FixResult): { sourceVersion: number; newVersion?: number; error?: ErrorInfo } {
+  return {
+    sourceVersion: r.sourceVersion,
+    ...(r.newVersion !== undefined ? { newVersion: r.newVersion } : {}),
+    ...(r.error ? { error: r.error } : {}),
+  };
 }
 
 /**

@@ -15,21 +15,24 @@ import type { TemplateInfo, TemplateVersion } from '../domain/template-versions.
 import { toMetadataOptions, type MetadataOptions } from '../domain/policy.js';
 import { toTags, type Tags } from '../domain/tags.js';
 
-export function fromSdkTemplate(t: LaunchTemplate): TemplateInfo {
+function fromSdkTemplate(t: LaunchTemplate): TemplateInfo {
+  const id = t.LaunchTemplateId;
+  if (!id) throw new Error('EC2 returned a launch template without a LaunchTemplateId');
   return {
-    id: t.LaunchTemplateId!,
-    name: t.LaunchTemplateName ?? t.LaunchTemplateId!,
+    id,
+    name: t.LaunchTemplateName ?? id,
     defaultVersion: t.DefaultVersionNumber ?? 1,
     latestVersion: t.LatestVersionNumber ?? t.DefaultVersionNumber ?? 1,
     tags: toTags(t.Tags),
   };
 }
 
-export function fromSdkVersion(v: LaunchTemplateVersion): TemplateVersion {
+function fromSdkVersion(v: LaunchTemplateVersion): TemplateVersion {
   const data = v.LaunchTemplateData ?? {};
-  const instanceTags = (data.TagSpecifications ?? [])
-    .filter((s) => !s.ResourceType || s.ResourceType === 'instance')
-    .reduce<Tags>((acc, s) => ({ ...acc, ...toTags(s.Tags) }), {});
+  const instanceTags: Tags = {};
+  for (const spec of data.TagSpecifications ?? []) {
+    if (!spec.ResourceType || spec.ResourceType === 'instance') Object.assign(instanceTags, toTags(spec.Tags));
+  }
   const mo = toMetadataOptions(data.MetadataOptions as Record<string, unknown> | undefined);
   return {
     version: v.VersionNumber ?? 0,
@@ -41,10 +44,11 @@ export function fromSdkVersion(v: LaunchTemplateVersion): TemplateVersion {
 
 /** One template by ID or name; undefined when it no longer exists. */
 export async function describeTemplate(ec2: EC2Client, ref: { id?: string; name?: string }): Promise<TemplateInfo | undefined> {
+  // Without either, DescribeLaunchTemplates would list every template: refuse instead.
+  const input = ref.id ? { LaunchTemplateIds: [ref.id] } : ref.name ? { LaunchTemplateNames: [ref.name] } : undefined;
+  if (!input) throw new Error('a launch template is described by its ID or its name');
   try {
-    const out = await ec2.send(
-      new DescribeLaunchTemplatesCommand(ref.id ? { LaunchTemplateIds: [ref.id] } : { LaunchTemplateNames: [ref.name!] }),
-    );
+    const out = await ec2.send(new DescribeLaunchTemplatesCommand(input));
     const t = out.LaunchTemplates?.[0];
     return t ? fromSdkTemplate(t) : undefined;
   } catch (err) {

@@ -35,8 +35,18 @@ const sampleEvent = (name: string) => JSON.parse(readFileSync(join(ROOT, 'events
 /** The functions whose EventBridge rules match an event. */
 const rulesTargeting = (event: unknown): string[] =>
   resourcesOfType(t, 'AWS::Events::Rule')
-    .filter(([, r]) => matches(r.Properties.EventPattern, event))
+    .filter(([, r]) => matches(deployedPattern(r.Properties.EventPattern), event))
     .flatMap(([, r]) => r.Properties.Targets.map((x: any) => x.Arn['Fn::GetAtt'][0] as string));
+/** The sample events' account: the pattern as CloudFormation deploys it there (Fn::Sub of the pseudo parameters). */
+const ACCOUNT = '111122223333';
+function deployedPattern(p: any): any {
+  if (Array.isArray(p)) return p.map(deployedPattern);
+  if (!p || typeof p !== 'object') return p;
+  if (typeof p['Fn::Sub'] === 'string')
+    return p['Fn::Sub'].replace(/\$\{AWS::AccountId\}/g, ACCOUNT).replace(/\$\{AWS::Partition\}/g, 'aws');
+  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, deployedPattern(v)]));
+}
+const roleArn = (name: string, account = ACCOUNT) => `arn:aws:iam::${account}:role/${name}`;
 const fnByHandler = (name: string) =>
   resourcesOfType(t, 'AWS::Lambda::Function').find(([id]) => id.toLowerCase().startsWith(name.toLowerCase()))?.[1];
 const functions = () => resourcesOfType(eks, 'AWS::Lambda::Function');
@@ -129,6 +139,8 @@ describe('npx osls package: CloudFormation template', () => {
       'create-nodegroup-custom-template': ['EnforceNodegroupsLambdaFunction'],
       'update-nodegroup-version': ['EnforceNodegroupsLambdaFunction'],
       'run-instances-failed': [],
+      'create-tags-eks-cluster-name': ['EnforceInstancesLambdaFunction'],
+      'delete-tags-exempt': ['EnforceInstancesLambdaFunction'],
     };
     for (const f of readdirSync(join(ROOT, 'events')).filter((f) => f.endsWith('.json'))) {
       const name = f.replace(/\.json$/, '');
@@ -151,6 +163,7 @@ describe('npx osls package: CloudFormation template', () => {
       for (const role of selfRoles) {
         const e = sampleEvent(name);
         e.detail.userIdentity.sessionContext.sessionIssuer.userName = role;
+        e.detail.userIdentity.sessionContext.sessionIssuer.arn = roleArn(role);
         expect(rulesTargeting(e), `${name} by ${role}`).toEqual([]);
       }
       const iamUser = sampleEvent(name);
@@ -162,6 +175,62 @@ describe('npx osls package: CloudFormation template', () => {
       };
       expect(rulesTargeting(iamUser), `${name} by an IAM user`).toHaveLength(1);
     }
+  });
+
+  it('the notSelf filter matches the issuer ARN in this account, not the name (issue 17, attack 1)', () => {
+    const selfRoles = fnByHandler('EnforceInstances').Properties.Environment.Variables.SELF_ROLE_NAMES.split(',');
+    for (const name of ['run-instances-nodegroup-asg', 'modify-metadata-options-revert', 'create-launch-template-version']) {
+      for (const role of selfRoles) {
+        // A federated session whose issuer is an IAM user named like the role.
+        const user = sampleEvent(name);
+        user.detail.userIdentity = {
+          type: 'FederatedUser',
+          arn: `arn:aws:sts::${ACCOUNT}:federated-user/${role}`,
+          accountId: ACCOUNT,
+          sessionContext: { sessionIssuer: { type: 'IAMUser', arn: `arn:aws:iam::${ACCOUNT}:user/${role}`, userName: role } },
+        };
+        expect(rulesTargeting(user), `${name} by IAM user ${role}`).toHaveLength(1);
+        // The same role name in another account.
+        const other = sampleEvent(name);
+        other.detail.userIdentity.sessionContext.sessionIssuer = {
+          type: 'Role',
+          arn: roleArn(role, '444455556666'),
+          accountId: '444455556666',
+          userName: role,
+        };
+        expect(rulesTargeting(other), `${name} by ${role} of another account`).toHaveLength(1);
+      }
+    }
+    const pattern = JSON.stringify(resourcesOfType(t, 'AWS::Events::Rule').map(([, r]) => r.Properties.EventPattern));
+    expect(pattern).not.toContain('userName');
+    expect(pattern).toContain('arn:${AWS::Partition}:iam::${AWS::AccountId}:role/imds-guard-prod-eu-west-1-enforce-instances');
+  });
+
+  it('CreateTags / DeleteTags reach enforce-instances only for the scope and exempt keys on instances (issue 17)', () => {
+    const tagged = (keys: string[], ids = ['i-0a1b2c3d4e5f60011'], name = 'create-tags-eks-cluster-name') => {
+      const e = sampleEvent(name);
+      e.detail.requestParameters.tagSet.items = keys.map((key) => ({ key, value: 'x' }));
+      e.detail.requestParameters.resourcesSet.items = ids.map((resourceId) => ({ resourceId }));
+      return rulesTargeting(e);
+    };
+    for (const key of [
+      'imds-guard:exempt',
+      'eks:cluster-name',
+      'eks:eks-cluster-name',
+      'kubernetes.io/cluster/prod',
+      'karpenter.sh/nodepool',
+    ]) {
+      expect(tagged([key]), key).toEqual(['EnforceInstancesLambdaFunction']);
+      expect(tagged(['team', key], undefined, 'delete-tags-exempt'), `DeleteTags ${key}`).toEqual(['EnforceInstancesLambdaFunction']);
+    }
+    expect(tagged(['team', 'Name'])).toEqual([]);
+    expect(tagged(['imds-guard:exempt'], ['vol-0123456789abcdef0'])).toEqual([]);
+    const own = sampleEvent('delete-tags-exempt');
+    own.detail.userIdentity.sessionContext.sessionIssuer.arn = roleArn('imds-guard-prod-eu-west-1-backfill');
+    expect(rulesTargeting(own)).toEqual([]);
+    const failed = sampleEvent('delete-tags-exempt');
+    failed.detail.errorCode = 'Client.UnauthorizedOperation';
+    expect(rulesTargeting(failed)).toEqual([]);
   });
 
   it('the audit topic is encrypted with a customer-managed KMS key; queues are encrypted', () => {

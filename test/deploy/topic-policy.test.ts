@@ -36,9 +36,10 @@ const publisherRoleNames = (t: any): string[] => {
   );
   return [...ids].map((id) => t.Resources[id].Properties.RoleName as string).sort();
 };
-/** Every imds-guard function role (the ones named from custom.roleNames). */
+/** Every imds-guard function role: the roles Lambda assumes (the sweep's scheduler role is not one). */
 const functionRoleNames = (t: any): string[] =>
   resourcesOfType(t, 'AWS::IAM::Role')
+    .filter(([, r]) => JSON.stringify(r.Properties.AssumeRolePolicyDocument).includes('lambda.amazonaws.com'))
     .map(([, r]) => r.Properties.RoleName as string)
     .filter((n) => typeof n === 'string')
     .sort();

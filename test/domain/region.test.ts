@@ -5,14 +5,15 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { arnFor } from '../../lib/domain/audit.js';
-import { partitionOf, REGION_NAME } from '../../lib/domain/region.js';
+import { isRegion, partitionOf, REGION_NAME } from '../../lib/domain/region.js';
+import { SDK_PARTITIONS } from '../../lib/domain/partitions.js';
 
 // The table behind partition(); the package does not export it, so it is read from its file.
 const sdkCore = dirname(createRequire(import.meta.url).resolve('@aws-sdk/core/package.json'));
 const { partitionsInfo } = (await import(
   pathToFileURL(join(sdkCore, 'dist-es/submodules/client/util-endpoints/lib/aws/partitions.js')).href
 )) as {
-  partitionsInfo: { partitions: { regions: Record<string, unknown> }[] };
+  partitionsInfo: { partitions: { id: string; regionRegex: string; regions: Record<string, unknown> }[] };
 };
 const regions = partitionsInfo.partitions.flatMap((p) => Object.keys(p.regions)).filter((r) => !r.endsWith('-global'));
 
@@ -37,5 +38,21 @@ describe('Region names and partitions', () => {
       'arn:aws-us-gov:eks:us-gov-west-1:111122223333:nodegroup/c/ng',
     );
     expect(arnFor('launch-template', 'eu-west-1', '111122223333', 'lt-1')).toBe('arn:aws:ec2:eu-west-1:111122223333:launch-template/lt-1');
+  });
+
+  it('rejects names no partition has: the check is the SDK partition table, not a loose pattern (issue 17)', () => {
+    for (const bad of ['evil-attacker-1', 'xx-west-1', 'eusc-fr-east-1', 'cn-north-1x', 'eu-WEST-1'])
+      expect([bad, REGION_NAME.test(bad), isRegion(bad)]).toEqual([bad, false, false]);
+    for (const ok of ['eusc-de-east-1', 'eu-west-1', 'us-gov-west-1', 'eu-isoe-west-1', 'ap-southeast-9'])
+      expect([ok, REGION_NAME.test(ok), isRegion(ok)]).toEqual([ok, true, true]);
+  });
+
+  it('the generated partition table is the SDK one (regenerate lib/domain/partitions.ts when the SDK adds one)', () => {
+    const sdk = partitionsInfo.partitions.map((p) => ({
+      id: p.id,
+      regionRegex: p.regionRegex,
+      regions: Object.keys(p.regions).filter((r) => !r.endsWith('-global')),
+    }));
+    expect(SDK_PARTITIONS).toEqual(sdk);
   });
 });

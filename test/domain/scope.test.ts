@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideScope, identifyNode, resolveOwner } from '../../lib/domain/scope.js';
+import { decideScope, exemptionDetails, identifyNode, resolveOwner, resolveOwnerFrom } from '../../lib/domain/scope.js';
 
 const cfg = { scope: 'eks' as const, exemptTagKey: 'imds-guard:exempt', exemptTagValue: 'true', exemptClusters: ['legacy'] };
 
@@ -57,11 +57,14 @@ describe('decideScope', () => {
     expect(decideScope({ Name: 'bastion' }, { ...cfg, scope: 'all' }).action).toBe('enforce');
     expect(decideScope(node, cfg).action).toBe('enforce');
   });
-  it('exempt by tag (case-insensitive value) and by cluster list', () => {
-    expect(decideScope({ ...node, 'imds-guard:exempt': 'TRUE' }, cfg)).toMatchObject({
+  it('exempt by tag (exact value, as the tag policy fixes it) and by cluster list', () => {
+    expect(decideScope({ ...node, 'imds-guard:exempt': 'true' }, cfg)).toMatchObject({
       action: 'exempt',
       reason: expect.stringContaining('imds-guard:exempt'),
     });
+    // issue 17, attack 2: TRUE, True and padded values are not the tag policy's value, so not an exemption.
+    for (const v of ['TRUE', 'True', ' true', 'true '])
+      expect(decideScope({ ...node, 'imds-guard:exempt': v }, cfg).action, v).toBe('enforce');
     expect(decideScope({ ...node, 'imds-guard:exempt': 'false' }, cfg).action).toBe('enforce');
     expect(decideScope({ 'kubernetes.io/cluster/legacy': 'owned' }, cfg)).toMatchObject({
       action: 'exempt',
@@ -72,5 +75,43 @@ describe('decideScope', () => {
     expect(resolveOwner({ team: 'b', owner: 'a' }, ['owner', 'Owner', 'team'], 'none')).toBe('a');
     expect(resolveOwner({ team: 'b', owner: ' ' }, ['owner', 'Owner', 'team'], 'none')).toBe('b');
     expect(resolveOwner({}, ['owner'], 'platform')).toBe('platform');
+  });
+});
+
+describe('scope and exemption hardening (issue 17, attack 2)', () => {
+  it('kubernetes.io/cluster/<name> counts with any case of owned/shared', () => {
+    for (const v of ['Owned', 'OWNED', 'Shared', 'sHaReD']) {
+      expect(identifyNode({ 'kubernetes.io/cluster/prod': v }), v).toMatchObject({ eks: true, launcher: 'self-managed', cluster: 'prod' });
+      expect(decideScope({ 'kubernetes.io/cluster/prod': v }, cfg).action, v).toBe('enforce');
+    }
+    expect(identifyNode({ 'kubernetes.io/cluster/prod': 'owner' }).eks).toBe(false);
+  });
+
+  it('records who set the exemption when the triggering CreateTags set it', () => {
+    const set = { tagChange: { set: { 'imds-guard:exempt': 'true' }, deleted: [] }, actor: 'arn:aws:sts::1:assumed-role/A/b' };
+    expect(exemptionDetails({ ...set, eventName: 'CreateTags', eventTime: 't' }, cfg)).toEqual({
+      exemption: { setBy: 'arn:aws:sts::1:assumed-role/A/b', setAt: 't', event: 'CreateTags' },
+    });
+    expect(exemptionDetails({ tagChange: { set: { 'imds-guard:exempt': 'TRUE' }, deleted: [] }, actor: 'a', eventTime: 't' }, cfg)).toBe(
+      undefined,
+    );
+    expect(exemptionDetails({ actor: 'a', eventTime: 't' }, cfg)).toBe(undefined);
+  });
+});
+
+describe('owner routing prefers the node group and cluster (issue 17, attack 4)', () => {
+  const keys = ['owner', 'team'];
+  it('nodegroup-first by default: node group, then cluster, then instance, then the default; with its source', () => {
+    const all = { instance: { owner: 'attacker' }, nodegroup: { team: 'payments' }, cluster: { owner: 'platform' } };
+    expect(resolveOwnerFrom(all, keys, 'dflt')).toEqual({ owner: 'payments', ownerSource: 'nodegroup' });
+    expect(resolveOwnerFrom({ ...all, nodegroup: {} }, keys, 'dflt')).toEqual({ owner: 'platform', ownerSource: 'cluster' });
+    expect(resolveOwnerFrom({ instance: { owner: 'a' } }, keys, 'dflt')).toEqual({ owner: 'a', ownerSource: 'instance' });
+    expect(resolveOwnerFrom({}, keys, 'dflt')).toEqual({ owner: 'dflt', ownerSource: 'default' });
+  });
+  it('instance-first keeps the instance tags first', () => {
+    expect(resolveOwnerFrom({ instance: { owner: 'a' }, nodegroup: { owner: 'b' } }, keys, 'd', 'instance-first')).toEqual({
+      owner: 'a',
+      ownerSource: 'instance',
+    });
   });
 });

@@ -9,6 +9,9 @@ export function matches(pattern: Pattern, event: unknown): boolean {
     if (key === '$or') return (want as Pattern[]).some((alt) => matches(alt, event));
     const value = (event as Record<string, unknown> | undefined)?.[key];
     if (Array.isArray(want)) return want.some((rule) => matchesValue(rule, value));
+    // An array of objects in the event matches a nested pattern when any element does (EventBridge flattens arrays).
+    if (want && typeof want === 'object' && Array.isArray(value) && value.some((v) => v !== null && typeof v === 'object'))
+      return value.some((v) => matches(want as Pattern, v));
     // Patterns match leaf paths: `{ exists: false }` below a missing parent still matches.
     if (want && typeof want === 'object') return matches(want as Pattern, value !== null && typeof value === 'object' ? value : undefined);
     throw new Error(`unsupported pattern at ${key}: ${JSON.stringify(want)}`);

@@ -94,15 +94,18 @@ export function resourcePolicyStatements(t: any): { resource: string; statement:
 }
 
 /**
- * The template as CloudFormation would deploy it: Conditions evaluated (osls bakes params in as literals),
+ * The template as CloudFormation would deploy it: Conditions evaluated (osls bakes params in as literals or as
+ * Parameters that default to them),
  * `Fn::If` replaced by the chosen branch, `AWS::NoValue` dropped.
  */
 export function effectiveTemplate(t: any): any {
   const conditions = new Map<string, boolean>();
+  // A Ref to a Parameter is its Default: the packaged param value (osls deploys without stack parameters).
+  const param = (v: any): any => (v?.Ref && t.Parameters?.[v.Ref] ? t.Parameters[v.Ref].Default : v);
   const cond = (c: any): boolean => {
     if (typeof c === 'boolean') return c;
     if (c.Condition) return named(c.Condition);
-    if (c['Fn::Equals']) return JSON.stringify(c['Fn::Equals'][0]) === JSON.stringify(c['Fn::Equals'][1]);
+    if (c['Fn::Equals']) return JSON.stringify(param(c['Fn::Equals'][0])) === JSON.stringify(param(c['Fn::Equals'][1]));
     if (c['Fn::Not']) return !cond(c['Fn::Not'][0]);
     if (c['Fn::And']) return c['Fn::And'].every(cond);
     if (c['Fn::Or']) return c['Fn::Or'].some(cond);

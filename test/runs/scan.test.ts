@@ -1,6 +1,7 @@
 // The backfill library against the sandbox: what a scan covers, what it costs, and that enforcing
 // N instances costs N Modify calls and no Describe beyond the inventory pages.
 import { CreateLaunchTemplateCommand, EC2Client, type HttpTokensState } from '@aws-sdk/client-ec2';
+import { CreateClusterCommand, CreateNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetClients } from '../../lib/shell/clients.js';
 import { EKS_NODE_TAG_KEYS, instanceQueries, scanInstances } from '../../lib/kinds/instance/scan.js';
@@ -169,6 +170,53 @@ describe('runBackfill', () => {
     expect(since('CreateLaunchTemplateVersion')).toBe(3);
     // One DescribeLaunchTemplateVersions per template (default and latest are one version here), none again to apply.
     expect(since('DescribeLaunchTemplateVersions')).toBe(3);
+  });
+
+  it('enforce: each node group is described once, and reuses the version its template fix made in the same run', async () => {
+    const templateIds: string[] = [];
+    for (const name of ['ng-a', 'ng-b'])
+      templateIds.push(
+        (
+          await ec2.send(
+            new CreateLaunchTemplateCommand({
+              LaunchTemplateName: `lt-${name}`,
+              LaunchTemplateData: { ImageId: 'ami-12345678', MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 } },
+            }),
+          )
+        ).LaunchTemplate!.LaunchTemplateId!,
+      );
+    const eks = new EKSClient({ region: REGION, endpoint: sb.url, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    await eks.send(
+      new CreateClusterCommand({ name: 'payments', roleArn: 'arn:aws:iam::111122223333:role/eks', resourcesVpcConfig: { subnetIds: [] } }),
+    );
+    for (const [i, name] of ['ng-a', 'ng-b'].entries())
+      await eks.send(
+        new CreateNodegroupCommand({
+          clusterName: 'payments',
+          nodegroupName: name,
+          nodeRole: 'arn:aws:iam::111122223333:role/eks-node',
+          subnets: ['subnet-0a1b2c3d4e5f60001'],
+          // No nodes: the instances' owner lookup would describe the node group too.
+          scalingConfig: { minSize: 0, maxSize: 1, desiredSize: 0 },
+          launchTemplate: { id: templateIds[i]!, version: '1' },
+        }),
+      );
+    const before = { ...calls() };
+    const result = await runBackfill({
+      config: config({ SCOPE: 'all' }),
+      run: { ...run, eventName: 'Enforce' },
+      request: { mode: 'enforce', regions: [REGION], clusters: [], query: 'inventory' },
+    });
+    const since = (op: string) => (calls()[op] ?? 0) - (before[op] ?? 0);
+    const groups = allRecords(result).filter((r) => r.resource.type === 'nodegroup');
+    expect(groups.map((r) => [r.resource.id, r.outcome])).toEqual([
+      ['ng-a', 'reported'],
+      ['ng-b', 'reported'],
+    ]);
+    // The template's fix made version 2; the node group reuses it (no second version) and is described once.
+    expect(groups.map((r) => r.details?.newVersion)).toEqual([2, 2]);
+    expect(since('CreateLaunchTemplateVersion')).toBe(2);
+    expect(since('DescribeNodegroup')).toBe(2);
   });
 
   it('a continuation run handles only instances after the given ID, and a deadline stops between chunks', async () => {

@@ -3,7 +3,7 @@
 // otherwise, and EKS default launch templates do say otherwise (tokens optional, hop 2).
 import type { HttpTokens, MetadataOptions, Policy, Toggle } from '../../domain/policy.js';
 
-export type EnforcedState = 'enabled' | 'disabled';
+type EnforcedState = 'enabled' | 'disabled';
 
 /** GetInstanceMetadataDefaults, normalised. Unset fields mean "no preference". */
 export interface AccountDefaults {
@@ -34,9 +34,10 @@ export interface DefaultsPosture {
 }
 
 export const ENFORCED_WARNING =
-  'HttpTokensEnforced=enabled makes EVERY launch in this Region whose effective HttpTokens is not "required" fail with UnsupportedOperation. ' +
-  'EKS managed node groups on the EKS default launch template (tokens optional) will then fail to scale and to replace nodes, ' +
-  'and so will any other template or tool that sets HttpTokens=optional. Move those node groups to custom templates with HttpTokens=required first.';
+  'HttpTokensEnforced=enabled makes EVERY launch in this Region whose effective HttpTokens is not "required" fail with ' +
+  'UnsupportedOperation. EKS managed node groups on the EKS default launch template (tokens optional) will then fail to scale ' +
+  'and to replace nodes, and so will any other template or tool that sets HttpTokens=optional. Move those node groups to ' +
+  'custom templates with HttpTokens=required first.';
 
 export interface DefaultsWanted {
   /** Also require HttpTokensEnforced=enabled (opt-in: see ENFORCED_WARNING). */
@@ -61,10 +62,12 @@ export function evaluateDefaults(d: AccountDefaults, policy: Policy, want: Defau
     );
   if (managedByPolicy)
     notes.push(
-      `managed by a declarative policy${d.managedExceptionMessage ? ` (${d.managedExceptionMessage})` : ''}: change it in AWS Organizations, not per account`,
+      `managed by a declarative policy${d.managedExceptionMessage ? ` (${d.managedExceptionMessage})` : ''}: ` +
+        'change it in AWS Organizations, not per account',
     );
   notes.push(
-    'Account defaults only apply where the launch does not set MetadataOptions; EKS default launch templates set tokens optional and hop limit 2, so imds-guard still fixes those nodes.',
+    'Account defaults only apply where the launch does not set MetadataOptions; EKS default launch templates set tokens ' +
+      'optional and hop limit 2, so imds-guard still fixes those nodes.',
   );
   const compliant = violations.length === 0;
   const change: DefaultsChange | undefined =

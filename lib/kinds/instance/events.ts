@@ -1,6 +1,8 @@
-// CloudTrail events that yield instance targets: RunInstances, CreateFleet, ModifyInstanceMetadataOptions.
+// CloudTrail events that yield instance targets: RunInstances, CreateFleet, ModifyInstanceMetadataOptions, and
+// CreateTags / DeleteTags of the scope and exempt keys (the rule in serverless.yml filters on those keys).
 import { acceptEvent, asList, prop, collectIds, type Ignored, type Invalid, type Trigger } from '../../domain/cloudtrail.js';
 import { isComplete, toMetadataOptions, type MetadataOptions } from '../../domain/policy.js';
+import type { TagChange } from '../../domain/scope.js';
 import { toTags, type Tags } from '../../domain/tags.js';
 
 export interface InstanceTarget {
@@ -11,6 +13,8 @@ export interface InstanceTarget {
   metadataOptions?: MetadataOptions;
   /** Present only when the event carried the instance's full tag set. */
   tags?: Tags;
+  /** CreateTags / DeleteTags: what the event changed (the instance's own tags still come from describe). */
+  tagChange?: TagChange;
   actor: string;
   eventId: string;
   eventTime: string;
@@ -18,10 +22,10 @@ export interface InstanceTarget {
 
 export type InstanceEventResult = { kind: 'targets'; trigger: Trigger; targets: InstanceTarget[] } | Ignored | Invalid;
 
-export const INSTANCE_EVENTS = ['RunInstances', 'CreateFleet', 'ModifyInstanceMetadataOptions'] as const;
+export const INSTANCE_EVENTS = ['RunInstances', 'CreateFleet', 'ModifyInstanceMetadataOptions', 'CreateTags', 'DeleteTags'] as const;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 
-type Found = { instanceId: string; metadataOptions?: MetadataOptions; tags?: Tags };
+type Found = { instanceId: string; metadataOptions?: MetadataOptions; tags?: Tags; tagChange?: TagChange };
 
 function fromRunInstances(req: unknown, res: unknown): Found[] {
   const requestTags = asList(prop(req, 'tagSpecificationSet'))
@@ -46,6 +50,18 @@ function fromModifyMetadataOptions(req: unknown, res: unknown): Found[] {
   return typeof id === 'string' && INSTANCE_ID.test(id) ? [{ instanceId: id }] : [];
 }
 
+function fromTagEvent(req: unknown, deleting: boolean): Found[] {
+  const items = asList(prop(prop(req, 'tagSet'), 'items') ?? prop(req, 'tagSet'));
+  const set = deleting ? {} : toTags(items);
+  const deleted = deleting ? items.map((t) => prop(t, 'key')).filter((k): k is string => typeof k === 'string') : [];
+  const ids = asList(prop(prop(req, 'resourcesSet'), 'items') ?? prop(req, 'resourcesSet')).map((r) => prop(r, 'resourceId'));
+  // No options and no full tag set in the event: the instances are described.
+  return [...new Set(ids.filter((id): id is string => typeof id === 'string' && INSTANCE_ID.test(id)))].map((instanceId) => ({
+    instanceId,
+    tagChange: { set, deleted },
+  }));
+}
+
 /** Parse an event into instance targets, or say why there is nothing to do. Never throws. */
 export function parseInstanceEvent(raw: unknown, selfRoleNames: string[]): InstanceEventResult {
   const env = acceptEvent(raw, selfRoleNames, INSTANCE_EVENTS, 'enforce-instances');
@@ -59,6 +75,10 @@ export function parseInstanceEvent(raw: unknown, selfRoleNames: string[]): Insta
     case 'CreateFleet':
       // The response shape is unconfirmed (REFERENCE §5): collect every instance ID and describe them.
       found = collectIds(d.responseElements, INSTANCE_ID).map((instanceId) => ({ instanceId }));
+      break;
+    case 'CreateTags':
+    case 'DeleteTags':
+      found = fromTagEvent(d.requestParameters, d.eventName === 'DeleteTags');
       break;
     default: // ModifyInstanceMetadataOptions
       found = fromModifyMetadataOptions(d.requestParameters, d.responseElements);

@@ -1,7 +1,7 @@
 // The instance resource kind: find, evaluate, remediate, describe in the audit.
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { describeInstances, modifyMetadataOptions, type NotFoundRetry } from './aws.js';
-import { arnFor, recordFor, type AuditFacts, type AuditRecord, type Outcome } from '../../domain/audit.js';
+import { arnFor, recordFor, type AuditFacts, type AuditRecord, type AuditResource, type Outcome } from '../../domain/audit.js';
 import type { InstanceTarget } from './events.js';
 import {
   applyRemediation,
@@ -114,23 +114,32 @@ export interface InstanceFacts extends AuditFacts {
   node?: NodeIdentity;
 }
 
+/**
+ * The AuditResource of one instance (pure): the same for its audit record and its queue item, so owner,
+ * cluster and node group routing cannot differ between the direct and the queued path.
+ *
+ * @example
+ * resourceOf({ instanceId: 'i-0abc', region: 'eu-west-1', account: '111122223333', eventTime: '', tags: { owner: 'a' } }, settings)
+ * // { type: 'instance', id: 'i-0abc', ..., owner: 'a' }
+ */
+export function resourceOf(i: InstanceTarget & { tags?: Tags }, s: Settings, node?: NodeIdentity): AuditResource {
+  const tags = i.tags ?? {};
+  return {
+    type: 'instance',
+    id: i.instanceId,
+    arn: arnFor('instance', i.region, i.account, i.instanceId),
+    region: i.region,
+    account: i.account,
+    ...(node?.cluster ? { cluster: node.cluster } : {}),
+    ...(node?.nodegroup ? { nodegroup: node.nodegroup } : {}),
+    owner: resolveOwner(tags, s.ownerTagKeys, s.defaultOwner),
+    ...(tags.Name ? { name: tags.Name } : {}),
+  };
+}
+
 /** describe (pure): the audit record for one instance. */
 export function describe(i: InstanceTarget & { tags?: Tags }, s: Settings, { node, ...f }: InstanceFacts): AuditRecord {
-  const tags = i.tags ?? {};
-  return recordFor(
-    {
-      type: 'instance',
-      id: i.instanceId,
-      arn: arnFor('instance', i.region, i.account, i.instanceId),
-      region: i.region,
-      account: i.account,
-      ...(node?.cluster ? { cluster: node.cluster } : {}),
-      ...(node?.nodegroup ? { nodegroup: node.nodegroup } : {}),
-      owner: resolveOwner(tags, s.ownerTagKeys, s.defaultOwner),
-      ...(tags.Name ? { name: tags.Name } : {}),
-    },
-    f,
-  );
+  return recordFor(resourceOf(i, s, node), f);
 }
 
 export type RemediateResult =
@@ -181,7 +190,9 @@ export async function remediateAfterNotFound(
     if (!(await o.retry.wait(n))) {
       return {
         outcome: 'gone',
-        reason: `instance still not found after ${attempts} attempts (launched recently: waited for EC2's eventual consistency); treated as terminated`,
+        reason:
+          `instance still not found after ${attempts} attempts ` +
+          "(launched recently: waited for EC2's eventual consistency); treated as terminated",
       };
     }
     res = await slot(() => remediate(ec2, i, r));

@@ -12,7 +12,7 @@ import {
   type TemplateInfo,
 } from '../../domain/template-versions.js';
 import type { Tags } from '../../domain/tags.js';
-import { withVersionsAfter } from '../../shell/template-fixes.js';
+import { latestCopyOf, withVersionsAfter } from '../../shell/template-fixes.js';
 import type { LaunchTemplateTarget } from './events.js';
 import type { Settings } from '../../domain/scope.js';
 import * as lt from './launch-template.js';
@@ -63,23 +63,20 @@ export async function planTemplate(target: LaunchTemplateTarget, trigger: Trigge
   const ref = { id: target.launchTemplateId ?? target.launchTemplateName ?? 'unknown', region: target.region, account: target.account };
   const base = { trigger, mode: run.mode };
   const wrap = (records: AuditRecord[]): TemplatePlan => ({ records });
+  const failed = (subject: typeof ref, reason: string, err: unknown): TemplatePlan =>
+    wrap([lt.describe(subject, run.settings, { ...base, outcome: 'failed', error: errorOf(err), reason })]);
   let found: FoundTemplate | undefined;
   try {
     found = await lt.find(run.ec2, {
-      ...(target.launchTemplateId ? { id: target.launchTemplateId } : { name: target.launchTemplateName! }),
+      // The event parser keeps only targets with an ID or a name; the ID wins when both are known.
+      ...(target.launchTemplateId ? { id: target.launchTemplateId } : {}),
+      ...(!target.launchTemplateId && target.launchTemplateName ? { name: target.launchTemplateName } : {}),
       region: target.region,
       account: target.account,
       ...(target.version ? { version: Number(target.version) } : {}),
     });
   } catch (err) {
-    return wrap([
-      lt.describe(ref, run.settings, {
-        ...base,
-        outcome: 'failed',
-        error: errorOf(err),
-        reason: 'could not describe the launch template',
-      }),
-    ]);
+    return failed(ref, 'could not describe the launch template', err);
   }
   if (!found) return wrap([lt.describe(ref, run.settings, { ...base, outcome: 'gone', reason: 'launch template no longer exists' })]);
 
@@ -96,14 +93,7 @@ export async function planTemplate(target: LaunchTemplateTarget, trigger: Trigge
     try {
       found = await withVersionsAfter(run.ec2, found, t.defaultVersion);
     } catch (err) {
-      return wrap([
-        lt.describe(subject, run.settings, {
-          ...base,
-          outcome: 'failed',
-          error: errorOf(err),
-          reason: 'could not describe the launch template versions',
-        }),
-      ]);
+      return failed(subject, 'could not describe the launch template versions', err);
     }
     d = lt.evaluate(found, gate.policy, run.settings, usedBy, affected);
   }
@@ -169,15 +159,11 @@ export async function applyTemplate(plan: ReadyTemplate, run: Pick<TemplateRun, 
   const results = await lt.remediate(run.ec2, t, d.fixes);
   const copyResult = results.find((r) => r.kind === 'latest');
   return fixes.map((f, i) => {
-    const r = results[d.fixes.indexOf(f)]!;
+    const r = results[d.fixes.indexOf(f)];
+    // applyTemplateFixes answers every fix it is given, in order.
+    if (!r) throw new Error(`no result for the fix of version ${f.sourceVersion}`);
     const latest = i === 0 ? copyResult : undefined;
-    const latestCopy = latest
-      ? {
-          sourceVersion: latest.sourceVersion,
-          ...(latest.newVersion !== undefined ? { newVersion: latest.newVersion } : {}),
-          ...(latest.error ? { error: latest.error } : {}),
-        }
-      : undefined;
+    const latestCopy = latest ? latestCopyOf(latest) : undefined;
     const details = {
       ...facts.details,
       sourceVersion: f.sourceVersion,
@@ -198,7 +184,8 @@ export async function applyTemplate(plan: ReadyTemplate, run: Pick<TemplateRun, 
     if (error) {
       const lost =
         latest?.error && r.newVersion !== undefined && !r.reused
-          ? `; $Latest is now version ${r.newVersion} (version ${f.sourceVersion}'s content, not version ${latest.sourceVersion}'s) until a retry copies version ${latest.sourceVersion}`
+          ? `; $Latest is now version ${r.newVersion} (version ${f.sourceVersion}'s content, not version ${latest.sourceVersion}'s) ` +
+            `until a retry copies version ${latest.sourceVersion}`
           : '';
       return lt.describe(subject, run.settings, {
         ...common,

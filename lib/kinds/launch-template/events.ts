@@ -13,7 +13,7 @@ export interface LaunchTemplateTarget {
 
 export type TemplateEventResult = { kind: 'targets'; trigger: Trigger; targets: LaunchTemplateTarget[] } | Ignored | Invalid;
 
-export const TEMPLATE_EVENTS = ['CreateLaunchTemplate', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate'] as const;
+const TEMPLATE_EVENTS = ['CreateLaunchTemplate', 'CreateLaunchTemplateVersion', 'ModifyLaunchTemplate'] as const;
 const LT_ID = /^lt-[0-9a-f]{8,17}$/;
 const LT_NAME = /^[a-zA-Z0-9().\-/_]{3,128}$/;
 

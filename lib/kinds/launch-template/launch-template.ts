@@ -50,9 +50,11 @@ export function evaluate(
     return {
       action: 'report',
       reason:
-        'EKS-created launch template: changing it would put the node group into Ec2LaunchTemplateVersionMismatch, so imds-guard leaves it and fixes its instances instead',
+        'EKS-created launch template: changing it would put the node group into Ec2LaunchTemplateVersionMismatch, ' +
+        'so imds-guard leaves it and fixes its instances instead',
       recommendation:
-        'Create the node group with a custom launch template that sets HttpTokens=required and HttpPutResponseHopLimit=1 (a node group cannot switch templates: create a new node group and move workloads)',
+        'Create the node group with a custom launch template that sets HttpTokens=required and HttpPutResponseHopLimit=1 ' +
+        '(a node group cannot switch templates: create a new node group and move workloads)',
       ...base,
     };
   }

@@ -1,7 +1,7 @@
 // Wires the node group module's verbs together. Shared by the event handler and the backfill.
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { EKSClient } from '@aws-sdk/client-eks';
-import type { AuditRecord } from '../../domain/audit.js';
+import type { AuditFacts, AuditRecord } from '../../domain/audit.js';
 import type { Trigger } from '../../domain/cloudtrail.js';
 import type { NodegroupTarget } from './events.js';
 import { exemption, type Settings } from '../../domain/scope.js';
@@ -19,22 +19,60 @@ export interface NodegroupRun {
   policyFor: PolicyFor;
 }
 
+type Fix = Extract<ng.NodegroupDecision, { action: 'fix' }>;
+
+/** What applying a planned node group fix needs: found and judged once, so apply describes nothing again. */
+export interface ReadyNodegroup {
+  target: NodegroupTarget;
+  found: ng.FoundNodegroup;
+  decision: Fix;
+  tags: Record<string, string>;
+  facts: Omit<AuditFacts, 'outcome'> & { details: Record<string, unknown> };
+}
+
+/** The records the plan writes (dry-run wording for a fix), and for a fix what apply needs. */
+export interface NodegroupPlan {
+  records: AuditRecord[];
+  ready?: ReadyNodegroup;
+}
+
+/** What a launch template fix in the same run made from the node group's pinned version (the backfill passes it). */
+export interface MadeEarlier {
+  newVersion: number;
+  madeDefault: boolean;
+  /** The template's fix also created the old $Latest again: the node group's fix must not repeat it. */
+  latestDone: boolean;
+}
+
+/**
+ * The event handlers' verb: plan, then (enforce mode) apply the plan.
+ *
+ * @example
+ * const records = await enforceNodegroup({ region, account, cluster: 'c1', nodegroup: 'ng' }, trigger, run);
+ */
 export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger, run: NodegroupRun): Promise<AuditRecord[]> {
+  const p = await planNodegroup(target, trigger, run);
+  return p.ready && run.mode === 'enforce' ? applyNodegroup(p.ready, run) : p.records;
+}
+
+/** Find and evaluate one node group; a fix gets its records (dry-run wording) and a ReadyNodegroup for applyNodegroup. */
+export async function planNodegroup(target: NodegroupTarget, trigger: Trigger, run: NodegroupRun): Promise<NodegroupPlan> {
   const stub = { region: target.region, account: target.account, nodegroup: { cluster: target.cluster, name: target.nodegroup, tags: {} } };
   const base = { trigger, mode: run.mode };
+  const only = (r: AuditRecord): NodegroupPlan => ({ records: [r] });
   let found: ng.FoundNodegroup | undefined;
   try {
     found = await ng.find(run.eks, run.ec2, target);
   } catch (err) {
-    return [
+    return only(
       ng.describe(stub, run.settings, {}, { ...base, outcome: 'failed', error: errorOf(err), reason: 'could not describe the node group' }),
-    ];
+    );
   }
-  if (!found) return [ng.describe(stub, run.settings, {}, { ...base, outcome: 'gone', reason: 'node group no longer exists' })];
+  if (!found) return only(ng.describe(stub, run.settings, {}, { ...base, outcome: 'gone', reason: 'node group no longer exists' }));
 
   const tags = found.template ? templateOwnerTags(found.template) : {};
   const exempt = exemption(found.nodegroup.tags, target.cluster, run.settings);
-  if (exempt) return [ng.describe(found, run.settings, tags, { ...base, outcome: 'exempt', reason: exempt })];
+  if (exempt) return only(ng.describe(found, run.settings, tags, { ...base, outcome: 'exempt', reason: exempt }));
   const gate = await run.policyFor(target.cluster);
   const d = ng.evaluate(found, gate.policy);
   const template = found.template?.template;
@@ -56,62 +94,80 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
     },
   };
   if (d.action === 'compliant')
-    return [
+    return only(
       ng.describe(found, run.settings, tags, {
         ...facts,
         outcome: 'compliant',
         reason: `launch template version ${found.pinnedVersion} meets the policy`,
         notes: [],
       }),
-    ];
+    );
   if (d.action === 'report') {
-    return [
-      ng.describe(found, run.settings, tags, {
-        ...facts,
-        outcome: 'reported',
-        reason: d.reason,
-        violations: d.violations,
-        details: { ...facts.details, ...(d.recommendation ? { recommendation: d.recommendation } : {}) },
-      }),
-    ];
+    const details = { ...facts.details, ...(d.recommendation ? { recommendation: d.recommendation } : {}) };
+    return only(
+      ng.describe(found, run.settings, tags, { ...facts, outcome: 'reported', reason: d.reason, violations: d.violations, details }),
+    );
   }
+  const ready: ReadyNodegroup = { target, found, decision: d, tags, facts };
+  return { records: [dryRunRecord(ready, run)], ready };
+}
+
+function dryRunRecord(r: ReadyNodegroup, run: Pick<NodegroupRun, 'rollout' | 'settings'>): AuditRecord {
+  const { found, decision: d, tags, target } = r;
+  const facts = { ...r.facts, mode: 'dry-run' as const };
   const desired = d.fix.metadataOptions;
   const status = found.nodegroup.status;
   const active = status === 'ACTIVE';
   const reuse = d.fix.reuse;
-  if (run.mode === 'dry-run') {
-    // With a compliant version already made and no rollout to do now, enforce would change nothing: say so.
-    if (reuse !== undefined && !d.latest && (!run.rollout || !active)) {
-      const command = ng.rolloutCommand(found.nodegroup, target.region, template!.id, reuse);
-      return [
-        ng.describe(found, run.settings, tags, {
-          ...facts,
-          outcome: 'reported',
-          desired,
-          violations: d.violations,
-          details: { ...facts.details, rolloutCommand: command },
-          reason: `compliant launch template version ${reuse} exists; ${waitOrOptIn(run.rollout, status)}. Run: ${command}`,
-        }),
-      ];
-    }
-    const make = reuse !== undefined ? `use existing compliant version ${reuse}` : `create a compliant version from ${d.fix.sourceVersion}`;
-    const roll = run.rollout
-      ? active
-        ? ' and roll the node group onto it'
-        : ` (the rollout waits for ACTIVE; the node group is ${status})`
-      : '';
-    return [
-      ng.describe(found, run.settings, tags, {
-        ...facts,
-        outcome: 'would-remediate',
-        desired,
-        violations: d.violations,
-        reason: `dry run: would ${make}${d.latest ? `, then version ${d.latest.sourceVersion} again so $Latest keeps its content` : ''}${roll}`,
-      }),
-    ];
+  // With a compliant version already made and no rollout to do now, enforce would change nothing: say so.
+  if (reuse !== undefined && !d.latest && (!run.rollout || !active)) {
+    const command = ng.rolloutCommand(found.nodegroup, target.region, found.template?.template.id ?? '', reuse);
+    return ng.describe(found, run.settings, tags, {
+      ...facts,
+      outcome: 'reported',
+      desired,
+      violations: d.violations,
+      details: { ...facts.details, rolloutCommand: command },
+      reason: `compliant launch template version ${reuse} exists; ${waitOrOptIn(run.rollout, status)}. Run: ${command}`,
+    });
   }
+  const make = reuse !== undefined ? `use existing compliant version ${reuse}` : `create a compliant version from ${d.fix.sourceVersion}`;
+  const roll = run.rollout
+    ? active
+      ? ' and roll the node group onto it'
+      : ` (the rollout waits for ACTIVE; the node group is ${status})`
+    : '';
+  const again = d.latest ? `, then version ${d.latest.sourceVersion} again so $Latest keeps its content` : '';
+  return ng.describe(found, run.settings, tags, {
+    ...facts,
+    outcome: 'would-remediate',
+    desired,
+    violations: d.violations,
+    reason: `dry run: would ${make}${again}${roll}`,
+  });
+}
+
+/**
+ * The decision once a template fix earlier in the same run made the pinned version's fix: reuse that version
+ * (the default is already set when the template made it so), and leave $Latest to the template's own copy.
+ */
+function afterEarlierFix(d: Fix, made: MadeEarlier | undefined): Fix {
+  if (!made) return d;
+  const fix = { ...d.fix, reuse: made.newVersion, makeDefault: d.fix.makeDefault && !made.madeDefault };
+  const { latest, ...rest } = d;
+  return { ...rest, fix, ...(latest && !made.latestDone ? { latest } : {}) };
+}
+
+/** Apply a plan: make (or reuse) the compliant version, then roll out when opted in and ACTIVE. */
+export async function applyNodegroup(ready: ReadyNodegroup, run: NodegroupRun, made?: MadeEarlier): Promise<AuditRecord[]> {
+  const { found, tags, target } = ready;
+  const d = afterEarlierFix(ready.decision, made);
+  const template = found.template?.template;
+  const facts = { ...ready.facts, mode: run.mode };
+  const desired = d.fix.metadataOptions;
+  const status = found.nodegroup.status;
   const r = await ng.remediate(run.eks, run.ec2, found, d, run.rollout);
-  const command = r.newVersion ? ng.rolloutCommand(found.nodegroup, target.region, template!.id, r.newVersion) : undefined;
+  const command = r.newVersion && template ? ng.rolloutCommand(found.nodegroup, target.region, template.id, r.newVersion) : undefined;
   const details = {
     ...facts.details,
     newVersion: r.newVersion,
@@ -129,7 +185,9 @@ export async function enforceNodegroup(target: NodegroupTarget, trigger: Trigger
   if (r.error) {
     const what = {
       create: 'could not create a compliant version',
-      latest: `version ${r.newVersion} is ready, but repeating version ${r.latestCopy?.sourceVersion} failed: $Latest is version ${r.newVersion} (version ${d.fix.sourceVersion}'s content) until a retry`,
+      latest:
+        `version ${r.newVersion} is ready, but repeating version ${r.latestCopy?.sourceVersion} failed: ` +
+        `$Latest is version ${r.newVersion} (version ${d.fix.sourceVersion}'s content) until a retry`,
       default: `version ${r.newVersion} is ready${copied}, but could not be made the default`,
       rollout: `version ${r.newVersion} is ready${copied}, but could not roll out`,
     }[r.failedStep ?? 'create'];

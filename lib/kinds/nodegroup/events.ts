@@ -11,7 +11,7 @@ export interface NodegroupTarget {
 
 export type NodegroupEventResult = { kind: 'targets'; trigger: Trigger; targets: NodegroupTarget[] } | Ignored | Invalid;
 
-export const NODEGROUP_EVENTS = ['CreateNodegroup', 'UpdateNodegroupVersion'] as const;
+const NODEGROUP_EVENTS = ['CreateNodegroup', 'UpdateNodegroupVersion'] as const;
 const EKS_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 
 function name(...candidates: unknown[]): string | undefined {

@@ -5,9 +5,9 @@ import type { EKSClient } from '@aws-sdk/client-eks';
 import { listTemplates } from '../../shell/template-versions.js';
 import { updateNodegroupVersion } from './aws.js';
 import { describeNodegroup } from '../../shell/eks.js';
-import { applyTemplateFixes, findTemplate, withVersionsAfter } from '../../shell/template-fixes.js';
+import { applyTemplateFixes, findTemplate, latestCopyOf, withVersionsAfter } from '../../shell/template-fixes.js';
 import { arnFor, recordFor, type AuditFacts, type AuditRecord } from '../../domain/audit.js';
-import { isEksManaged, planFixes, type FoundTemplate, type TemplateFix } from '../../domain/template-versions.js';
+import { isEksManaged, planFixes, type FoundTemplate, type TemplateFix, type TemplateInfo } from '../../domain/template-versions.js';
 import { describeViolations, evaluate as evaluatePolicy, type MetadataOptions, type Policy } from '../../domain/policy.js';
 import { resolveOwner, type Settings } from '../../domain/scope.js';
 import { toTags, type Tags } from '../../domain/tags.js';
@@ -87,10 +87,17 @@ export type NodegroupDecision =
   | { action: 'compliant'; before?: MetadataOptions }
   | { action: 'report'; reason: string; before?: MetadataOptions; violations: string[]; recommendation?: string }
   /**
-   * Create a compliant version (unless `fix.reuse` names one) and move the node group to it. `latest`:
-   * the old $Latest again, when the fix would replace it as $Latest.
+   * Create a compliant version of `template` (unless `fix.reuse` names one) and move the node group to it.
+   * `latest`: the old $Latest again, when the fix would replace it as $Latest.
    */
-  | { action: 'fix'; before?: MetadataOptions; violations: string[]; fix: TemplateFix; latest?: TemplateFix };
+  | { action: 'fix'; template: TemplateInfo; before?: MetadataOptions; violations: string[]; fix: TemplateFix; latest?: TemplateFix };
+
+const EKS_MANAGED_REASON = (name: string) =>
+  `uses the EKS-created launch template ${name}, which imds-guard must not change (Ec2LaunchTemplateVersionMismatch); ` +
+  'its instances are fixed as they launch';
+const EKS_MANAGED_RECOMMENDATION =
+  'Create a replacement node group with a custom launch template that sets HttpTokens=required and HttpPutResponseHopLimit=1, ' +
+  'then move workloads';
 
 /** evaluate (pure). */
 export function evaluate(f: FoundNodegroup, policy: Policy): NodegroupDecision {
@@ -106,9 +113,8 @@ export function evaluate(f: FoundNodegroup, policy: Policy): NodegroupDecision {
   if (isEksManaged(f.template.template)) {
     return {
       action: 'report',
-      reason: `uses the EKS-created launch template ${f.template.template.name}, which imds-guard must not change (Ec2LaunchTemplateVersionMismatch); its instances are fixed as they launch`,
-      recommendation:
-        'Create a replacement node group with a custom launch template that sets HttpTokens=required and HttpPutResponseHopLimit=1, then move workloads',
+      reason: EKS_MANAGED_REASON(f.template.template.name),
+      recommendation: EKS_MANAGED_RECOMMENDATION,
       ...common,
     };
   }
@@ -122,11 +128,14 @@ export function evaluate(f: FoundNodegroup, policy: Policy): NodegroupDecision {
     policy,
   );
   if (!fix) return { action: 'report', reason: 'no fix could be planned', ...common };
-  return { action: 'fix', ...common, fix, ...(latest ? { latest } : {}) };
+  return { action: 'fix', template: t, ...common, fix, ...(latest ? { latest } : {}) };
 }
 
 export function rolloutCommand(ng: NodegroupInfo, region: string, templateId: string, version: number): string {
-  return `aws eks update-nodegroup-version --region ${region} --cluster-name ${ng.cluster} --nodegroup-name ${ng.name} --launch-template id=${templateId},version=${version}`;
+  return (
+    `aws eks update-nodegroup-version --region ${region} --cluster-name ${ng.cluster} --nodegroup-name ${ng.name} ` +
+    `--launch-template id=${templateId},version=${version}`
+  );
 }
 
 export interface NodegroupFixResult {
@@ -152,15 +161,9 @@ export async function remediate(
   d: Extract<NodegroupDecision, { action: 'fix' }>,
   rollout: boolean,
 ): Promise<NodegroupFixResult> {
-  const t = f.template!.template;
+  const t = d.template;
   const [res, copy] = await applyTemplateFixes(ec2, t, [d.fix, ...(d.latest ? [d.latest] : [])]);
-  const latestCopy = copy
-    ? {
-        sourceVersion: copy.sourceVersion,
-        ...(copy.newVersion !== undefined ? { newVersion: copy.newVersion } : {}),
-        ...(copy.error ? { error: copy.error } : {}),
-      }
-    : undefined;
+  const latestCopy = copy ? latestCopyOf(copy) : undefined;
   const made = {
     ...(res?.newVersion !== undefined ? { newVersion: res.newVersion } : {}),
     reused: res?.reused ?? false,

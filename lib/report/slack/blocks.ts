@@ -3,6 +3,7 @@ import { OUTCOME_ORDER, countByOutcome, worstOutcome, type AuditRecord, type Out
 import { formatOptions } from '../message.js';
 import { countsLine } from '../summary.js';
 import { partitionOf, REGION_NAME } from '../../domain/region.js';
+import { clipTag, escapeSlackMrkdwn, neutralSlack, slackEntities, wellFormed } from '../escape.js';
 
 /**
  * Slack rejects a whole message that breaks a limit, so every limit is enforced here.
@@ -43,9 +44,7 @@ const EMOJI: Record<Outcome, string> = {
 };
 
 /** Slack parses &, < and > as control characters (links, mentions): escape anything we did not write. */
-export function escapeSlack(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export const escapeSlack = slackEntities;
 
 /**
  * Cut to at most max characters, ending with an ellipsis. Never leaves half an entity (&am…),
@@ -62,11 +61,12 @@ export function clip(s: string, max: number): string {
   return `${cut}…`;
 }
 
-const esc = (s: string, max = 200) => escapeSlack(clip(s, max));
+// Every string we did not write: folded, emphasis and links neutralised, entities (escape.ts).
+const esc = (s: string, max = 200) => escapeSlackMrkdwn(clip(s, max));
 // Backticks in user data would end the code span early.
 const code = (s: string, max = 200) => `\`${esc(s.replace(/`/g, "'"), max)}\``;
 const link = (url: string, label: string) => `<${url}|${esc(label.replace(/\|/g, '/'), 100)}>`;
-const enc = encodeURIComponent;
+const enc = (s: string) => encodeURIComponent(wellFormed(s));
 
 const outcomesLine = (records: AuditRecord[]) => countsLine(countByOutcome(records), 'no records');
 
@@ -152,7 +152,7 @@ export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.r
   const t = records[0]!.trigger;
   const dry = records[0]!.mode === 'dry-run';
   const worst = worstOutcome(records);
-  const title = `imds-guard${dry ? ' [DRY RUN]' : ''}: ${outcomesLine(records)} · ${owner}`;
+  const title = `imds-guard${dry ? ' [DRY RUN]' : ''}: ${outcomesLine(records)} · ${neutralSlack(clipTag(owner, 100))}`;
   const summary = [
     `*${esc(t.eventName, 100)}* by ${code(t.actor, 300)}${t.sourceIp ? ` from ${code(t.sourceIp, 60)}` : ''}`,
     `*Event time:* ${slackDate(t.eventTime)} · *Account:* ${esc(t.account, 20)} · *Region:* ${esc(t.region, 30)}`,
@@ -191,10 +191,10 @@ export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.r
 /** Notification text: the title, the trigger, then as many resource IDs as fit. */
 function fallbackText(title: string, records: AuditRecord[]): string {
   const t = records[0]!.trigger;
-  let text = clip(escapeSlack(`${title} — ${t.eventName} by ${t.actor} at ${t.eventTime}`), 1000);
+  let text = clip(escapeSlack(`${title} — ${neutralSlack(`${t.eventName} by ${t.actor} at ${t.eventTime}`)}`), 1000);
   for (const [i, r] of records.entries()) {
     const more = `\n…and ${records.length - i} more resources (${outcomesLine(records.slice(i))})`;
-    const line = `\n• ${r.outcome} ${r.resource.type} ${clip(escapeSlack(r.resource.id), 100)}`;
+    const line = `\n• ${r.outcome} ${r.resource.type} ${clip(escapeSlackMrkdwn(r.resource.id), 100)}`;
     if (text.length + line.length + more.length > SLACK_LIMITS.textChars) return text + more;
     text += line;
   }

@@ -119,7 +119,7 @@ describe('renderSlackMessage', () => {
     expect(all).not.toContain('<https://evil');
     expect(all).not.toContain('<@U123>');
     expect(all).toContain('team &lt;!channel&gt; &amp; co');
-    expect(all).toContain('bad &lt;https://evil.example|click&gt; &amp; &lt;@U123&gt;');
+    expect(all).toContain('bad &lt;https[:]//evil.example|click&gt; &amp; &lt;@U123&gt;');
     expect(all).toContain('_web &amp; &lt;db&gt;_');
     expect(all).toContain('tag value &lt;script&gt;');
   });

@@ -264,3 +264,19 @@ describe('notify-slack handler', () => {
     ).rejects.toThrow(/SLACK_OWNER_WEBHOOKS\.payments/);
   });
 });
+
+describe('notify-slack: only the audit topic (issue 17, attack 3)', () => {
+  it('a record from another topic is dropped with a log line and posts nothing; the audit topic still posts', async () => {
+    const { handler, dflt, payments } = await setup(undefined, { TOPIC_ARN: 'arn:aws:sns:eu-west-1:111122223333:imds-guard-audit' });
+    const out = captureOutput();
+    const forged = snsEvent([record(1, 'remediated', { owner: 'payments' })]);
+    forged.Records[0]!.Sns.TopicArn = 'arn:aws:sns:eu-west-1:111122223333:attacker-topic';
+    const res = await handler(forged, lambdaContext());
+    expect(res).toMatchObject({ messages: 0, deliveries: [] });
+    expect(dflt.hits.length + payments.hits.length).toBe(0);
+    expect(out.join('')).toContain('foreign-topic');
+    const genuine = snsEvent([record(2, 'remediated', { owner: 'payments' })]);
+    genuine.Records[0]!.Sns.MessageId = 'genuine-1';
+    expect(await handler(genuine, lambdaContext())).toMatchObject({ deliveries: [{ status: 'posted' }] });
+  });
+});

@@ -1,0 +1,83 @@
+// Generated from @aws-sdk/core's partition table (util-endpoints partitions.json), without the *-global pseudo
+// Regions. Kept as data so lib/domain stays free of the SDK; test/domain/region.test.ts fails when they differ.
+
+/** Each partition with the Region pattern the SDK resolves it by, and the Regions it lists. */
+export const SDK_PARTITIONS: { id: string; regionRegex: string; regions: string[] }[] = [
+  {
+    id: 'aws',
+    regionRegex: '^(us|eu|ap|sa|ca|me|af|il|mx)\\-\\w+\\-\\d+$',
+    regions: [
+      'af-south-1',
+      'ap-east-1',
+      'ap-east-2',
+      'ap-northeast-1',
+      'ap-northeast-2',
+      'ap-northeast-3',
+      'ap-south-1',
+      'ap-south-2',
+      'ap-southeast-1',
+      'ap-southeast-2',
+      'ap-southeast-3',
+      'ap-southeast-4',
+      'ap-southeast-5',
+      'ap-southeast-6',
+      'ap-southeast-7',
+      'ca-central-1',
+      'ca-west-1',
+      'eu-central-1',
+      'eu-central-2',
+      'eu-north-1',
+      'eu-south-1',
+      'eu-south-2',
+      'eu-west-1',
+      'eu-west-2',
+      'eu-west-3',
+      'il-central-1',
+      'me-central-1',
+      'me-south-1',
+      'me-west-1',
+      'mx-central-1',
+      'sa-east-1',
+      'sa-west-1',
+      'us-east-1',
+      'us-east-2',
+      'us-west-1',
+      'us-west-2',
+    ],
+  },
+  {
+    id: 'aws-cn',
+    regionRegex: '^cn\\-\\w+\\-\\d+$',
+    regions: ['cn-north-1', 'cn-northwest-1'],
+  },
+  {
+    id: 'aws-eusc',
+    regionRegex: '^eusc\\-(de)\\-\\w+\\-\\d+$',
+    regions: ['eusc-de-east-1'],
+  },
+  {
+    id: 'aws-iso',
+    regionRegex: '^us\\-iso\\-\\w+\\-\\d+$',
+    regions: ['us-iso-east-1', 'us-iso-west-1'],
+  },
+  {
+    id: 'aws-iso-b',
+    regionRegex: '^us\\-isob\\-\\w+\\-\\d+$',
+    regions: ['us-isob-east-1', 'us-isob-west-1'],
+  },
+  {
+    id: 'aws-iso-e',
+    regionRegex: '^eu\\-isoe\\-\\w+\\-\\d+$',
+    regions: ['eu-isoe-west-1'],
+  },
+  {
+    id: 'aws-iso-f',
+    regionRegex: '^us\\-isof\\-\\w+\\-\\d+$',
+    regions: ['us-isof-east-1', 'us-isof-south-1'],
+  },
+  {
+    id: 'aws-us-gov',
+    regionRegex: '^us\\-gov\\-\\w+\\-\\d+$',
+    regions: ['us-gov-east-1', 'us-gov-west-1'],
+  },
+];

@@ -1,0 +1,69 @@
+// The account defaults kind's part in a backfill: one per Region, reported, never changed by a scan or an
+// enforce (imds-guard account-defaults --apply changes them).
+import { arnFor, recordFor, type AuditRecord } from '../../domain/audit.js';
+import type { Trigger } from '../../domain/cloudtrail.js';
+import type { RegionContext } from '../../shell/region-context.js';
+import { basePolicy } from '../../shell/settings.js';
+import type { BackfillSection } from '../types.js';
+import { getMetadataDefaults } from './aws.js';
+import { defaultsAsOptions, evaluateDefaults, type AccountDefaults, type DefaultsPosture } from './policy.js';
+
+/**
+ * The audit record of a Region's account defaults.
+ *
+ * @example
+ * accountDefaultsRecord(ctx, trigger, defaults, posture, { mode: 'dry-run', outcome: 'reported', reason: '...' });
+ */
+export function accountDefaultsRecord(
+  ctx: Pick<RegionContext, 'region' | 'settings'>,
+  trigger: Trigger,
+  d: AccountDefaults,
+  posture: DefaultsPosture,
+  facts: Pick<AuditRecord, 'mode' | 'outcome'> & Partial<Pick<AuditRecord, 'after' | 'desired' | 'reason' | 'error' | 'requestId'>>,
+): AuditRecord {
+  const id = `account-defaults/${ctx.region}`;
+  return recordFor(
+    {
+      type: 'account-defaults',
+      id,
+      arn: arnFor('account-defaults', ctx.region, trigger.account, id),
+      region: ctx.region,
+      account: trigger.account,
+      owner: ctx.settings.defaultOwner,
+      name: 'instance metadata defaults',
+    },
+    {
+      trigger,
+      ...facts,
+      before: defaultsAsOptions(d),
+      violations: posture.violations,
+      notes: posture.notes,
+      details: { defaults: d, managedByPolicy: posture.managedByPolicy, ...(posture.change ? { change: posture.change } : {}) },
+    },
+  );
+}
+
+function reasonOf(p: DefaultsPosture): string {
+  return p.compliant
+    ? 'account defaults require tokens and a compliant hop limit'
+    : p.managedByPolicy
+      ? 'managed by a declarative policy; change it in AWS Organizations'
+      : 'scan and enforce do not change account defaults: run imds-guard account-defaults --apply';
+}
+
+export const accountDefaultsBackfill: BackfillSection<string, never> = {
+  include: 'accountDefaults',
+  discover: async (s) => ({ targets: [s.ctx.region] }),
+  async plan(targets, s) {
+    if (targets.length === 0) return { records: [], ready: [] };
+    const defaults = await getMetadataDefaults(s.ctx.clients.ec2);
+    const posture = evaluateDefaults(defaults, basePolicy(s.config));
+    const record = accountDefaultsRecord(s.ctx, s.trigger, defaults, posture, {
+      mode: 'dry-run',
+      outcome: posture.compliant ? 'compliant' : 'reported',
+      reason: reasonOf(posture),
+    });
+    s.record?.(record);
+    return { records: [record], ready: [], facts: { accountDefaults: { defaults, posture } } };
+  },
+};
