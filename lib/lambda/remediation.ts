@@ -58,15 +58,24 @@ export function makeRemediationHandler(config: Config, limiter = new RateLimiter
     ? new Ledger(new DynamoDBClient({ region: home, maxAttempts: 2 }), config.IDEMPOTENCY_TABLE)
     : undefined;
   const ctx: ConsumeContext = {
-    ec2For: (region) => ec2Client(region, { maxAttempts: CONSUMER_ATTEMPTS, plugins: [limiter.plugin(region)] }),
+    // Standard retry: the limiter already paces the calls and the queue retries with a growing delay.
+    ec2For: (region) => ec2Client(region, { maxAttempts: CONSUMER_ATTEMPTS, retryMode: 'standard', plugins: [limiter.plugin(region)] }),
     maxReceives: config.MAX_RECEIVES,
     ledger,
   };
 
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
     const made: Made[] = [];
+    // The same item twice in one batch: the records run in parallel, so the ledger cannot tell them apart.
+    const seen = new Set<string>();
     const handleRecord = async (rec: SQSRecord) => {
       const parsed = parseQueueItem(rec.body, config.MAX_HOP_LIMIT);
+      if (parsed.ok && seen.has(parsed.item.id)) {
+        logger.info('duplicate queue delivery in the same batch', { item: parsed.item.id });
+        metrics.addMetric('duplicateItems', MetricUnit.Count, 1);
+        return;
+      }
+      if (parsed.ok) seen.add(parsed.item.id);
       if (!parsed.ok) {
         // Deleted, not retried: a foreign or malformed message must never block the batch.
         logger.error('rejected queue message', { rejection: { reason: parsed.reason, messageId: rec.messageId, issues: parsed.issues } });

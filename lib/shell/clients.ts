@@ -9,6 +9,12 @@ import type { Ec2Plugin } from './rate-limit.js';
 
 export interface ClientOptions {
   maxAttempts?: number;
+  /**
+   * EC2 only. `adaptive` (default) adds the SDK's own client-side rate limiting to the back-off; a caller that
+   * already paces itself with the token-bucket limiter and retries through a queue (the consumer) passes
+   * `standard`, so throttling does not slow it down twice.
+   */
+  retryMode?: 'standard' | 'adaptive';
   /** Extra middleware for the EC2 client, e.g. the backfill's client-side rate limiter. */
   plugins?: Ec2Plugin[];
 }
@@ -55,9 +61,9 @@ function cached<T>(key: string, make: () => T): T {
 }
 
 export function ec2Client(region: string, opts: ClientOptions = {}): EC2Client {
-  return cached(`ec2:${region}:${opts.maxAttempts ?? 6}:${pluginKey(opts.plugins)}`, () => {
+  return cached(`ec2:${region}:${opts.maxAttempts ?? 6}:${opts.retryMode ?? 'adaptive'}:${pluginKey(opts.plugins)}`, () => {
     // Adaptive mode adds client-side rate limiting on top of backoff: the right thing for EC2's token buckets.
-    const c = new EC2Client({ region, retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 });
+    const c = new EC2Client({ region, retryMode: opts.retryMode ?? 'adaptive', maxAttempts: opts.maxAttempts ?? 6 });
     c.middlewareStack.use(retryIncorrectState);
     for (const p of opts.plugins ?? []) c.middlewareStack.use(p);
     return c;

@@ -158,6 +158,14 @@ describe('remediate-instances (queue consumer)', () => {
     expect(gone).toMatchObject({ outcome: 'gone', resource: { id: 'i-00000000000000001', owner: 'payments', cluster: 'payments' } });
   });
 
+  it('the same item twice in one batch makes one Modify and one record', async () => {
+    const { handler } = await loadFunction<Mod>('../../functions/remediate-instances.js', env);
+    const res = await handler(batch(sqsRecord(item(1), 1), sqsRecord(item(1), 2)), lambdaContext());
+    expect(res.batchItemFailures).toEqual([]);
+    expect(ec2.commandCalls(ModifyInstanceMetadataOptionsCommand)).toHaveLength(1);
+    expect(published().flatMap((b) => b.records)).toHaveLength(1);
+  });
+
   describe('with the ledger (IDEMPOTENCY_TABLE)', () => {
     const withTable = { ...env, IDEMPOTENCY_TABLE: 'imds-guard-test-idempotency' };
 
