@@ -1,8 +1,9 @@
 // The launch template kind's part in a backfill: list the Region's templates (kept, with a cluster filter,
 // when they name a wanted cluster or a wanted cluster's node group uses them), plan each once, apply the plan.
-import pLimit from 'p-limit';
+import type { AuditRecord } from '../../domain/audit.js';
 import type { TemplateInfo } from '../../domain/template-versions.js';
 import { identifyNode } from '../../domain/scope.js';
+import { pooled } from '../../shell/pool.js';
 import { listTemplates } from '../../shell/template-versions.js';
 import type { BackfillScope, BackfillSection } from '../types.js';
 import { applyTemplate, planTemplate, type ReadyTemplate, type TemplateRun } from './enforce.js';
@@ -18,6 +19,10 @@ const runFor = (s: BackfillScope, mode: TemplateRun['mode']): TemplateRun => ({
   usedBy: s.ctx.usedBy,
 });
 
+const logAll = (s: BackfillScope, records: AuditRecord[]) => {
+  for (const r of records) s.record?.(r);
+};
+
 export const launchTemplateBackfill: BackfillSection<TemplateInfo, ReadyTemplate> = {
   include: 'templates',
   async discover(s) {
@@ -32,30 +37,23 @@ export const launchTemplateBackfill: BackfillSection<TemplateInfo, ReadyTemplate
     return { targets: all.filter((_, i) => keep[i]) };
   },
   async plan(targets, s) {
-    const pool = pLimit(POOL);
     const run = runFor(s, 'dry-run');
-    const plans = await Promise.all(
-      targets.map((t) =>
-        pool(async () => {
-          const p = await planTemplate({ region: s.ctx.region, account: s.trigger.account, launchTemplateId: t.id }, s.trigger, run);
-          for (const r of p.records) s.record?.(r);
-          return p;
-        }),
-      ),
+    const ref = (t: TemplateInfo) => ({ region: s.ctx.region, account: s.trigger.account, launchTemplateId: t.id });
+    const plans = await pooled(
+      targets,
+      POOL,
+      (t) => planTemplate(ref(t), s.trigger, run),
+      (p) => logAll(s, p.records),
     );
     return { records: plans.flatMap((p) => p.records), ready: plans.flatMap((p) => (p.ready ? [p.ready] : [])) };
   },
   async apply(ready, s) {
-    const pool = pLimit(POOL);
     const run = runFor(s, 'enforce');
-    const records = await Promise.all(
-      ready.map((r) =>
-        pool(async () => {
-          const out = await applyTemplate(r, run);
-          for (const x of out) s.record?.(x);
-          return out;
-        }),
-      ),
+    const records = await pooled(
+      ready,
+      POOL,
+      (r) => applyTemplate(r, run),
+      (out) => logAll(s, out),
     );
     return { records: records.flat() };
   },

@@ -1,9 +1,9 @@
 // The node group kind's part in a backfill: the node groups of the Region's (wanted) clusters, planned once.
 // Apply runs after the launch templates', and reuses a version their fix made from the pinned version, so
 // nothing is described again.
-import pLimit from 'p-limit';
 import type { AuditRecord } from '../../domain/audit.js';
 import { listNodegroups } from '../../shell/eks.js';
+import { pooled } from '../../shell/pool.js';
 import type { BackfillScope, BackfillSection } from '../types.js';
 import { applyNodegroup, planNodegroup, type MadeEarlier, type NodegroupRun, type ReadyNodegroup } from './enforce.js';
 import type { NodegroupTarget } from './events.js';
@@ -45,6 +45,10 @@ function madeEarlier(earlier: AuditRecord[], templateId: string, version: number
   };
 }
 
+const logAll = (s: BackfillScope, records: AuditRecord[]) => {
+  for (const r of records) s.record?.(r);
+};
+
 export const nodegroupBackfill: BackfillSection<NodegroupTarget, ReadyNodegroup> = {
   include: 'nodegroups',
   needsClusters: true,
@@ -57,33 +61,27 @@ export const nodegroupBackfill: BackfillSection<NodegroupTarget, ReadyNodegroup>
     return { targets };
   },
   async plan(targets, s) {
-    const pool = pLimit(POOL);
     const run = runFor(s, 'dry-run');
-    const plans = await Promise.all(
-      targets.map((t) =>
-        pool(async () => {
-          const p = await planNodegroup(t, s.trigger, run);
-          for (const r of p.records) s.record?.(r);
-          return p;
-        }),
-      ),
+    const plans = await pooled(
+      targets,
+      POOL,
+      (t) => planNodegroup(t, s.trigger, run),
+      (p) => logAll(s, p.records),
     );
     const would = (p: (typeof plans)[number]) => (p.ready && p.records.some((r) => r.outcome === 'would-remediate') ? [p.ready] : []);
     return { records: plans.flatMap((p) => p.records), ready: plans.flatMap(would) };
   },
   async apply(ready, s, earlier) {
-    const pool = pLimit(POOL);
     const run = runFor(s, 'enforce');
-    const records = await Promise.all(
-      ready.map((r) =>
-        pool(async () => {
-          const t = r.found.template?.template;
-          const made = t && r.found.pinnedVersion !== undefined ? madeEarlier(earlier, t.id, r.found.pinnedVersion) : undefined;
-          const out = await applyNodegroup(r, run, made);
-          for (const x of out) s.record?.(x);
-          return out;
-        }),
-      ),
+    const made = (r: ReadyNodegroup) => {
+      const t = r.found.template?.template;
+      return t && r.found.pinnedVersion !== undefined ? madeEarlier(earlier, t.id, r.found.pinnedVersion) : undefined;
+    };
+    const records = await pooled(
+      ready,
+      POOL,
+      (r) => applyNodegroup(r, run, made(r)),
+      (out) => logAll(s, out),
     );
     return { records: records.flat() };
   },
