@@ -19,6 +19,7 @@ const env = {
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   AWS_SDK_JS_SUPPRESS_WARNINGS: '1',
   SLACK_WEBHOOK_PARAMETER: 'ssm:/imds-guard/slack/default',
+  REMEDIATION_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/111122223333/imds-guard-prod-remediation',
 };
 
 function median(xs: number[]): number {
