@@ -23,7 +23,11 @@ export interface EndpointOptions {
   region?: string;
 }
 
-export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void> | SQSBatchResponse | void;
+/**
+ * A consumer of SQS batches. As in Lambda, whatever it returns (or resolves to) is read for an
+ * SQSBatchResponse's `batchItemFailures`; anything else, nothing included, means the whole batch succeeded.
+ */
+export type SqsHandler = (event: SQSEvent, context: Context) => unknown;
 
 export interface SqsEventSourceOptions extends EndpointOptions {
   client?: SQSClient;

@@ -210,8 +210,8 @@ export function collectIds(tree: unknown, pattern: RegExp, bounds: CollectBounds
   const out = new Set<string>();
   const stack: [unknown, number][] = [[tree, 0]];
   let visited = 0;
-  while (stack.length > 0 && out.size < maxIds && visited++ < maxNodes) {
-    const [node, depth] = stack.pop()!;
+  for (let top = stack.pop(); top && out.size < maxIds && visited++ < maxNodes; top = stack.pop()) {
+    const [node, depth] = top;
     if (typeof node === 'string') {
       if (pattern.test(node)) out.add(node);
       continue;

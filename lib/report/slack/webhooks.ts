@@ -34,7 +34,8 @@ export function describeError(err: unknown): string {
 
 /** The owner's own webhook, else the default. Own-property lookup: owners come from tags ("constructor"). */
 export function webhookFor(owner: string, config: SlackConfig): { ref: WebhookRef; source: 'owner' | 'default' } | undefined {
-  if (Object.hasOwn(config.ownerWebhooks, owner)) return { ref: config.ownerWebhooks[owner]!, source: 'owner' };
+  const own = Object.hasOwn(config.ownerWebhooks, owner) ? config.ownerWebhooks[owner] : undefined;
+  if (own) return { ref: own, source: 'owner' };
   return config.defaultWebhook ? { ref: config.defaultWebhook, source: 'default' } : undefined;
 }
 
