@@ -30,7 +30,7 @@ export function wellFormed(s: string): string {
  * @example
  * foldText('a\nb\u0007 https://x') // 'a b https[:]//x'
  */
-export function foldText(s: string): string {
+function foldText(s: string): string {
   return wellFormed(s).replace(NEWLINES, ' ').replace(CONTROLS, '').replace(/:\/\//g, '[:]//').replace(PLAIN_MENTION, '@\u200d$1');
 }
 
@@ -110,7 +110,7 @@ export function escapeEmail(s: string): string {
 }
 
 /** Tag values are clipped in messages (the log keeps them whole). */
-export const MAX_TAG_CHARS = 128;
+const MAX_TAG_CHARS = 128;
 
 /**
  * Clip a tag-derived string for a message, never splitting a surrogate pair.

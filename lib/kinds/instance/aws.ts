@@ -13,7 +13,7 @@ export interface DescribedInstance {
   launchTime?: string;
 }
 
-export const DESCRIBE_BATCH = 1000;
+const DESCRIBE_BATCH = 1000;
 
 export function fromSdkInstance(i: Instance): DescribedInstance {
   if (!i.InstanceId) throw new Error('invariant: EC2 described an instance without an InstanceId');
@@ -41,7 +41,7 @@ export const NOT_FOUND_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_000
 /** The most one invocation spends waiting for fresh IDs, whatever their number. */
 export const NOT_FOUND_BUDGET_MS = 30_000;
 /** Kept free before the invocation's deadline, for the report and publish that follow. */
-export const NOT_FOUND_RESERVE_MS = 15_000;
+const NOT_FOUND_RESERVE_MS = 15_000;
 
 export interface NotFoundRetryOptions {
   delaysMs?: readonly number[];

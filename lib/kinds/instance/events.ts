@@ -24,7 +24,7 @@ export interface InstanceTarget {
 
 export type InstanceEventResult = { kind: 'targets'; trigger: Trigger; targets: InstanceTarget[] } | Ignored | Invalid;
 
-export const INSTANCE_EVENTS = ['RunInstances', 'CreateFleet', 'ModifyInstanceMetadataOptions', 'CreateTags', 'DeleteTags'] as const;
+const INSTANCE_EVENTS = ['RunInstances', 'CreateFleet', 'ModifyInstanceMetadataOptions', 'CreateTags', 'DeleteTags'] as const;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 
 type Found = { instanceId: string; metadataOptions?: MetadataOptions; tags?: Tags; tagChange?: TagChange };

@@ -19,8 +19,8 @@ export const SLACK_LIMITS = {
   totalChars: 12_000,
 } as const;
 
-export type PlainText = { type: 'plain_text'; text: string; emoji?: boolean };
-export type Mrkdwn = { type: 'mrkdwn'; text: string };
+type PlainText = { type: 'plain_text'; text: string; emoji?: boolean };
+type Mrkdwn = { type: 'mrkdwn'; text: string };
 export type SlackBlock =
   | { type: 'header'; text: PlainText }
   | { type: 'section'; text: Mrkdwn }
@@ -70,7 +70,7 @@ const enc = (s: string) => encodeURIComponent(wellFormed(s));
 
 const outcomesLine = (records: AuditRecord[]) => countsLine(countByOutcome(records), 'no records');
 
-export const consoleLinks = {
+const consoleLinks = {
   instance: (region: string, id: string) =>
     `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#InstanceDetails:instanceId=${enc(id)}`,
   launchTemplate: (region: string, id: string) =>

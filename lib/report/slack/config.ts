@@ -63,7 +63,7 @@ const Json = z.pipe(
 
 const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 
-export const SlackConfigSchema = z
+const SlackConfigSchema = z
   .object({
     SLACK_WEBHOOK_PARAMETER: z.optional(Ref),
     SLACK_OWNER_WEBHOOKS: z.optional(z.pipe(Json, z.record(z.string().check(z.minLength(1)), Ref))),
