@@ -2,8 +2,7 @@
 import { countByOutcome, firstRecord, severityOf, worstOutcome } from '../domain/audit.js';
 import { chatbotNotification } from './chatbot.js';
 import { emailText } from './email.js';
-import type { OwnerMessage } from './message.js';
-import { snsMessage } from './sns-message.js';
+import { snsMessage, type OwnerMessage } from './sns-message.js';
 
 const countsText = (c: Record<string, number | undefined>) =>
   Object.entries(c)

@@ -6,15 +6,10 @@ import { emailText } from './email.js';
 import { clipTag, escapeChatbot, escapeEmail, wellFormed } from './escape.js';
 import { foldedSummary } from './folded.js';
 import { groupByTriggerAndOwner } from './group.js';
-import { messageBytes, snsMessage, type SnsMessage } from './sns-message.js';
+import { messageBytes, snsMessage, type OwnerMessage } from './sns-message.js';
 
 /** The `schema` of the JSON body owners' tooling (and notify-slack) reads. */
 export const MESSAGE_SCHEMA = 'imds-guard.message/v1' as const;
-
-export interface OwnerMessage extends SnsMessage {
-  owner: string;
-  records: AuditRecord[];
-}
 
 /** For readable emails and chat posts; the size limit is enforced separately by MAX_MESSAGE_BYTES. */
 export const MAX_RECORDS_PER_MESSAGE = 40;
