@@ -17,13 +17,17 @@ const FAKE_CREDENTIALS = { accessKeyId: 'AKIDSANDBOX', secretAccessKey: 'sandbox
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Where the driver finds the service: a client, or an endpoint (plus Region) to build one for. */
-export interface EndpointOptions {
+interface EndpointOptions {
   endpoint?: string;
   /** Default: AWS_REGION, else eu-west-1. */
   region?: string;
 }
 
-export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void> | SQSBatchResponse | void;
+/**
+ * A consumer of SQS batches. As in Lambda, whatever it returns (or resolves to) is read for an
+ * SQSBatchResponse's `batchItemFailures`; anything else, nothing included, means the whole batch succeeded.
+ */
+type SqsHandler = (event: SQSEvent, context: Context) => unknown;
 
 export interface SqsEventSourceOptions extends EndpointOptions {
   client?: SQSClient;
@@ -45,7 +49,7 @@ export interface SqsEventSourceOptions extends EndpointOptions {
   functionName?: string;
 }
 
-export interface SqsEventSourceStats {
+interface SqsEventSourceStats {
   /** Handler invocations started. */
   invocations: number;
   /** Messages handed to the handler (a redelivery counts again). */
@@ -79,7 +83,7 @@ function sqsClient(o: SqsEventSourceOptions): SQSClient {
 const regionOf = (o: EndpointOptions) => o.region ?? process.env.AWS_REGION ?? 'eu-west-1';
 
 /** A Lambda `Context` whose remaining time counts down from `timeoutMs`. */
-export function fakeContext(functionName: string, region: string, accountId: string, timeoutMs: number): Context {
+function fakeContext(functionName: string, region: string, accountId: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   const noop = () => undefined;
   return {
@@ -115,7 +119,7 @@ function lambdaAttributes(attrs: Record<string, MessageAttributeValue> = {}): SQ
 }
 
 /** The `SQSRecord` Lambda builds from a received message. */
-export function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
+function toRecord(m: Message, queueArn: string, region: string): SQSRecord {
   const a = m.Attributes ?? {};
   return {
     messageId: m.MessageId!,

@@ -50,6 +50,19 @@ export function buildRecord(input: RecordInput): AuditRecord {
   };
 }
 
+/**
+ * The first of a message's records, whose trigger and mode the whole message shares; a message is only
+ * ever rendered for a non-empty group, so an empty one is a broken invariant, not a case to render.
+ *
+ * @example
+ * firstRecord([record]).trigger.eventId // record.trigger.eventId
+ */
+export function firstRecord(records: readonly AuditRecord[]): AuditRecord {
+  const [first] = records;
+  if (!first) throw new Error('invariant: a message is rendered from at least one audit record');
+  return first;
+}
+
 export function worstOutcome(records: AuditRecord[]): Outcome {
   return OUTCOME_ORDER.find((o) => records.some((r) => r.outcome === o)) ?? 'compliant';
 }

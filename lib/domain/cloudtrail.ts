@@ -8,7 +8,7 @@ import { isRegion, partitionOf } from './region.js';
 
 const SessionIssuer = z.looseObject({ type: z.optional(z.string()), arn: z.optional(z.string()), userName: z.optional(z.string()) });
 
-export const UserIdentitySchema = z.looseObject({
+const UserIdentitySchema = z.looseObject({
   type: z.optional(z.string()),
   arn: z.optional(z.string()),
   principalId: z.optional(z.string()),
@@ -18,7 +18,7 @@ export const UserIdentitySchema = z.looseObject({
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
-export const CloudTrailDetailSchema = z.looseObject({
+const CloudTrailDetailSchema = z.looseObject({
   eventSource: z.optional(z.string()),
   eventName: nonEmpty(),
   eventID: nonEmpty(),
@@ -34,7 +34,7 @@ export const CloudTrailDetailSchema = z.looseObject({
 });
 
 /** The EventBridge envelope (as in Powertools' EventBridgeSchema) with a CloudTrail detail. */
-export const CloudTrailEventSchema = z.looseObject({
+const CloudTrailEventSchema = z.looseObject({
   version: z._default(z.string(), '0'),
   id: z.string(),
   source: z.enum(['aws.ec2', 'aws.eks']),
@@ -47,7 +47,6 @@ export const CloudTrailEventSchema = z.looseObject({
 });
 
 export type CloudTrailDetail = z.infer<typeof CloudTrailDetailSchema>;
-export type CloudTrailEvent = z.infer<typeof CloudTrailEventSchema>;
 
 /** What caused a decision: defined with the audit record it is carried by (./audit-schema.ts). */
 export type { Trigger } from './audit-schema.js';
@@ -111,7 +110,7 @@ export function isSelfCaused(d: CloudTrailDetail, selfRoleNames: string[]): bool
 }
 
 /** The ARNs imds-guard's roles have in the event's account: `arn:<partition>:iam::<account>:role/<name>`. */
-export function selfRoleArns(d: Pick<CloudTrailDetail, 'awsRegion' | 'recipientAccountId'>, selfRoleNames: string[]): string[] {
+function selfRoleArns(d: Pick<CloudTrailDetail, 'awsRegion' | 'recipientAccountId'>, selfRoleNames: string[]): string[] {
   const partition = partitionOf(d.awsRegion);
   return selfRoleNames.map((name) => `arn:${partition}:iam::${d.recipientAccountId}:role/${name}`);
 }
@@ -164,7 +163,7 @@ export function asList(v: unknown): unknown[] {
   return [v];
 }
 
-export function obj(v: unknown): Record<string, unknown> | undefined {
+function obj(v: unknown): Record<string, unknown> | undefined {
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
@@ -200,8 +199,8 @@ export function collectIds(tree: unknown, pattern: RegExp, bounds: CollectBounds
   const out = new Set<string>();
   const stack: [unknown, number][] = [[tree, 0]];
   let visited = 0;
-  while (stack.length > 0 && out.size < maxIds && visited++ < maxNodes) {
-    const [node, depth] = stack.pop()!;
+  for (let top = stack.pop(); top && out.size < maxIds && visited++ < maxNodes; top = stack.pop()) {
+    const [node, depth] = top;
     if (typeof node === 'string') {
       if (pattern.test(node)) out.add(node);
       continue;

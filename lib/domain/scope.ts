@@ -1,7 +1,7 @@
 // Which resources imds-guard acts on. Pure: decided from tags and config only.
 import type { Tags } from './tags.js';
 
-export type Launcher = 'managed-nodegroup' | 'karpenter' | 'auto-mode' | 'self-managed' | 'none';
+type Launcher = 'managed-nodegroup' | 'karpenter' | 'auto-mode' | 'self-managed' | 'none';
 
 export interface NodeIdentity {
   eks: boolean;

@@ -15,7 +15,7 @@ import type { InstanceQuery } from './instance/scan.js';
 export type ParsedEvent<T> = { kind: 'targets'; trigger: Trigger; targets: T[] } | Ignored | Invalid;
 
 /** What a kind's enforce needs for one event: the Region's context, the configuration, the time left. */
-export interface KindRun {
+interface KindRun {
   config: Config;
   ctx: RegionContext;
   /** Lambda's getRemainingTimeInMillis, when the run is an invocation. */

@@ -59,7 +59,7 @@ export interface BackfillDeps {
   now?: () => number;
 }
 
-export class FanOutError extends Error {
+class FanOutError extends Error {
   override name = 'FanOutError';
 }
 

@@ -17,7 +17,7 @@ import { lambda } from './wrap.js';
  * `duplicate`: a redelivered event; the stored result of the first run, with no AWS call made.
  * `queued`: changes handed to the remediation queue (their records are the consumer's).
  */
-export type HandlerResult = Skipped | ({ status: 'done'; duplicate?: true; queued: number } & Report);
+type HandlerResult = Skipped | ({ status: 'done'; duplicate?: true; queued: number } & Report);
 
 /** What the handler hands a kind's run: where each record and queued change goes as it is decided. */
 export interface RunHooks {
@@ -25,7 +25,7 @@ export interface RunHooks {
   onQueued: (item: { id: string }) => void;
 }
 
-export function makeEventHandler<T>(
+function makeEventHandler<T>(
   config: Config,
   parse: (event: unknown, selfRoleNames: string[]) => ParsedEvent<T>,
   enforce: (targets: T[], trigger: Trigger, ctx: RegionContext, invocation: Context | undefined, hooks: RunHooks) => Promise<AuditRecord[]>,

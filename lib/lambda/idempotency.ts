@@ -15,10 +15,10 @@ import type { Config } from '../shell/config.js';
 import { logger, metrics } from '../shell/observability.js';
 
 /** Longer than any redelivery: EventBridge retries for up to 1 h, Lambda's async queue keeps events up to 6 h. */
-export const EXPIRES_AFTER_SECONDS = 24 * 60 * 60;
+const EXPIRES_AFTER_SECONDS = 24 * 60 * 60;
 /** The attribute the table's TTL is set on (Powertools' default name). */
 export const EXPIRY_ATTRIBUTE = 'expiration';
-export const EVENT_KEY = 'detail.eventID';
+const EVENT_KEY = 'detail.eventID';
 /** SNS delivers to Lambda at least once too: notify-slack keys on the SNS message ID. */
 export const SNS_MESSAGE_KEY = 'Records[0].Sns.MessageId';
 
@@ -80,7 +80,7 @@ interface Tracker<R> {
   error?: { err: unknown };
 }
 
-export const STORE_UNAVAILABLE = 'idempotency store unavailable: running without it (a duplicate message is possible)';
+const STORE_UNAVAILABLE = 'idempotency store unavailable: running without it (a duplicate message is possible)';
 
 /** A store error before the run never stops the remediation: the run goes ahead without the store. */
 async function failOpen<R>(err: unknown, t: Tracker<R>, run: () => Promise<R>): Promise<R> {

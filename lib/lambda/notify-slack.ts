@@ -30,7 +30,7 @@ export interface NotifySummary {
   deliveries: Delivery[];
 }
 
-export class SlackDeliveryError extends Error {
+class SlackDeliveryError extends Error {
   override name = 'SlackDeliveryError';
 }
 

@@ -34,7 +34,7 @@ interface Made {
 }
 
 /** This consumer's share of the Region's ModifyInstanceMetadataOptions bucket. */
-export function bucketShare(concurrency: number) {
+function bucketShare(concurrency: number) {
   const b = EC2_BUCKETS.ModifyInstanceMetadataOptions;
   return {
     ModifyInstanceMetadataOptions: {

@@ -30,8 +30,15 @@ export function wellFormed(s: string): string {
  * @example
  * foldText('a\nb\u0007 https://x') // 'a b https[:]//x'
  */
-export function foldText(s: string): string {
+function foldText(s: string): string {
   return wellFormed(s).replace(NEWLINES, ' ').replace(CONTROLS, '').replace(/:\/\//g, '[:]//').replace(PLAIN_MENTION, '@\u200d$1');
+}
+
+/** The look-alike for a character the caller's class matched; each class lists only characters its table has. */
+function lookalike(table: Record<string, string>, c: string): string {
+  const l = table[c];
+  if (l === undefined) throw new Error(`invariant: no look-alike for ${JSON.stringify(c)}`);
+  return l;
 }
 
 const SLACK_LOOKALIKE: Record<string, string> = { '*': '\u2217', _: '\u02cd', '~': '\u223c', '`': '\u02cb' };
@@ -59,7 +66,7 @@ export function slackEntities(s: string): string {
  * neutralSlack('*team*\nx') // '∗team∗ x'
  */
 export function neutralSlack(s: string): string {
-  return foldText(s).replace(/[*_~`]/g, (c) => SLACK_LOOKALIKE[c]!);
+  return foldText(s).replace(/[*_~`]/g, (c) => lookalike(SLACK_LOOKALIKE, c));
 }
 
 const CHATBOT_LOOKALIKE: Record<string, string> = {
@@ -88,7 +95,7 @@ const CHATBOT_LOOKALIKE: Record<string, string> = {
  * escapeChatbot('[click](https://evil.example)') // '⟦click⟧❨https[:]//evil.example❩'
  */
 export function escapeChatbot(s: string): string {
-  return foldText(s).replace(/[<>*_~`[\]()|#!&]/g, (c) => CHATBOT_LOOKALIKE[c]!);
+  return foldText(s).replace(/[<>*_~`[\]()|#!&]/g, (c) => lookalike(CHATBOT_LOOKALIKE, c));
 }
 
 /**
@@ -103,7 +110,7 @@ export function escapeEmail(s: string): string {
 }
 
 /** Tag values are clipped in messages (the log keeps them whole). */
-export const MAX_TAG_CHARS = 128;
+const MAX_TAG_CHARS = 128;
 
 /**
  * Clip a tag-derived string for a message, never splitting a surrogate pair.

@@ -1,9 +1,8 @@
 // The one message for what the per-event cap folded (issue 17): counts only. Pure.
-import { countByOutcome, severityOf, worstOutcome } from '../domain/audit.js';
+import { countByOutcome, firstRecord, severityOf, worstOutcome } from '../domain/audit.js';
 import { chatbotNotification } from './chatbot.js';
 import { emailText } from './email.js';
-import type { OwnerMessage } from './message.js';
-import { snsMessage } from './sns-message.js';
+import { snsMessage, type OwnerMessage } from './sns-message.js';
 
 const countsText = (c: Record<string, number | undefined>) =>
   Object.entries(c)
@@ -19,7 +18,7 @@ const countsText = (c: Record<string, number | undefined>) =>
  */
 export function foldedSummary(folded: OwnerMessage[], cap: number): OwnerMessage {
   const records = folded.flatMap((m) => m.records);
-  const t = records[0]!.trigger;
+  const t = firstRecord(records).trigger;
   const owners = new Set(folded.map((m) => m.owner)).size;
   const line = `${records.length} more records for ${owners} owners were folded (cap ${cap} messages per event)`;
   const audit = JSON.stringify({

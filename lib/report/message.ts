@@ -1,20 +1,15 @@
 // Turns audit records into SNS messages: one per trigger and owner, a body per protocol. Pure.
-import { countByOutcome, severityOf, worstOutcome, type AuditRecord } from '../domain/audit.js';
+import { countByOutcome, firstRecord, severityOf, worstOutcome, type AuditRecord } from '../domain/audit.js';
 import type { MetadataOptions } from '../domain/policy.js';
 import { chatbotNotification } from './chatbot.js';
 import { emailText } from './email.js';
 import { clipTag, escapeChatbot, escapeEmail, wellFormed } from './escape.js';
 import { foldedSummary } from './folded.js';
 import { groupByTriggerAndOwner } from './group.js';
-import { messageBytes, snsMessage, type SnsMessage } from './sns-message.js';
+import { messageBytes, snsMessage, type OwnerMessage } from './sns-message.js';
 
 /** The `schema` of the JSON body owners' tooling (and notify-slack) reads. */
 export const MESSAGE_SCHEMA = 'imds-guard.message/v1' as const;
-
-export interface OwnerMessage extends SnsMessage {
-  owner: string;
-  records: AuditRecord[];
-}
 
 /** For readable emails and chat posts; the size limit is enforced separately by MAX_MESSAGE_BYTES. */
 export const MAX_RECORDS_PER_MESSAGE = 40;
@@ -78,10 +73,10 @@ function resourceLine(r: AuditRecord, e: Escape): string {
 }
 
 function emailBody(records: AuditRecord[], owner: string): string {
-  const t = records[0]!.trigger;
+  const { trigger: t, mode } = firstRecord(records);
   const e = escapeEmail;
   return emailText({
-    heading: `imds-guard ${records[0]!.mode === 'dry-run' ? '(dry run) ' : ''}report for ${e(clipTag(owner))}`,
+    heading: `imds-guard ${mode === 'dry-run' ? '(dry run) ' : ''}report for ${e(clipTag(owner))}`,
     fields: [
       ['Trigger', `${e(t.eventName)} (${e(t.eventId)}) at ${e(t.eventTime)}`],
       ['Actor', `${e(t.actor)}${t.sourceIp ? ` from ${e(t.sourceIp)}` : ''}`],
@@ -102,9 +97,9 @@ function emailBody(records: AuditRecord[], owner: string): string {
 
 /** The chat notification for one owner's records of one trigger; every tag-derived string escaped for client-markdown. */
 function chatbotBody(records: AuditRecord[], owner: string) {
-  const t = records[0]!.trigger;
+  const { trigger: t, mode } = firstRecord(records);
   const outcome = worstOutcome(records);
-  const dry = records[0]!.mode === 'dry-run';
+  const dry = mode === 'dry-run';
   const e = escapeChatbot;
   const who = e(clipTag(owner));
   return chatbotNotification({
@@ -167,7 +162,7 @@ function fit(records: AuditRecord[]): OwnerMessage[] {
   // One record too large even alone: owners still hear about it, from a shortened copy.
   let short = m;
   for (const limit of SHORTEN) {
-    short = { ...renderOwnerMessage([shorten(records[0]!, limit)]), records };
+    short = { ...renderOwnerMessage([shorten(firstRecord(records), limit)]), records };
     if (messageBytes(short) <= MAX_MESSAGE_BYTES) break;
   }
   // Still too large cannot happen with bounded ids and ARNs; if it did, Publish fails loudly rather than drop it.
@@ -190,7 +185,10 @@ export function renderOwnerMessages(records: AuditRecord[]): OwnerMessage[] {
     return parts.length === 1 ? parts : parts.map((m, i) => numbered(m, i + 1));
   });
   const byEvent = new Map<string, OwnerMessage[]>();
-  for (const m of all) byEvent.set(m.records[0]!.trigger.eventId, [...(byEvent.get(m.records[0]!.trigger.eventId) ?? []), m]);
+  for (const m of all) {
+    const { eventId } = firstRecord(m.records).trigger;
+    byEvent.set(eventId, [...(byEvent.get(eventId) ?? []), m]);
+  }
   return [...byEvent.values()].flatMap((ms) =>
     ms.length <= MAX_MESSAGES_PER_EVENT
       ? ms
@@ -201,12 +199,14 @@ export function renderOwnerMessages(records: AuditRecord[]): OwnerMessage[] {
 /** The parts of a split group get their own chat id, so they don't look like one notification sent twice. */
 function numbered(m: OwnerMessage, part: number): OwnerMessage {
   const bodies = JSON.parse(m.message) as Record<string, string>;
-  const chat = JSON.parse(bodies.https!) as { id: string };
+  const https = bodies.https;
+  if (https === undefined) throw new Error('invariant: every owner message carries an https (chat) body');
+  const chat = JSON.parse(https) as { id: string };
   return { ...m, message: JSON.stringify({ ...bodies, https: JSON.stringify({ ...chat, id: `${chat.id}:${part}` }) }) };
 }
 
 export function renderOwnerMessage(records: AuditRecord[]): OwnerMessage {
-  const first = records[0]!;
+  const first = firstRecord(records);
   const owner = first.resource.owner;
   const outcome = worstOutcome(records);
   const audit = JSON.stringify({ schema: MESSAGE_SCHEMA, owner, trigger: first.trigger, counts: countByOutcome(records), records });

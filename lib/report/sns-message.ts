@@ -1,5 +1,6 @@
 // What every imds-guard SNS message shares: a printable subject, one body per protocol, capped
 // attributes, and the byte count SNS checks. Pure (owner messages and run summaries both use it).
+import type { AuditRecord } from '../domain/audit.js';
 import { wellFormed } from './escape.js';
 
 /** SNS allows longer String attributes, but filter policies only need a short value. */
@@ -11,6 +12,12 @@ export interface SnsMessage {
   /** JSON with one body per protocol. */
   message: string;
   attributes: Record<string, string>;
+}
+
+/** An SNS message for one owner, with the audit records it reports. */
+export interface OwnerMessage extends SnsMessage {
+  owner: string;
+  records: AuditRecord[];
 }
 
 export interface SnsBodies {

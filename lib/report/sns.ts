@@ -1,7 +1,7 @@
 // SNS effect: publish rendered owner messages.
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { wellFormed } from './escape.js';
-import type { OwnerMessage } from './message.js';
+import type { OwnerMessage } from './sns-message.js';
 
 export interface Published {
   owner: string;

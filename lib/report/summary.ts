@@ -12,7 +12,7 @@ import { chatbotNotification } from './chatbot.js';
 import { emailText } from './email.js';
 import { snsMessage, type SnsMessage } from './sns-message.js';
 
-export const SUMMARY_SCHEMA = 'imds-guard.backfill-summary/v1' as const;
+const SUMMARY_SCHEMA = 'imds-guard.backfill-summary/v1' as const;
 
 export type Counts = Partial<Record<Outcome, number>>;
 
@@ -158,7 +158,7 @@ export function countsLine(c: Counts, none = 'nothing in scope'): string {
 }
 
 /** The worst outcome that occurs in the counts (for attributes and titles). */
-export function worstOf(c: Counts): Outcome {
+function worstOf(c: Counts): Outcome {
   return worstOutcome(
     Object.entries(c)
       .filter(([, n]) => (n ?? 0) > 0)

@@ -144,7 +144,7 @@ async function restore(ec2: EC2Client, id: string, o: RevertItem['restore']): Pr
   return out.$metadata?.requestId ? { requestId: out.$metadata.requestId } : {};
 }
 
-export const REVERT_NOTE =
+const REVERT_NOTE =
   'The enforce-instances function re-remediates on the ModifyInstanceMetadataOptions event unless the instance is exempt ' +
   '(tag imds-guard:exempt=true) or the caller is one of its SELF_ROLE_NAMES.';
 

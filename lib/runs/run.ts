@@ -11,7 +11,7 @@ import { discoverRegion, INCLUDE_ALL, targetCount, type Include } from './discov
 import { applyRegion, planRegion, type ApplyOptions, type Mode, type RegionPlan } from './region.js';
 import { errorOf } from '../domain/errors.js';
 
-export interface BackfillRequest {
+interface BackfillRequest {
   mode: Mode;
   regions: string[];
   /** Only these clusters (empty: all). */
@@ -48,7 +48,7 @@ export interface BackfillResult {
   rateLimit?: RateLimiterStats;
 }
 
-export type Phase = 'discover' | 'plan' | 'apply';
+type Phase = 'discover' | 'plan' | 'apply';
 
 export interface RunHooks {
   /** A Region entered a phase; `total` is the number of records the phase will emit (when known). */
@@ -82,7 +82,7 @@ export interface BackfillInput {
   context?: (region: string) => BackfillContext;
 }
 
-export function overview(plans: { region: string; plan?: RegionPlan }[]): PlanOverview {
+function overview(plans: { region: string; plan?: RegionPlan }[]): PlanOverview {
   const regions = plans.map(({ region, plan }) => {
     const changes: Record<string, number> = {};
     for (const r of plan?.records ?? [])

@@ -20,7 +20,7 @@ const bool = z.pipe(
 );
 const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 
-export const ConfigSchema = z.object({
+const ConfigSchema = z.object({
   MODE: z._default(z.enum(['enforce', 'dry-run']), 'enforce'),
   SCOPE: z._default(z.enum(['eks', 'all']), 'eks'),
   MAX_HOP_LIMIT: z._default(int(1, 64), 1),

@@ -6,7 +6,7 @@ import { ListOpenIDConnectProvidersCommand, type IAMClient } from '@aws-sdk/clie
 import { issuerRegistered, type IdentityReadiness } from '../domain/identity.js';
 
 /** `<ErrorName>: <first line of the message>` (at most 200 characters), never raw SDK text. */
-export function errorLine(err: unknown): string {
+function errorLine(err: unknown): string {
   const e = errorOf(err);
   const line = (e.message.split(/\r?\n/)[0] ?? '').trim();
   const short = line.length > 200 ? `${line.slice(0, 199)}…` : line;

@@ -13,15 +13,14 @@ export function nodegroupOwnerTags(eks: EKSClient): OwnerTagsFor {
   return (node) => {
     if (node.launcher !== 'managed-nodegroup' || !node.cluster || !node.nodegroup) return Promise.resolve({});
     const key = `${node.cluster}/${node.nodegroup}`;
-    if (!seen.has(key)) {
-      seen.set(
-        key,
-        describeNodegroup(eks, node.cluster, node.nodegroup).then(
-          (ng) => toTags(ng?.tags ?? {}),
-          () => ({}), // routing falls back to the default owner; the decision itself does not depend on it
-        ),
+    let tags = seen.get(key);
+    if (!tags) {
+      tags = describeNodegroup(eks, node.cluster, node.nodegroup).then(
+        (ng) => toTags(ng?.tags ?? {}),
+        () => ({}), // routing falls back to the default owner; the decision itself does not depend on it
       );
+      seen.set(key, tags);
     }
-    return seen.get(key)!;
+    return tags;
   };
 }

@@ -22,6 +22,3 @@ export function sqsError(err: AwsError): { status: number; body: Record<string, 
     headers: { 'x-amzn-query-error': `${modelled?.[0] ?? err.code};${fault}` },
   };
 }
-
-/** The legacy query code of a modelled SQS error shape, for tests. */
-export const queryCode = (shape: string): string | undefined => QUERY_CODES.get(shape)?.[0];

@@ -76,12 +76,12 @@ export function md5OfAttributes(attrs: Record<string, AttributeValue>): string |
   return md5(Buffer.concat(parts));
 }
 
-export interface RedrivePolicy {
+interface RedrivePolicy {
   deadLetterTargetArn: string;
   maxReceiveCount: number;
 }
 
-export function redrivePolicy(q: Queue): RedrivePolicy | undefined {
+function redrivePolicy(q: Queue): RedrivePolicy | undefined {
   const raw = q.attributes.RedrivePolicy;
   if (!raw) return undefined;
   const p = JSON.parse(raw) as { deadLetterTargetArn: string; maxReceiveCount: number | string };
@@ -89,7 +89,7 @@ export function redrivePolicy(q: Queue): RedrivePolicy | undefined {
 }
 
 /** Receipt handles name the queue and message, plus a nonce so each receive gets a new one. */
-export function receiptHandle(q: Queue, m: SqsMessage): string {
+function receiptHandle(q: Queue, m: SqsMessage): string {
   return Buffer.from(`${q.arn} ${m.id} ${randomUUID()}`).toString('base64url');
 }
 
@@ -118,7 +118,7 @@ export function counts(q: Queue, now: number): Counts {
 }
 
 /** Drops messages older than MessageRetentionPeriod. */
-export function expire(q: Queue, now: number): void {
+function expire(q: Queue, now: number): void {
   const keepMs = Number(q.attributes.MessageRetentionPeriod) * 1000;
   for (const [id, m] of q.messages) if (now - m.sentAt > keepMs) q.messages.delete(id);
 }

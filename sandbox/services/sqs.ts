@@ -12,7 +12,6 @@ import {
   md5OfAttributes,
   messageForHandle,
   nextVisible,
-  redrivePolicy,
   take,
   wake,
   type AttributeValue,
@@ -125,12 +124,18 @@ export class Sqs {
         this.deleteMessage(q(), str(input.ReceiptHandle, 'ReceiptHandle'));
         return {};
       case 'DeleteMessageBatch':
-        return batch(input.Entries, (e) => (this.deleteMessage(q(), str(e.ReceiptHandle, 'ReceiptHandle')), {}));
+        return batch(input.Entries, (e) => {
+          this.deleteMessage(q(), str(e.ReceiptHandle, 'ReceiptHandle'));
+          return {};
+        });
       case 'ChangeMessageVisibility':
         this.changeVisibility(q(), input);
         return {};
       case 'ChangeMessageVisibilityBatch':
-        return batch(input.Entries, (e) => (this.changeVisibility(q(), e), {}));
+        return batch(input.Entries, (e) => {
+          this.changeVisibility(q(), e);
+          return {};
+        });
       default:
         throw new AwsError('UnsupportedOperation', `SQS operation ${op} is not implemented by the imds-guard sandbox`);
     }

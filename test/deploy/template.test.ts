@@ -449,7 +449,7 @@ describe('npx osls package: CloudFormation template', () => {
   it('README: the reserved concurrency it states is the sum the default template reserves', () => {
     const reserved = functions().reduce((sum, [, fn]) => sum + fn.Properties.ReservedConcurrentExecutions, 0);
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    const m = /functions\s+reserve (\d+) concurrent executions[^]*?concurrency\s+quota must be at least (\d+)/.exec(readme);
+    const m = /functions\s+reserve (\d+) concurrent executions[\s\S]*?concurrency\s+quota must be at least (\d+)/.exec(readme);
     expect(m, 'README Deploy section').not.toBeNull();
     expect(Number(m![1])).toBe(reserved);
     expect(Number(m![2])).toBe(reserved + 100);

@@ -93,7 +93,7 @@ const KNOWN_CONDITION_KEYS: readonly string[] = [
 ];
 
 /** Keys whose request value is a list: IAM needs ForAnyValue / ForAllValues to compare them as sets. */
-export const MULTIVALUED_CONDITION_KEYS: readonly string[] = ['aws:TagKeys', 'aws:CalledVia', 'aws:PrincipalOrgPaths'];
+const MULTIVALUED_CONDITION_KEYS: readonly string[] = ['aws:TagKeys', 'aws:CalledVia', 'aws:PrincipalOrgPaths'];
 
 /** Keys that take a user-chosen suffix (tag keys). */
 const KNOWN_CONDITION_KEY_PREFIXES: readonly string[] = [

@@ -164,7 +164,12 @@ describe('startSqsEventSource', () => {
     const q = await queue('flaky');
     h.sb.setFaults({ errors: { ReceiveMessage: { rate: 1, kind: '5xx' } } });
     let got = 0;
-    start({ queueUrl: q.url, handler: (e) => void (got += e.Records.length) });
+    start({
+      queueUrl: q.url,
+      handler: (e) => {
+        got += e.Records.length;
+      },
+    });
     await send(q.url, ['x']);
     await sleep(300);
     expect(got).toBe(0);

@@ -13,12 +13,13 @@ export interface DescribedInstance {
   launchTime?: string;
 }
 
-export const DESCRIBE_BATCH = 1000;
+const DESCRIBE_BATCH = 1000;
 
 export function fromSdkInstance(i: Instance): DescribedInstance {
+  if (!i.InstanceId) throw new Error('invariant: EC2 described an instance without an InstanceId');
   const tags = toTags(i.Tags);
   return {
-    instanceId: i.InstanceId!,
+    instanceId: i.InstanceId,
     state: i.State?.Name ?? 'unknown',
     metadataOptions: toMetadataOptions(i.MetadataOptions as Record<string, unknown>) ?? {},
     tags,
@@ -40,7 +41,7 @@ export const NOT_FOUND_RETRY_DELAYS_MS: readonly number[] = [1_000, 2_000, 4_000
 /** The most one invocation spends waiting for fresh IDs, whatever their number. */
 export const NOT_FOUND_BUDGET_MS = 30_000;
 /** Kept free before the invocation's deadline, for the report and publish that follow. */
-export const NOT_FOUND_RESERVE_MS = 15_000;
+const NOT_FOUND_RESERVE_MS = 15_000;
 
 export interface NotFoundRetryOptions {
   delaysMs?: readonly number[];
@@ -105,8 +106,9 @@ export async function describeInstances(
   let todo = ids;
   for (let n = 0; ; n++) {
     const unseen = await describeOnce(ec2, todo, found);
-    todo = opts.isFresh && opts.retry ? unseen.filter(opts.isFresh) : [];
-    if (todo.length === 0 || !(await opts.retry!.wait(n))) return found;
+    const { isFresh, retry } = opts;
+    todo = isFresh && retry ? unseen.filter(isFresh) : [];
+    if (todo.length === 0 || !retry || !(await retry.wait(n))) return found;
   }
 }
 
@@ -120,7 +122,11 @@ async function describeOnce(ec2: EC2Client, ids: string[], found: Map<string, De
         let token: string | undefined;
         do {
           const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: batch, NextToken: token }));
-          for (const r of out.Reservations ?? []) for (const inst of r.Instances ?? []) found.set(inst.InstanceId!, fromSdkInstance(inst));
+          for (const r of out.Reservations ?? [])
+            for (const inst of r.Instances ?? []) {
+              const described = fromSdkInstance(inst);
+              found.set(described.instanceId, described);
+            }
           token = out.NextToken;
         } while (token);
         break;

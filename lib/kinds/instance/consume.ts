@@ -33,7 +33,7 @@ export type Consumed =
  * retryDelaySeconds(1, () => 0.5) // 10
  * retryDelaySeconds(9, () => 0.5) // 900
  */
-export function retryDelaySeconds(receiveCount: number, random: () => number = Math.random): number {
+function retryDelaySeconds(receiveCount: number, random: () => number = Math.random): number {
   const base = Math.min(900, 10 * 2 ** Math.max(0, receiveCount - 1));
   return Math.max(1, Math.min(900, Math.round(base * (0.8 + 0.4 * random()))));
 }

@@ -164,7 +164,7 @@ async function decide(i: instance.KnownInstance, run: InstanceRun): Promise<{ ga
 }
 
 /** The change sets a hop limit below the current one (or where none is known). */
-export function lowersHopLimit(before: MetadataOptions, r: Remediation): boolean {
+function lowersHopLimit(before: MetadataOptions, r: Remediation): boolean {
   return r.hopLimit !== undefined && (before.hopLimit === undefined || r.hopLimit < before.hopLimit);
 }
 

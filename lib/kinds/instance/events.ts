@@ -24,15 +24,18 @@ export interface InstanceTarget {
 
 export type InstanceEventResult = { kind: 'targets'; trigger: Trigger; targets: InstanceTarget[] } | Ignored | Invalid;
 
-export const INSTANCE_EVENTS = ['RunInstances', 'CreateFleet', 'ModifyInstanceMetadataOptions', 'CreateTags', 'DeleteTags'] as const;
+const INSTANCE_EVENTS = ['RunInstances', 'CreateFleet', 'ModifyInstanceMetadataOptions', 'CreateTags', 'DeleteTags'] as const;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 
 type Found = { instanceId: string; metadataOptions?: MetadataOptions; tags?: Tags; tagChange?: TagChange };
 
 function fromRunInstances(req: unknown, res: unknown): Found[] {
-  const requestTags = asList(prop(req, 'tagSpecificationSet'))
-    .filter((s) => (prop(s, 'resourceType') ?? 'instance') === 'instance')
-    .reduce<Tags>((acc, s) => ({ ...acc, ...toTags(prop(s, 'tags')) }), {});
+  // fromEntries defines each key as spread does (a tag named "__proto__" stays a tag); later sets win.
+  const requestTags: Tags = Object.fromEntries(
+    asList(prop(req, 'tagSpecificationSet'))
+      .filter((s) => (prop(s, 'resourceType') ?? 'instance') === 'instance')
+      .flatMap((s) => Object.entries(toTags(prop(s, 'tags')))),
+  );
   // Request tags are the full set only when no launch template can add more.
   const requestTagsComplete = prop(req, 'launchTemplate') === undefined && prop(req, 'tagSpecificationSet') !== undefined;
   return asList(prop(res, 'instancesSet')).flatMap((item) => {

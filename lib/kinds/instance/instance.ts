@@ -32,7 +32,7 @@ export interface FindResult {
 // --- The age rule (EC2 eventual consistency) ------------------------------------------------------
 
 /** Events whose time is the launch time of the instances they name. */
-export const LAUNCH_EVENTS: readonly string[] = ['RunInstances', 'CreateFleet'];
+const LAUNCH_EVENTS: readonly string[] = ['RunInstances', 'CreateFleet'];
 /**
  * How long after its launch an instance's NotFound may still be EC2's eventual consistency (AWS documents
  * seconds). 5 minutes covers the lag with a wide margin plus CloudTrail-to-EventBridge delivery, and stays

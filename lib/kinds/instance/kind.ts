@@ -12,7 +12,7 @@ import { parseInstanceEvent, type InstanceTarget } from './events.js';
  * @example
  * remediationQueue(config, 'eu-west-1') // { sqs, url: config.REMEDIATION_QUEUE_URL, maxHopLimit: 1 }
  */
-export function remediationQueue(config: Config, home: string): RemediationQueue | undefined {
+function remediationQueue(config: Config, home: string): RemediationQueue | undefined {
   const url = config.REMEDIATION_QUEUE_URL;
   if (!url) return undefined;
   const sqs = sqsClient(regionOfQueueUrl(url, process.env.AWS_REGION ?? home), { maxAttempts: config.MAX_ATTEMPTS });

@@ -6,7 +6,7 @@ import { recordFor, type AuditFacts, type AuditRecord, type AuditResource } from
 import type { Trigger } from '../../domain/cloudtrail.js';
 import { applyRemediation, type MetadataOptions, type Remediation } from '../../domain/policy.js';
 
-export const QUEUE_ITEM_SCHEMA = 'imds-guard.remediation/v1' as const;
+const QUEUE_ITEM_SCHEMA = 'imds-guard.remediation/v1' as const;
 
 const toggle = z.optional(z.enum(['enabled', 'disabled']));
 const hop = z.number().check(z.int(), z.gte(1), z.lte(64));
@@ -19,7 +19,7 @@ const OptionsSchema = z.object({
 });
 const text = (max: number) => z.string().check(z.minLength(1), z.maxLength(max));
 
-export const QueueItemSchema = z.object({
+const QueueItemSchema = z.object({
   schema: z.literal(QUEUE_ITEM_SCHEMA),
   id: text(512),
   queuedAt: text(64),

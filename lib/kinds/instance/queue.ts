@@ -5,7 +5,7 @@ import type { QueueItem } from './queue-item.js';
 /** SendMessageBatch takes at most 10 entries. */
 const BATCH = 10;
 
-export class EnqueueError extends Error {
+class EnqueueError extends Error {
   override name = 'EnqueueError';
 }
 

@@ -114,7 +114,8 @@ function hopFlag(r: AuditRecord): string {
 }
 
 /**
- * The exact fix (also on a pass: it is what was applied, and what to run if the resource drifts back). For instances and account defaults the CLI command (never `--http-endpoint enabled`: an owner
+ * The exact fix (also on a pass: it is what was applied, and what to run if the resource drifts back).
+ * For instances and account defaults the CLI command (never `--http-endpoint enabled`: an owner
  * who disabled IMDS keeps it off); for templates and node groups the recommendation or rollout command the
  * record carries, else the generic launch template change.
  * @example

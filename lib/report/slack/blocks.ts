@@ -1,5 +1,5 @@
 // Audit records of one SNS message (one trigger, one owner) -> Slack Block Kit. Pure, never throws.
-import { OUTCOME_ORDER, countByOutcome, worstOutcome, type AuditRecord, type Outcome } from '../../domain/audit.js';
+import { OUTCOME_ORDER, countByOutcome, firstRecord, worstOutcome, type AuditRecord, type Outcome } from '../../domain/audit.js';
 import { formatOptions } from '../message.js';
 import { countsLine } from '../summary.js';
 import { partitionOf, REGION_NAME } from '../../domain/region.js';
@@ -19,8 +19,8 @@ export const SLACK_LIMITS = {
   totalChars: 12_000,
 } as const;
 
-export type PlainText = { type: 'plain_text'; text: string; emoji?: boolean };
-export type Mrkdwn = { type: 'mrkdwn'; text: string };
+type PlainText = { type: 'plain_text'; text: string; emoji?: boolean };
+type Mrkdwn = { type: 'mrkdwn'; text: string };
 export type SlackBlock =
   | { type: 'header'; text: PlainText }
   | { type: 'section'; text: Mrkdwn }
@@ -70,7 +70,7 @@ const enc = (s: string) => encodeURIComponent(wellFormed(s));
 
 const outcomesLine = (records: AuditRecord[]) => countsLine(countByOutcome(records), 'no records');
 
-export const consoleLinks = {
+const consoleLinks = {
   instance: (region: string, id: string) =>
     `https://${region}.console.aws.amazon.com/ec2/home?region=${region}#InstanceDetails:instanceId=${enc(id)}`,
   launchTemplate: (region: string, id: string) =>
@@ -130,11 +130,11 @@ function resourceSection(r: AuditRecord): SlackBlock {
 }
 
 function revertHints(records: AuditRecord[]): Mrkdwn[] {
-  const t = records[0]!.trigger;
+  const { trigger: t, mode } = firstRecord(records);
   const changed = records.filter((r) => r.outcome === 'remediated' && r.resource.type === 'instance').map((r) => r.resource.id);
   const ids = changed.length > 10 ? `${changed.slice(0, 10).join(',')},…` : changed.join(',');
   const hints = [
-    records[0]!.mode === 'dry-run' ? ':test_tube: Dry run: nothing was changed. Set MODE=enforce to apply.' : '',
+    mode === 'dry-run' ? ':test_tube: Dry run: nothing was changed. Set MODE=enforce to apply.' : '',
     `To undo: ${code('imds-guard revert --audit <file.jsonl>')} (the "before" options are in each audit record)`,
     changed.length ? `or ${code(`imds-guard revert --instances ${ids} --region ${t.region}`, 400)}` : '',
     `imds-guard · event ${code(t.eventId, 100)} · account ${esc(t.account, 20)}`,
@@ -149,8 +149,8 @@ function revertHints(records: AuditRecord[]): Mrkdwn[] {
 export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.resource.owner ?? 'unowned'): SlackMessage {
   if (records.length === 0)
     return { text: 'imds-guard: no records', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'imds-guard: no records' } }] };
-  const t = records[0]!.trigger;
-  const dry = records[0]!.mode === 'dry-run';
+  const { trigger: t, mode } = firstRecord(records);
+  const dry = mode === 'dry-run';
   const worst = worstOutcome(records);
   const title = `imds-guard${dry ? ' [DRY RUN]' : ''}: ${outcomesLine(records)} · ${neutralSlack(clipTag(owner, 100))}`;
   const summary = [
@@ -190,7 +190,7 @@ export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.r
 
 /** Notification text: the title, the trigger, then as many resource IDs as fit. */
 function fallbackText(title: string, records: AuditRecord[]): string {
-  const t = records[0]!.trigger;
+  const t = firstRecord(records).trigger;
   let text = clip(escapeSlack(`${title} — ${neutralSlack(`${t.eventName} by ${t.actor} at ${t.eventTime}`)}`), 1000);
   for (const [i, r] of records.entries()) {
     const more = `\n…and ${records.length - i} more resources (${outcomesLine(records.slice(i))})`;

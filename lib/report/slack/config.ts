@@ -21,8 +21,8 @@ export interface SlackConfig {
 /** `secretsmanager:<name|arn>`, `ssm:<name|arn>`, or a bare Secrets Manager / SSM parameter ARN. */
 export function parseWebhookRef(raw: string): WebhookRef | undefined {
   const ref = raw.trim();
-  const prefixed = /^(secretsmanager|ssm):(.+)$/.exec(ref);
-  if (prefixed) return { kind: prefixed[1] === 'ssm' ? 'ssm' : 'secret', name: prefixed[2]!.trim(), ref };
+  const prefixed = /^(?<kind>secretsmanager|ssm):(?<name>.+)$/.exec(ref)?.groups;
+  if (prefixed?.name) return { kind: prefixed.kind === 'ssm' ? 'ssm' : 'secret', name: prefixed.name.trim(), ref };
   if (/^arn:aws[\w-]*:secretsmanager:[\w-]+:\d{12}:secret:.+$/.test(ref)) return { kind: 'secret', name: ref, ref };
   if (/^arn:aws[\w-]*:ssm:[\w-]+:\d{12}:parameter\/.+$/.test(ref)) return { kind: 'ssm', name: ref, ref };
   return undefined;
@@ -63,7 +63,7 @@ const Json = z.pipe(
 
 const int = (min: number, max: number) => z.coerce.number().check(z.int(), z.gte(min), z.lte(max));
 
-export const SlackConfigSchema = z
+const SlackConfigSchema = z
   .object({
     SLACK_WEBHOOK_PARAMETER: z.optional(Ref),
     SLACK_OWNER_WEBHOOKS: z.optional(z.pipe(Json, z.record(z.string().check(z.minLength(1)), Ref))),

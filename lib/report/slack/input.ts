@@ -8,7 +8,7 @@ import { MESSAGE_SCHEMA } from '../message.js';
 
 const nonEmpty = () => z.string().check(z.minLength(1));
 
-export const AuditMessageSchema = z.looseObject({
+const AuditMessageSchema = z.looseObject({
   schema: z.literal(MESSAGE_SCHEMA),
   owner: nonEmpty(),
   records: z.array(AuditRecordSchema).check(z.minLength(1)),

@@ -21,7 +21,7 @@ export interface PreviewOptions {
 }
 
 /** Slack mrkdwn -> plain text: links become "label ↗" (or "label (url)"), dates their fallback, entities decoded. */
-export function mrkdwnToText(s: string, opts: PreviewOptions = {}): string {
+function mrkdwnToText(s: string, opts: PreviewOptions = {}): string {
   return s
     .replace(/<!date\^[^|>]*\|([^>]*)>/g, '$1')
     .replace(/<([^|>]+)\|([^>]*)>/g, opts.showUrls ? '$2 ($1)' : '$2 ↗')

@@ -6,7 +6,7 @@ import type { SlackConfig, WebhookRef } from './config.js';
 /** A webhook URL is a bearer credential: anyone holding it can post to the channel. */
 const known = new Set<string>();
 const SLACK_HOOK = /https?:\/\/hooks\.slack(?:-gov)?\.com\/[^\s"'<>|)\]]*/gi;
-export const REDACTED = '[redacted webhook URL]';
+const REDACTED = '[redacted webhook URL]';
 
 /** Remove every resolved URL, and anything shaped like a Slack hook, from a message. */
 export function redact(text: string): string {
@@ -16,7 +16,7 @@ export function redact(text: string): string {
 }
 
 /** Errors carry the parameter *name* and a redacted message; no `cause`, which could hold the URL. */
-export class WebhookError extends Error {
+class WebhookError extends Error {
   override name = 'WebhookError';
   constructor(
     readonly parameter: string,
@@ -34,7 +34,8 @@ export function describeError(err: unknown): string {
 
 /** The owner's own webhook, else the default. Own-property lookup: owners come from tags ("constructor"). */
 export function webhookFor(owner: string, config: SlackConfig): { ref: WebhookRef; source: 'owner' | 'default' } | undefined {
-  if (Object.hasOwn(config.ownerWebhooks, owner)) return { ref: config.ownerWebhooks[owner]!, source: 'owner' };
+  const own = Object.hasOwn(config.ownerWebhooks, owner) ? config.ownerWebhooks[owner] : undefined;
+  if (own) return { ref: own, source: 'owner' };
   return config.defaultWebhook ? { ref: config.defaultWebhook, source: 'default' } : undefined;
 }
 
@@ -49,7 +50,7 @@ function isWebhookUrl(s: string): boolean {
 }
 
 /** A secret may hold the URL itself or JSON {"url": …} / {"webhookUrl": …}. */
-export function extractUrl(value: unknown): string | undefined {
+function extractUrl(value: unknown): string | undefined {
   const text = typeof value === 'string' ? value : value instanceof Uint8Array ? new TextDecoder().decode(value) : undefined;
   let candidate = text?.trim();
   if (candidate?.startsWith('{')) {

@@ -59,7 +59,7 @@ function trailProblem(t: TrailFact): string | ReadError | undefined {
  * CloudTrail: a logging trail with management write events covers the Region (multi-Region, or homed here).
  * @example cloudtrailCheck({ ...facts, trails: { value: [] } }).status // 'attention'
  */
-export function cloudtrailCheck(f: Pick<DoctorFacts, 'region' | 'trails' | 'schedule'>): CheckResult {
+function cloudtrailCheck(f: Pick<DoctorFacts, 'region' | 'trails' | 'schedule'>): CheckResult {
   if (!has(f.trails)) return failed('cloudtrail', f.trails.error);
   const here = f.trails.value.filter((t) => t.multiRegion || t.homeRegion === f.region);
   const problems = here.map((t) => ({ t, p: trailProblem(t) }));
@@ -92,7 +92,7 @@ export function cloudtrailCheck(f: Pick<DoctorFacts, 'region' | 'trails' | 'sche
  * Rules: the three event rules exist and are ENABLED.
  * @example rulesCheck({ stackName: 'imds-guard-prod', rules: { value: [] } }).status // 'attention'
  */
-export function rulesCheck(f: Pick<DoctorFacts, 'stackName' | 'rules'>): CheckResult {
+function rulesCheck(f: Pick<DoctorFacts, 'stackName' | 'rules'>): CheckResult {
   if (!has(f.rules)) return failed('rules', f.rules.error);
   const found = new Map(f.rules.value.map((r) => [r.name, r.state]));
   const expected = stackNames(f.stackName).rules;
@@ -135,7 +135,7 @@ function queueLine(q: QueueFact): { status: CheckStatus; line: string } {
  * const dlq = { role: 'events-dlq', name: 'x', attrs: { value: { visible: 2, inFlight: 0, delayed: 0 } } } as const;
  * queuesCheck([dlq]).status // 'attention'
  */
-export function queuesCheck(queues: QueueFact[]): CheckResult {
+function queuesCheck(queues: QueueFact[]): CheckResult {
   const lines = queues.map(queueLine);
   const firstError = queues.map((q) => q.attrs).find((a): a is { error: ReadError } => !has(a));
   const details = lines.map((l) => l.line);

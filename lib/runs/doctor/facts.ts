@@ -39,7 +39,7 @@ export interface RuleFact {
 
 export type QueueRole = 'remediation' | 'remediation-dlq' | 'events-dlq' | 'failed-invocations';
 
-export interface QueueAttrs {
+interface QueueAttrs {
   visible: number;
   inFlight: number;
   delayed: number;
@@ -73,7 +73,7 @@ export interface DoctorFacts {
   lastSweep: Read<string | undefined>;
 }
 
-export type CheckName = 'cloudtrail' | 'rules' | 'queues' | 'sweep';
+type CheckName = 'cloudtrail' | 'rules' | 'queues' | 'sweep';
 export type CheckStatus = 'ok' | 'attention' | 'error';
 
 export interface CheckResult {

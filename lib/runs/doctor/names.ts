@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { QueueRole } from './facts.js';
 
 /** The event functions whose EventBridge rule doctor expects, with what each rule is for. */
-export const RULE_FUNCTIONS = [
+const RULE_FUNCTIONS = [
   { fn: 'enforceInstances', what: 'instances' },
   { fn: 'enforceLaunchTemplates', what: 'launch templates' },
   { fn: 'enforceNodegroups', what: 'node groups' },

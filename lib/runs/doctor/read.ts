@@ -64,7 +64,7 @@ const errorName = (err: unknown) => (err as { name?: string })?.name ?? '';
  * Trails that cover `region` (multi-Region, or homed here) with their logging state and event selectors.
  * @example await readTrails(clients.cloudtrail, 'eu-west-1') // { value: [{ name: 'org', logging: { value: true }, ... }] }
  */
-export async function readTrails(ct: CloudTrailClient, region: string): Promise<Read<TrailFact[]>> {
+async function readTrails(ct: CloudTrailClient, region: string): Promise<Read<TrailFact[]>> {
   const list = await attempt('cloudtrail:DescribeTrails', () => ct.send(new DescribeTrailsCommand({ includeShadowTrails: true })));
   if ('error' in list) return list;
   const here = (list.value.trailList ?? []).filter((t) => t.IsMultiRegionTrail || t.HomeRegion === region);
@@ -102,7 +102,7 @@ export async function readTrails(ct: CloudTrailClient, region: string): Promise<
  * await readRules(clients.eventbridge, 'imds-guard-prod')
  * // { value: [{ name: 'imds-guard-prod-enforceInstances-rule-1', state: 'ENABLED' }] }
  */
-export function readRules(eb: EventBridgeClient, prefix: string): Promise<Read<RuleFact[]>> {
+function readRules(eb: EventBridgeClient, prefix: string): Promise<Read<RuleFact[]>> {
   return attempt('events:ListRules', async () => {
     const out: RuleFact[] = [];
     let NextToken: string | undefined;
@@ -145,7 +145,7 @@ async function readQueue(sqs: SQSClient, role: QueueRole, name: string): Promise
  * Depth of each of the stack's queues (missing queues reported as such).
  * @example await readQueues(clients.sqs, stackNames('imds-guard-prod').queues)
  */
-export function readQueues(sqs: SQSClient, queues: { role: QueueRole; name: string }[]): Promise<QueueFact[]> {
+function readQueues(sqs: SQSClient, queues: { role: QueueRole; name: string }[]): Promise<QueueFact[]> {
   return Promise.all(queues.map((q) => readQueue(sqs, q.role, q.name)));
 }
 
@@ -153,7 +153,7 @@ export function readQueues(sqs: SQSClient, queues: { role: QueueRole; name: stri
  * The `imds-guard:last-sweep` tag of the remediation queue (undefined when the queue or the tag is absent).
  * @example await readLastSweep(clients.sqs, 'imds-guard-prod-remediation') // { value: '2026-01-01T06:00:00.000Z' }
  */
-export async function readLastSweep(sqs: SQSClient, queueName: string): Promise<Read<string | undefined>> {
+async function readLastSweep(sqs: SQSClient, queueName: string): Promise<Read<string | undefined>> {
   const url = await attempt('sqs:GetQueueUrl', () => queueUrl(sqs, queueName));
   if ('error' in url || !url.value) return 'error' in url ? url : { value: undefined };
   const QueueUrl = url.value;
@@ -164,7 +164,7 @@ export async function readLastSweep(sqs: SQSClient, queueName: string): Promise<
  * The sweep schedule (default group), or 'missing' when there is none (`sweepSchedule: off`).
  * @example await readSchedule(clients.scheduler, 'imds-guard-prod-sweep') // { value: { state: 'ENABLED', expression: 'rate(6 hours)' } }
  */
-export function readSchedule(scheduler: SchedulerClient, Name: string): Promise<Read<ScheduleFact | 'missing'>> {
+function readSchedule(scheduler: SchedulerClient, Name: string): Promise<Read<ScheduleFact | 'missing'>> {
   return attempt('scheduler:GetSchedule', async () => {
     try {
       const s = await scheduler.send(new GetScheduleCommand({ Name }));

@@ -21,7 +21,7 @@ export function ratePeriodSeconds(expression: string): number | undefined {
  * A duration for people: `45 s`, `12 min`, `7.5 h`, `3 d`.
  * @example ago(5400) // '1.5 h'
  */
-export function ago(seconds: number): string {
+function ago(seconds: number): string {
   const round = (n: number) => String(Math.round(n * 10) / 10);
   if (seconds < 120) return `${Math.round(seconds)} s`;
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
