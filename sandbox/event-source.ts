@@ -83,7 +83,7 @@ function sqsClient(o: SqsEventSourceOptions): SQSClient {
 const regionOf = (o: EndpointOptions) => o.region ?? process.env.AWS_REGION ?? 'eu-west-1';
 
 /** A Lambda `Context` whose remaining time counts down from `timeoutMs`. */
-function fakeContext(functionName: string, region: string, accountId: string, timeoutMs: number): Context {
+export function fakeContext(functionName: string, region: string, accountId: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
   const noop = () => undefined;
   return {

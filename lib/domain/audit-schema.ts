@@ -7,7 +7,7 @@ import { AUDIT_SCHEMA, OutcomeSchema, SEVERITIES } from './audit-vocabulary.js';
 const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** What caused a decision. Shared by event handlers and backfill runs, and carried by every audit record. */
-export const TriggerSchema = z.object({
+const TriggerSchema = z.object({
   source: z.enum(['cloudtrail', 'backfill', 'cli']),
   eventName: z.string(),
   /** Record ids are derived from it (see recordId in audit.ts). */
@@ -26,7 +26,7 @@ export type HttpTokens = z.infer<typeof HttpTokensSchema>;
 export type Toggle = z.infer<typeof ToggleSchema>;
 
 /** MetadataOptions as imds-guard sees them (and audit records carry them). Any field may be unknown (missing from an event). */
-export const MetadataOptionsSchema = z.object({
+const MetadataOptionsSchema = z.object({
   httpTokens: z.optional(HttpTokensSchema),
   hopLimit: z.optional(z.number()),
   httpEndpoint: z.optional(ToggleSchema),

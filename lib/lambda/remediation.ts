@@ -10,7 +10,7 @@ import type { AuditRecord } from '../domain/audit.js';
 import { EC2_BUCKETS } from '../domain/ec2-limits.js';
 import { consume, type ConsumeContext } from '../kinds/instance/consume.js';
 import { delayMessage } from '../kinds/instance/queue.js';
-import { parseQueueItem } from '../kinds/instance/queue-item.js';
+import { parseQueueItem, type QueueItem } from '../kinds/instance/queue-item.js';
 import { renderOwnerMessages } from '../report/message.js';
 import { publishMessages } from '../report/sns.js';
 import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
@@ -34,7 +34,7 @@ interface Made {
 }
 
 /** This consumer's share of the Region's ModifyInstanceMetadataOptions bucket. */
-function bucketShare(concurrency: number) {
+export function bucketShare(concurrency: number) {
   const b = EC2_BUCKETS.ModifyInstanceMetadataOptions;
   return {
     ModifyInstanceMetadataOptions: {
@@ -64,45 +64,11 @@ export function makeRemediationHandler(config: Config, limiter = new RateLimiter
     ledger,
   };
 
+  const shared: Shared = { ctx, sqs, queueUrl, maxHopLimit: config.MAX_HOP_LIMIT };
   return async (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> => {
-    const made: Made[] = [];
-    // The same item twice in one batch: the records run in parallel, so the ledger cannot tell them apart.
-    const seen = new Set<string>();
-    const handleRecord = async (rec: SQSRecord) => {
-      const parsed = parseQueueItem(rec.body, config.MAX_HOP_LIMIT);
-      if (parsed.ok && seen.has(parsed.item.id)) {
-        logger.info('duplicate queue delivery in the same batch', { item: parsed.item.id });
-        metrics.addMetric('duplicateItems', MetricUnit.Count, 1);
-        return;
-      }
-      if (parsed.ok) seen.add(parsed.item.id);
-      if (!parsed.ok) {
-        // Deleted, not retried: a foreign or malformed message must never block the batch.
-        logger.error('rejected queue message', { rejection: { reason: parsed.reason, messageId: rec.messageId, issues: parsed.issues } });
-        metrics.addMetric('rejectedQueueMessages', MetricUnit.Count, 1);
-        return;
-      }
-      const item = parsed.item;
-      const out = await consume(item, Number(rec.attributes?.ApproximateReceiveCount ?? '1'), ctx);
-      if (out.status === 'duplicate') {
-        logger.info('duplicate queue delivery: already remediated and published', { item: item.id });
-        metrics.addMetric('duplicateItems', MetricUnit.Count, 1);
-        return;
-      }
-      if (out.record) {
-        // Logged as soon as it is decided: the log line is the record even if Publish fails later.
-        if (!(out.status === 'done' && out.stored)) recordAudit(out.record);
-        made.push({ messageId: rec.messageId, itemId: item.id, record: out.record });
-      }
-      if (out.status === 'retry') {
-        logger.warn('remediation will be retried', { item: item.id, delaySeconds: out.delaySeconds, error: out.error });
-        metrics.addMetric('retriedItems', MetricUnit.Count, 1);
-        await delayMessage(sqs, queueUrl, rec.receiptHandle, out.delaySeconds).catch((err: Error) =>
-          logger.warn('could not delay the retry: the queue visibility timeout applies', { item: item.id, error: err.name }),
-        );
-        throw new RetryLater(`${out.error.name}: ${out.error.message}`);
-      }
-    };
+    const batch: Batch = { made: [], seen: new Set() };
+    const made = batch.made;
+    const handleRecord = (rec: SQSRecord) => consumeRecord(rec, shared, batch);
     const processed = await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
       ...(context ? { context } : {}),
       throwOnFullBatchFailure: false,
@@ -126,6 +92,63 @@ export function makeRemediationHandler(config: Config, limiter = new RateLimiter
       return;
     }
     await Promise.all(made.filter((m) => !retried.has(m.messageId)).map((m) => ledger?.published(m.itemId)));
+  }
+}
+
+interface Shared {
+  ctx: ConsumeContext;
+  sqs: SQSClient;
+  queueUrl: string;
+  maxHopLimit: number;
+}
+
+/** One invocation's batch: the records made so far, and the items seen (a second copy is dropped). */
+interface Batch {
+  made: Made[];
+  seen: Set<string>;
+}
+
+/** The queue item of a message, or undefined when it is to be dropped: malformed, foreign, or a second copy. */
+function accept(rec: SQSRecord, s: Shared, b: Batch): QueueItem | undefined {
+  const parsed = parseQueueItem(rec.body, s.maxHopLimit);
+  if (!parsed.ok) {
+    // Deleted, not retried: a foreign or malformed message must never block the batch.
+    logger.error('rejected queue message', { rejection: { reason: parsed.reason, messageId: rec.messageId, issues: parsed.issues } });
+    metrics.addMetric('rejectedQueueMessages', MetricUnit.Count, 1);
+    return undefined;
+  }
+  // The same item twice in one batch: the records run in parallel, so the ledger cannot tell them apart.
+  if (b.seen.has(parsed.item.id)) {
+    logger.info('duplicate queue delivery in the same batch', { item: parsed.item.id });
+    metrics.addMetric('duplicateItems', MetricUnit.Count, 1);
+    return undefined;
+  }
+  b.seen.add(parsed.item.id);
+  return parsed.item;
+}
+
+/** One message: consume its item; a retry is delayed (growing) and reported as a batch item failure. */
+async function consumeRecord(rec: SQSRecord, s: Shared, b: Batch): Promise<void> {
+  const item = accept(rec, s, b);
+  if (!item) return;
+  const out = await consume(item, Number(rec.attributes?.ApproximateReceiveCount ?? '1'), s.ctx);
+  if (out.status === 'duplicate') {
+    logger.info('duplicate queue delivery: already remediated and published', { item: item.id });
+    metrics.addMetric('duplicateItems', MetricUnit.Count, 1);
+    return;
+  }
+  if (out.record) {
+    // Logged as soon as it is decided: the log line is the record even if Publish fails later.
+    if (!(out.status === 'done' && out.stored)) recordAudit(out.record);
+    b.made.push({ messageId: rec.messageId, itemId: item.id, record: out.record });
+  }
+  if (out.status === 'retry') {
+    logger.warn('remediation will be retried', { item: item.id, delaySeconds: out.delaySeconds, error: out.error });
+    metrics.addMetric('retriedItems', MetricUnit.Count, 1);
+    await delayMessage(s.sqs, s.queueUrl, rec.receiptHandle, out.delaySeconds).catch((err: Error) =>
+      logger.warn('could not delay the retry: the queue visibility timeout applies', { item: item.id, error: err.name }),
+    );
+    throw new RetryLater(`${out.error.name}: ${out.error.message}`);
   }
 }
 
