@@ -3,23 +3,9 @@
 import type { AuditRecord } from '../../domain/audit.js';
 import type { MetadataOptions } from '../../domain/policy.js';
 import { partitionOf } from '../../domain/region.js';
-import {
-  CONTROL_ID,
-  clip,
-  type ComplianceStatus,
-  clusterArn,
-  currentOptions,
-  descriptionOf,
-  PRODUCT_NAME,
-  RELATED_CONTROLS,
-  recommendationOf,
-  resourceKey,
-  type SeverityLabel,
-  severityLabel,
-  titleOf,
-  verdictOf,
-  type WorkflowStatus,
-} from './common.js';
+import { CONTROL_ID, clip, type ComplianceStatus, clusterArn, currentOptions, descriptionOf } from './common.js';
+import { PRODUCT_NAME, RELATED_CONTROLS, recommendationOf, resourceKey, type SeverityLabel } from './common.js';
+import { severityLabel, titleOf, verdictOf, type WorkflowStatus } from './common.js';
 
 const ASFF_SCHEMA_VERSION = '2018-10-08';
 export const ASFF_TYPE = 'Software and Configuration Checks/AWS Security Best Practices';

@@ -3,20 +3,8 @@
 import type { AuditRecord } from '../../domain/audit.js';
 import { partitionOf } from '../../domain/region.js';
 import { findingId } from './asff.js';
-import {
-  CONTROL_ID,
-  clusterArn,
-  currentOptions,
-  descriptionOf,
-  PRODUCT_NAME,
-  RELATED_CONTROLS,
-  recommendationOf,
-  type SeverityLabel,
-  severityLabel,
-  titleOf,
-  verdictOf,
-  type WorkflowStatus,
-} from './common.js';
+import { CONTROL_ID, clusterArn, currentOptions, descriptionOf, PRODUCT_NAME, RELATED_CONTROLS } from './common.js';
+import { recommendationOf, type SeverityLabel, severityLabel, titleOf, verdictOf, type WorkflowStatus } from './common.js';
 
 export const OCSF_VERSION = '1.6.0';
 const COMPLIANCE_FINDING = {
