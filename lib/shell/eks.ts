@@ -1,5 +1,6 @@
 // EKS reads shared by the node group kind, the node group index, owner routing and discovery.
 import {
+  DescribeClusterCommand,
   DescribeNodegroupCommand,
   paginateListClusters,
   paginateListNodegroups,
@@ -12,6 +13,16 @@ export async function describeNodegroup(eks: EKSClient, cluster: string, nodegro
     return (await eks.send(new DescribeNodegroupCommand({ clusterName: cluster, nodegroupName: nodegroup }))).nodegroup;
   } catch (err) {
     if ((err as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+    throw err;
+  }
+}
+
+/** A cluster's tags (owner routing); none when the cluster does not exist. */
+export async function clusterTags(eks: EKSClient, cluster: string): Promise<Record<string, string>> {
+  try {
+    return (await eks.send(new DescribeClusterCommand({ name: cluster }))).cluster?.tags ?? {};
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ResourceNotFoundException') return {};
     throw err;
   }
 }

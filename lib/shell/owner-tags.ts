@@ -1,26 +1,46 @@
-// Owner routing for managed node group instances. EKS does not copy a node group's tags to its
-// instances, so an owner tag set on the node group would otherwise never reach its nodes' reports.
+// Owner routing for EKS nodes. EKS does not copy a managed node group's tags (nor its cluster's) to its
+// instances, so the owner tags set there would otherwise never reach the nodes' reports. OWNER_SOURCE decides
+// whose tag wins (lib/domain/scope.ts resolveOwnerFrom); this module only reads the tags.
 import type { EKSClient } from '@aws-sdk/client-eks';
-import { describeNodegroup } from './eks.js';
 import type { NodeIdentity } from '../domain/scope.js';
 import { toTags, type Tags } from '../domain/tags.js';
+import { clusterTags, describeNodegroup } from './eks.js';
 
-export type OwnerTagsFor = (node: NodeIdentity) => Promise<Tags>;
+export interface OwnerTags {
+  nodegroup: Tags;
+  cluster: Tags;
+}
 
-/** The node group's tags, once per node group per run; nothing for other launchers or on error. */
+export type OwnerTagsFor = (node: NodeIdentity) => Promise<OwnerTags>;
+
+/**
+ * The node's managed node group's tags and its cluster's, each read once per container; nothing for a node
+ * without a cluster, and nothing on error (routing falls back; the decision itself does not depend on it).
+ *
+ * @example
+ * const { nodegroup, cluster } = await nodegroupOwnerTags(eks)(identifyNode(instance.tags));
+ */
 export function nodegroupOwnerTags(eks: EKSClient): OwnerTagsFor {
   const seen = new Map<string, Promise<Tags>>();
-  return (node) => {
-    if (node.launcher !== 'managed-nodegroup' || !node.cluster || !node.nodegroup) return Promise.resolve({});
-    const key = `${node.cluster}/${node.nodegroup}`;
+  const once = (key: string, read: () => Promise<Record<string, string> | undefined>): Promise<Tags> => {
     let tags = seen.get(key);
     if (!tags) {
-      tags = describeNodegroup(eks, node.cluster, node.nodegroup).then(
-        (ng) => toTags(ng?.tags ?? {}),
-        () => ({}), // routing falls back to the default owner; the decision itself does not depend on it
+      tags = read().then(
+        (t) => toTags(t ?? {}),
+        () => ({}),
       );
       seen.set(key, tags);
     }
     return tags;
+  };
+  return async (node) => {
+    const { cluster, nodegroup } = node;
+    if (!cluster) return { nodegroup: {}, cluster: {} };
+    const ng =
+      node.launcher === 'managed-nodegroup' && nodegroup
+        ? once(`nodegroup/${cluster}/${nodegroup}`, async () => (await describeNodegroup(eks, cluster, nodegroup))?.tags)
+        : Promise.resolve({});
+    const cl = once(`cluster/${cluster}`, () => clusterTags(eks, cluster));
+    return { nodegroup: await ng, cluster: await cl };
   };
 }

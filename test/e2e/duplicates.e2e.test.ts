@@ -35,7 +35,13 @@ afterEach(() => {
   t?.sandbox?.setFaults({});
 });
 
-const env = (extra: Record<string, string> = {}) => ({ IDEMPOTENCY_TABLE: TABLE, IDENTITY_GATE: 'off', ...extra });
+// Owners come from the instances' own tags here (the routing rule has its own tests): one message per owner.
+const env = (extra: Record<string, string> = {}) => ({
+  IDEMPOTENCY_TABLE: TABLE,
+  IDENTITY_GATE: 'off',
+  OWNER_SOURCE: 'instance-first',
+  ...extra,
+});
 
 /** Six non-compliant EKS nodes of three owners, in one RunInstances event. */
 async function launchEvent(): Promise<{ event: any; instances: Instance[] }> {

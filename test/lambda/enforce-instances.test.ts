@@ -1,6 +1,6 @@
 import { DescribeInstancesCommand, EC2Client, ModifyInstanceMetadataOptionsCommand } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
+import { DescribeClusterCommand, DescribeNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { clone, loadEvent } from '../helpers/events.js';
@@ -160,6 +160,28 @@ describe('enforce-instances handler', () => {
     };
     expect(await routed({})).toEqual([['payments-from-nodegroup', 'nodegroup']]);
     expect(await routed({ OWNER_SOURCE: 'instance-first' })).toEqual([['attacker-channel', 'instance']]);
+  });
+
+  it("a node with no node group owner is routed by its cluster's owner tag, read once per cluster", async () => {
+    eks.on(DescribeClusterCommand, { name: 'payments' }).resolves({ cluster: { name: 'payments', tags: { owner: 'payments-cluster' } } });
+    const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', env);
+    const karpenter = (n: number) => ({
+      ...nodeItem(n, 'x'),
+      tagSet: {
+        items: [
+          { key: 'karpenter.sh/nodepool', value: 'default' },
+          { key: 'eks:eks-cluster-name', value: 'payments' },
+          { key: 'owner', value: 'node-says-so' },
+        ],
+      },
+    });
+    await handler(runEvent([karpenter(11), karpenter(12)]), lambdaContext());
+    const body = JSON.parse(JSON.parse(sns.commandCalls(PublishCommand).at(-1)!.args[0].input.Message!).lambda);
+    expect(body.records.map((r: any) => [r.resource.owner, r.details.ownerSource])).toEqual([
+      ['payments-cluster', 'cluster'],
+      ['payments-cluster', 'cluster'],
+    ]);
+    expect(eks).toHaveReceivedCommandTimes(DescribeClusterCommand, 1);
   });
 
   it('describes more than 1000 missing IDs in batches of at most 1000', async () => {

@@ -203,5 +203,6 @@ async function sendQueued(queue: RemediationQueue, items: QueueItem[], run: Inst
 async function withOwnerTags(i: instance.KnownInstance, node: NodeIdentity, run: InstanceRun): Promise<instance.KnownInstance> {
   const instanceFirst = run.settings.ownerSource === 'instance-first';
   if (!run.ownerTagsFor || (instanceFirst && resolveOwner(i.tags, run.settings.ownerTagKeys, '') !== '')) return i;
-  return { ...i, nodegroupTags: await run.ownerTagsFor(node) };
+  const tags = await run.ownerTagsFor(node);
+  return { ...i, nodegroupTags: tags.nodegroup, clusterTags: tags.cluster };
 }

@@ -17,6 +17,8 @@ export interface InstanceTarget {
   tagChange?: TagChange;
   /** Its managed node group's tags (owner routing), when looked up. */
   nodegroupTags?: Tags;
+  /** Its cluster's tags (owner routing), when looked up. */
+  clusterTags?: Tags;
   actor: string;
   eventId: string;
   eventTime: string;

@@ -138,9 +138,10 @@ export function resourceOf(i: InstanceTarget & { tags?: Tags }, s: Settings, nod
   };
 }
 
-/** The owner and where it came from: the node group's tags or the instance's, in the OWNER_SOURCE order. */
-export function ownerOf(i: { tags?: Tags; nodegroupTags?: Tags }, s: Settings) {
-  return resolveOwnerFrom({ instance: i.tags ?? {}, nodegroup: i.nodegroupTags ?? {} }, s.ownerTagKeys, s.defaultOwner, s.ownerSource);
+/** The owner and where it came from: the node group's, the cluster's or the instance's tags, in the OWNER_SOURCE order. */
+export function ownerOf(i: { tags?: Tags; nodegroupTags?: Tags; clusterTags?: Tags }, s: Settings) {
+  const tags = { instance: i.tags ?? {}, nodegroup: i.nodegroupTags ?? {}, cluster: i.clusterTags ?? {} };
+  return resolveOwnerFrom(tags, s.ownerTagKeys, s.defaultOwner, s.ownerSource);
 }
 
 /** describe (pure): the audit record for one instance. */
