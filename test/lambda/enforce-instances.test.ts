@@ -184,6 +184,38 @@ describe('enforce-instances handler', () => {
     expect(eks).toHaveReceivedCommandTimes(DescribeClusterCommand, 1);
   });
 
+  it('an exemption set by a CreateTags event records who set it and when', async () => {
+    const e = clone(loadEvent('create-tags-eks-cluster-name'));
+    const target = e.detail.requestParameters.resourcesSet.items[0];
+    e.detail.requestParameters.resourcesSet.items = [target];
+    e.detail.requestParameters.tagSet.items = [{ key: 'imds-guard:exempt', value: 'true' }];
+    ec2.on(DescribeInstancesCommand).resolves({
+      Reservations: [
+        {
+          Instances: [
+            {
+              InstanceId: target.resourceId,
+              State: { Name: 'running' },
+              Tags: [
+                { Key: 'kubernetes.io/cluster/payments', Value: 'owned' },
+                { Key: 'imds-guard:exempt', Value: 'true' },
+              ],
+              MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled' },
+            },
+          ],
+        },
+      ],
+    });
+    const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', env);
+    await handler(e, lambdaContext());
+    expect(ec2).toHaveReceivedCommandTimes(ModifyInstanceMetadataOptionsCommand, 0);
+    const body = JSON.parse(JSON.parse(sns.commandCalls(PublishCommand).at(-1)!.args[0].input.Message!).lambda);
+    expect(body.records[0]).toMatchObject({
+      outcome: 'exempt',
+      details: { exemption: { setBy: e.detail.userIdentity.arn, setAt: e.detail.eventTime, event: 'CreateTags' } },
+    });
+  });
+
   it('describes more than 1000 missing IDs in batches of at most 1000', async () => {
     const { handler } = await loadFunction<Mod>('../../functions/enforce-instances.js', { ...env, MODE: 'dry-run' });
     const ids = Array.from({ length: 2300 }, (_, n) => `i-${(n + 1).toString(16).padStart(17, '0')}`);
