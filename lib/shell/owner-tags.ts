@@ -6,7 +6,7 @@ import type { NodeIdentity } from '../domain/scope.js';
 import { toTags, type Tags } from '../domain/tags.js';
 import { clusterTags, describeNodegroup } from './eks.js';
 
-export interface OwnerTags {
+interface OwnerTags {
   nodegroup: Tags;
   cluster: Tags;
 }
