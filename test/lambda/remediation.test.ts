@@ -8,6 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { toQueueItem } from '../../lib/kinds/instance/queue-item.js';
 import { TOPIC, lambdaContext, loadFunction } from '../helpers/lambda.js';
+import { instanceResource } from '../helpers/records.js';
 
 type Mod = typeof import('../../functions/remediate-instances.js');
 const ec2 = mockClient(EC2Client);
@@ -30,15 +31,7 @@ function item(n: number, over: { eventTime?: string; owner?: string; hopLimit?: 
   const id = `i-0000000000000${String(n).padStart(4, '0')}`;
   return toQueueItem({
     trigger: trigger(over.eventTime),
-    resource: {
-      type: 'instance',
-      id,
-      arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`,
-      region: 'eu-west-1',
-      account: '111122223333',
-      cluster: 'payments',
-      owner: over.owner ?? 'payments',
-    },
+    resource: instanceResource(id, { cluster: 'payments', owner: over.owner ?? 'payments' }),
     before: { httpTokens: 'optional', hopLimit: 2, httpEndpoint: 'enabled' },
     remediation: { httpTokens: 'required', hopLimit: over.hopLimit ?? 1 },
     maxHopLimit: 1,

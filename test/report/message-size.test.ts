@@ -9,6 +9,7 @@ import {
 } from '../../lib/report/message.js';
 import { messageBytes } from '../../lib/report/sns-message.js';
 import { ChatbotCustomMessage } from '../helpers/chatbot-schema.js';
+import { instanceResource } from '../helpers/records.js';
 
 const SNS_LIMIT = 262_144;
 const trigger = {
@@ -39,15 +40,7 @@ function failed(n: number, encodedChars = 1_700): AuditRecord {
   return buildRecord({
     trigger,
     mode: 'enforce',
-    resource: {
-      type: 'instance',
-      id,
-      arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`,
-      region: 'eu-west-1',
-      account: '111122223333',
-      cluster: 'payments',
-      owner: 'team-a',
-    },
+    resource: instanceResource(id, { cluster: 'payments', owner: 'team-a' }),
     outcome: 'failed',
     before: { httpTokens: 'optional', hopLimit: 2, httpEndpoint: 'enabled' },
     desired: { httpTokens: 'required', hopLimit: 1 },

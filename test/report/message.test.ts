@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildRecord, type AuditRecord } from '../../lib/domain/audit.js';
 import { messageGroups, MAX_RECORDS_PER_MESSAGE, renderOwnerMessage } from '../../lib/report/message.js';
 import { ChatbotCustomMessage } from '../helpers/chatbot-schema.js';
+import { instanceResource } from '../helpers/records.js';
 
 const trigger = {
   source: 'cloudtrail' as const,
@@ -18,15 +19,7 @@ function rec(id: string, owner: string, outcome: AuditRecord['outcome'], cluster
   return buildRecord({
     trigger,
     mode: 'enforce',
-    resource: {
-      type: 'instance',
-      id,
-      arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`,
-      region: 'eu-west-1',
-      account: '111122223333',
-      cluster,
-      owner,
-    },
+    resource: instanceResource(id, { cluster, owner }),
     outcome,
     before: { httpTokens: 'optional', hopLimit: 2 },
     after: { httpTokens: 'required', hopLimit: 1 },

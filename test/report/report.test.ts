@@ -5,6 +5,7 @@ import { buildRecord, type AuditRecord } from '../../lib/domain/audit.js';
 import { auditLog, report } from '../../lib/report/report.js';
 import { logger } from '../../lib/shell/observability.js';
 import { TOPIC } from '../helpers/lambda.js';
+import { instanceResource } from '../helpers/records.js';
 
 const sns = mockClient(SNSClient);
 const trigger = {
@@ -21,14 +22,7 @@ function rec(id: string, owner: string, outcome: AuditRecord['outcome']): AuditR
   return buildRecord({
     trigger,
     mode: 'enforce',
-    resource: {
-      type: 'instance',
-      id,
-      arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`,
-      region: 'eu-west-1',
-      account: '111122223333',
-      owner,
-    },
+    resource: instanceResource(id, { owner }),
     outcome,
   });
 }

@@ -5,6 +5,7 @@ import { parseAuditLines, parseBeforeSpec, RevertInputError, selectReverts } fro
 import { exitCode, regionSummary, renderSummaryMessage, summarize } from '../../lib/report/summary.js';
 import { buildRecord, type AuditRecord, type Outcome } from '../../lib/domain/audit.js';
 import { applyDefaultsChange, evaluateDefaults, toAccountDefaults } from '../../lib/kinds/account-defaults/policy.js';
+import { instanceResource } from '../helpers/records.js';
 
 const trigger = {
   source: 'cli' as const,
@@ -20,14 +21,7 @@ function rec(id: string, outcome: Outcome, extra: Partial<AuditRecord> = {}): Au
     trigger,
     mode: 'enforce',
     outcome,
-    resource: {
-      type: 'instance',
-      id,
-      arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`,
-      region: 'eu-west-1',
-      account: '111122223333',
-      owner: 'team-a',
-    },
+    resource: instanceResource(id, { owner: 'team-a' }),
     ...extra,
   });
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { vi } from 'vitest';
 import { buildRecord, type AuditRecord, type Outcome } from '../../../lib/domain/audit.js';
 import type { Trigger } from '../../../lib/domain/cloudtrail.js';
+import { instanceResource } from '../../helpers/records.js';
 
 export const trigger: Trigger = {
   source: 'cloudtrail',
@@ -22,16 +23,7 @@ export function record(n: number, outcome: Outcome = 'remediated', over: Partial
   return buildRecord({
     mode: outcome === 'would-remediate' ? 'dry-run' : 'enforce',
     trigger,
-    resource: {
-      type: 'instance',
-      id,
-      arn: `arn:aws:ec2:eu-west-1:111122223333:instance/${id}`,
-      region: 'eu-west-1',
-      account: '111122223333',
-      cluster: 'payments-prod',
-      nodegroup: 'ng-general',
-      owner,
-    },
+    resource: instanceResource(id, { cluster: 'payments-prod', nodegroup: 'ng-general', owner }),
     before: { httpTokens: 'optional', hopLimit: 2, httpEndpoint: 'enabled' },
     ...(outcome === 'remediated' ? { after: { httpTokens: 'required', hopLimit: 1, httpEndpoint: 'enabled' } } : {}),
     ...(outcome === 'would-remediate' ? { desired: { httpTokens: 'required', hopLimit: 1, httpEndpoint: 'enabled' } } : {}),
