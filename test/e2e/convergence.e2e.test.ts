@@ -3,7 +3,6 @@
 // throttles 30% and fails 5% of the EC2 calls. Every eligible node ends remediated (read back from the sandbox)
 // or `failed` with a published record AND its message in the DLQ: none is silently left. Then the bad inputs:
 // a malformed message, a node terminated while queued, a duplicate delivery, SQS unavailable.
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, afterEach, beforeAll, describe, expect } from 'vitest';
@@ -12,7 +11,14 @@ import { toQueueItem, type QueueItem } from '../../lib/kinds/instance/queue-item
 import * as ct from '../../sandbox/cloudtrail.js';
 import { startSqsEventSource } from '../../sandbox/event-source.js';
 import { launchInstances } from '../helpers/launch.js';
-import { describe as describeInstances, lambdaFor, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
+import {
+  describe as describeInstances,
+  lambdaFor,
+  sandboxIt,
+  startTarget,
+  type Target,
+  createIdempotencyTable,
+} from '../helpers/sandbox.js';
 
 const TABLE = 'imds-guard-e2e-convergence';
 const MAX_RECEIVES = 4;
@@ -45,14 +51,7 @@ beforeAll(async () => {
   t = await startTarget({ seed: 20260413, sqs: { timeScale: SQS_TIME_SCALE } });
   w = { region: t.region, account: t.sandbox!.state.accountId };
   sqs = new SQSClient({ region: t.region, endpoint: t.endpoint });
-  await new DynamoDBClient({ region: t.region, endpoint: t.endpoint }).send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    }),
-  );
+  await createIdempotencyTable(t.endpoint, t.region, TABLE);
   dlqName = 'imds-guard-e2e-remediation-dlq';
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: dlqName }));
   const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['QueueArn'] }))).Attributes!

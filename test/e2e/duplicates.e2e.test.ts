@@ -1,12 +1,11 @@
 // Issue 7: EventBridge (and CloudTrail) deliver at least once. The real handlers with Powertools Idempotency
 // on the sandbox's DynamoDB: a redelivered event neither remediates nor notifies twice.
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Instance } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
 import { lambdaContext, loadFunction } from '../helpers/lambda.js';
-import { callCounter, lambdaFor, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
+import { callCounter, lambdaFor, sandboxIt, startTarget, type Target, createIdempotencyTable } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
 
 const TABLE = 'imds-guard-e2e-idempotency';
@@ -20,14 +19,7 @@ beforeAll(async () => {
   t = await startTarget();
   demo = await seedDemo({ endpoint: t.endpoint, region: t.region });
   w = { region: t.region, account: demo.accountId };
-  await new DynamoDBClient({ region: t.region, endpoint: t.endpoint }).send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    }),
-  );
+  await createIdempotencyTable(t.endpoint, t.region, TABLE);
 }, 60_000);
 afterAll(() => t?.close());
 afterEach(() => {

@@ -2,12 +2,11 @@
 // calls (EC2, SNS and the idempotency table), adds latency, and terminates instances under it.
 // Lambda's async retries are emulated. Every eligible instance must end remediated (checked in the sandbox)
 // or in a `failed`/`gone` record: exactly one record each, none dropped.
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TerminateInstancesCommand, type Instance } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { lambdaContext, loadFunction } from '../helpers/lambda.js';
-import { callCounter, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
+import { callCounter, sandboxIt, startTarget, type Target, createIdempotencyTable } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
 
 const SEED = 20261125;
@@ -28,14 +27,7 @@ const launch = (n: number, tokens: 'optional' | 'required', hop: number, tags: R
 beforeAll(async () => {
   if (!process.env.IMDS_GUARD_E2E_ENDPOINT) t = await startTarget({ seed: SEED });
   if (!t?.sandbox) return;
-  await new DynamoDBClient({ region: t.region, endpoint: t.endpoint }).send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    }),
-  );
+  await createIdempotencyTable(t.endpoint, t.region, TABLE);
   const w = { region: t.region, account: t.sandbox.state.accountId };
   const managed = (ng: string, owner: string) => ({
     'eks:cluster-name': 'prod',

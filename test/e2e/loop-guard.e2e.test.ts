@@ -1,12 +1,11 @@
 // Issue 7: imds-guard's own calls show up in CloudTrail too. An event caused by one of its roles (as the
 // deployed template names them) must never trigger it again: no AWS call at all, `ignored: self-caused`.
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ModifyInstanceMetadataOptionsCommand } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { clone, loadEvent } from '../helpers/events.js';
 import { packagedTemplate, resourcesOfType } from '../helpers/template.js';
-import { callCounter, lambdaFor, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
+import { callCounter, lambdaFor, sandboxIt, startTarget, type Target, createIdempotencyTable } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
 
 const TABLE = 'imds-guard-e2e-idempotency';
@@ -25,14 +24,7 @@ beforeAll(async () => {
   if (process.env.IMDS_GUARD_E2E_ENDPOINT) return;
   t = await startTarget();
   w = { region: t.region, account: t.sandbox!.state.accountId };
-  await new DynamoDBClient({ region: t.region, endpoint: t.endpoint }).send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-    }),
-  );
+  await createIdempotencyTable(t.endpoint, t.region, TABLE);
 }, 120_000);
 afterAll(() => t?.close());
 afterEach(() => vi.unstubAllEnvs());

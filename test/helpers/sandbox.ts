@@ -3,6 +3,7 @@
 // end-to-end target: the sandbox or, when IMDS_GUARD_E2E_ENDPOINT is set, another AWS-compatible endpoint
 // (LocalStack, say). Seeding uses only public APIs; assertions only the sandbox can make (captured SNS
 // messages, call counts) run under `sandboxIt`.
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
@@ -134,4 +135,16 @@ export function callCounter(t: Target) {
       return diff;
     },
   };
+}
+
+/** The idempotency table the stack creates (key `id`, on demand), on the sandbox or another endpoint. */
+export async function createIdempotencyTable(endpoint: string, region: string, name: string): Promise<void> {
+  await new DynamoDBClient({ region, endpoint }).send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    }),
+  );
 }

@@ -2,12 +2,11 @@ import { clearCaches } from '@aws-lambda-powertools/parameters';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { SNSEvent } from 'aws-lambda';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { AuditRecord } from '../../../lib/domain/audit.js';
 import { renderOwnerMessage } from '../../../lib/report/message.js';
-import { startTestSandbox } from '../../helpers/sandbox.js';
+import { startTestSandbox, createIdempotencyTable } from '../../helpers/sandbox.js';
 import { lambdaContext, loadFunction } from '../../helpers/lambda.js';
 import { captureOutput, record, webhookServer, type Reply } from './fixtures.js';
 
@@ -102,14 +101,7 @@ describe('notify-slack handler', () => {
     // DynamoDB for the idempotency records comes from the local sandbox; secrets stay mocked.
     const sandbox = await startTestSandbox();
     try {
-      await new DynamoDBClient({ endpoint: sandbox.url, region: 'eu-west-1' }).send(
-        new CreateTableCommand({
-          TableName: 'idem',
-          BillingMode: 'PAY_PER_REQUEST',
-          KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-          AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-        }),
-      );
+      await createIdempotencyTable(sandbox.url, 'eu-west-1', 'idem');
       const { handler, payments } = await setup(undefined, { IDEMPOTENCY_TABLE: 'idem', AWS_ENDPOINT_URL_DYNAMODB: sandbox.url });
       const event = snsEvent([record(1)]);
       const first = await handler(event, lambdaContext());
