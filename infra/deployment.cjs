@@ -72,6 +72,8 @@ class Deployment {
       if (d.mode === 'hub') fn(d);
     };
     this.hooks = {
+      // Before bundling: a bad param fails at once.
+      initialize: () => deploymentParams(serverless.service.custom.deployment),
       'before:package:compileFunctions': hub((d) => this.environment(d)),
       'before:package:compileEvents': hub((d) => this.twinRules(d)),
       'after:package:compileEvents': hub((d) => this.resources(d)),

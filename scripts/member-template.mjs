@@ -3,13 +3,12 @@
 // `-- --param=selfManagedClusters=payments`). test/deploy/org.test.ts fails when the checked-in file is stale.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { memberTemplate } from '../infra/member-template.cjs';
 
 const ROOT = join(import.meta.dirname, '..');
-const { memberTemplate } = createRequire(import.meta.url)('../infra/member-template.cjs');
 
 /** The hub package's params; the member template does not depend on the organization id. */
 export const HUB_PARAMS = { deployment: 'hub', organizationId: 'o-exampleorgid' };
