@@ -8,7 +8,7 @@ const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** What caused a decision. Shared by event handlers and backfill runs, and carried by every audit record. */
 const TriggerSchema = z.object({
-  source: z.enum(['cloudtrail', 'backfill', 'cli']),
+  source: z.enum(['cloudtrail', 'backfill', 'cli', 'securityhub']),
   eventName: z.string(),
   /** Record ids are derived from it (see recordId in audit.ts). */
   eventId: nonEmpty(),
