@@ -141,6 +141,11 @@ describe('npx osls package: CloudFormation template', () => {
       'run-instances-failed': [],
       'create-tags-eks-cluster-name': ['EnforceInstancesLambdaFunction'],
       'delete-tags-exempt': ['EnforceInstancesLambdaFunction'],
+      // Real shapes (issue 16): a capacity failure has no top-level errorCode, so it reaches the function.
+      'run-instances-tag-one': ['EnforceInstancesLambdaFunction'],
+      'create-fleet-karpenter-single': ['EnforceInstancesLambdaFunction'],
+      'create-fleet-capacity-failure': ['EnforceInstancesLambdaFunction'],
+      'update-nodegroup-version-url-encoded': ['EnforceNodegroupsLambdaFunction'],
     };
     for (const f of readdirSync(join(ROOT, 'events')).filter((f) => f.endsWith('.json'))) {
       const name = f.replace(/\.json$/, '');
