@@ -12,7 +12,18 @@ import { afterAll, afterEach, beforeAll, describe as group, expect, it, vi } fro
 import * as ct from '../../sandbox/cloudtrail.js';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
 import { launchInstances } from '../helpers/launch.js';
-import { callCounter, describe, lambdaFor, motoLacksIt, options, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
+import {
+  callCounter,
+  describe,
+  e2eTarget,
+  lambdaFor,
+  motoLacksIt,
+  options,
+  publishedRecords,
+  sandboxIt,
+  startTarget,
+  type Target,
+} from '../helpers/sandbox.js';
 
 let t: Target;
 let demo: DemoInfo;
@@ -385,6 +396,23 @@ group('IDENTITY_GATE on a cluster with neither IRSA nor Pod Identity', () => {
     expect(after).toEqual(['required', 2]);
     if (record) expect(record.notes[0]).toMatch(/IDENTITY_GATE=hold/);
   });
+  // moto lacks both identity APIs: the product's handling of their failure is what this checks there.
+  it.runIf(e2eTarget === 'moto')(
+    'moto lacks ListAddons and ListPodIdentityAssociations: the record names both failed calls, and IRSA still answers',
+    async () => {
+      const records = await publishedRecords(t);
+      const { res, id } = await one('hold', 1);
+      expect(res.decisions).toEqual([expect.objectContaining({ id, outcome: 'remediated' })]);
+      const record = (await records()).find((r) => r.resource.id === id);
+      expect(record.details.identity).toMatchObject({
+        cluster: 'bare',
+        error: expect.stringMatching(/\(ListAddons\).*\(ListPodIdentityAssociations\)/),
+      });
+      // moto gives every cluster the same OIDC issuer (docs/sandbox.md), so `bare` shares payments' IRSA: hold does not apply.
+      expect(record.details.identity.irsa).toBe(true);
+      expect(record.after).toMatchObject({ httpTokens: 'required', hopLimit: 1 });
+    },
+  );
   sandboxIt('off: no identity check at all', async () => {
     const { after, calls, record } = await one('off', 2);
     expect(after).toEqual(['required', 1]);
