@@ -18,6 +18,7 @@ import {
 // client-iam is present as a dev (transitive) dependency; only the demo uses it.
 import { IAMClient, CreateOpenIDConnectProviderCommand } from '@aws-sdk/client-iam';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { launchNodegroupNodes, optionalApi } from './emulator-gaps.js';
 
 export interface DemoEnv {
   endpoint: string;
@@ -63,6 +64,8 @@ export interface DemoInfo {
   podIdentity: { addonName: string; associationId: string };
   /** EKS nodes that violate tokens=required/hop≤1 and are not exempt (7). */
   expectedNonCompliantNodes: string[];
+  /** APIs the endpoint does not implement (moto: CreateAddon, ...); the seed went on without them. */
+  missingApis: string[];
 }
 
 const AMI = 'ami-0abcdef1234567890';
@@ -102,15 +105,21 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
       ThumbprintList: ['9e99a48a9960b14926bb7f3b02e22da2b0ab7280'],
     }),
   );
-  await eks.send(new CreateAddonCommand({ clusterName: 'analytics', addonName: 'eks-pod-identity-agent' }));
-  const { association } = await eks.send(
-    new CreatePodIdentityAssociationCommand({
-      clusterName: 'analytics',
-      namespace: 'analytics',
-      serviceAccount: 'spark-jobs',
-      roleArn: role('analytics-spark'),
-    }),
+  const missingApis: string[] = [];
+  await optionalApi('CreateAddon', missingApis, () =>
+    eks.send(new CreateAddonCommand({ clusterName: 'analytics', addonName: 'eks-pod-identity-agent' })),
   );
+  const { association } =
+    (await optionalApi('CreatePodIdentityAssociation', missingApis, () =>
+      eks.send(
+        new CreatePodIdentityAssociationCommand({
+          clusterName: 'analytics',
+          namespace: 'analytics',
+          serviceAccount: 'spark-jobs',
+          roleArn: role('analytics-spark'),
+        }),
+      ),
+    )) ?? {};
 
   const nodesOf = async (cluster: string, nodegroup: string) => {
     const out = await ec2.send(
@@ -135,8 +144,16 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
       tags: { team: 'payments', owner: 'payments-oncall@example.com' },
     }),
   );
-  const paymentsNodes = await nodesOf('payments', 'payments-default');
-  const eksLtId = paymentsNodes[0]?.Tags?.find((t) => t.Key === 'aws:ec2launchtemplate:id')?.Value ?? '';
+  let paymentsNodes = await nodesOf('payments', 'payments-default');
+  let eksLtId = paymentsNodes[0]?.Tags?.find((t) => t.Key === 'aws:ec2launchtemplate:id')?.Value ?? '';
+  if (paymentsNodes.length === 0) {
+    // The endpoint's CreateNodegroup launched no nodes (moto): launch them as the node group's ASG would.
+    const nodes = await launchNodegroupNodes(ec2, {
+      ...{ cluster: 'payments', nodegroup: 'payments-default', count: 3, imageId: AMI },
+      metadata: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
+    });
+    [paymentsNodes, eksLtId] = [nodes.instances, nodes.launchTemplateId];
+  }
 
   const { LaunchTemplate: lt } = await ec2.send(
     new CreateLaunchTemplateCommand({
@@ -162,7 +179,15 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
       tags: { team: 'analytics' },
     }),
   );
-  const analyticsNodes = await nodesOf('analytics', 'analytics-custom');
+  let analyticsNodes = await nodesOf('analytics', 'analytics-custom');
+  if (analyticsNodes.length === 0) {
+    const lt1 = { id: lt?.LaunchTemplateId ?? '', version: '1' };
+    const nodes = await launchNodegroupNodes(ec2, {
+      ...{ cluster: 'analytics', nodegroup: 'analytics-custom', count: 2, imageId: AMI, launchTemplate: lt1 },
+      metadata: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
+    });
+    analyticsNodes = nodes.instances;
+  }
 
   const run = async (
     input: Omit<RunInstancesCommandInput, 'MinCount' | 'MaxCount' | 'ImageId'>,
@@ -244,5 +269,6 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
     exemptInstanceId,
     podIdentity: { addonName: 'eks-pod-identity-agent', associationId: association?.associationId ?? '' },
     expectedNonCompliantNodes: [...ids(paymentsNodes), ...ids(analyticsNodes), optionalHop1, requiredHop2],
+    missingApis,
   };
 }

@@ -1,9 +1,9 @@
 // Issue 2/3 end to end: CloudTrail events for the demo estate, delivered to the real enforce-instances.
-import { ModifyInstanceMetadataOptionsCommand } from '@aws-sdk/client-ec2';
+import { ModifyInstanceMetadataOptionsCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe as group, expect, it, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
-import { callCounter, describe, lambdaFor, options, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
+import { callCounter, describe, lambdaFor, options, publishedRecords, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
 
 let t: Target;
@@ -108,6 +108,20 @@ group('enforce-instances on the sandbox', () => {
       bad.map((i) => i.InstanceId!),
     );
     for (const i of bad) expect(options(after.get(i.InstanceId!))).toEqual(['optional', 2]);
+  });
+
+  it('a terminated node: its gone record carries the owner and cluster DescribeInstances returned', async () => {
+    const [node] = await launch(1, 'optional', 2, { 'kubernetes.io/cluster/payments': 'owned', owner: 'gone-owner@example.com' });
+    const id = node!.InstanceId!;
+    await t.ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    const records = await publishedRecords(t);
+    // instance-first: the owner comes from the instance's own tags (the cluster's team tag would come first otherwise).
+    const run = await lambdaFor(t, 'enforce-instances', { IDENTITY_GATE: 'off', OWNER_SOURCE: 'instance-first' });
+    // A drift event names the instance only: its tags come from DescribeInstances, which still shows it terminated.
+    const res = await run(ct.modifyMetadataOptions(id, w));
+    expect(res.decisions).toEqual([expect.objectContaining({ id, outcome: 'gone', owner: 'gone-owner@example.com' })]);
+    const record = (await records()).find((r) => r.resource.id === id);
+    expect(record).toMatchObject({ outcome: 'gone', resource: { owner: 'gone-owner@example.com', cluster: 'payments' } });
   });
 
   sandboxIt('under EC2 throttling the SDK retries until every node is fixed', async () => {
