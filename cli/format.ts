@@ -3,9 +3,10 @@ import type { AuditRecord } from '../lib/domain/audit.js';
 import { countByOutcome, QUIET_OUTCOMES } from '../lib/domain/audit.js';
 import type { MetadataOptions } from '../lib/domain/policy.js';
 import { allRecords, type BackfillResult } from '../lib/runs/run.js';
+import { renderOcsf } from './ocsf.js';
 import { countsLine, countsByType } from '../lib/report/summary.js';
 
-export type OutputFormat = 'table' | 'json' | 'csv';
+export type OutputFormat = 'table' | 'json' | 'csv' | 'ocsf';
 
 export interface RenderInput {
   command: string;
@@ -218,6 +219,7 @@ export function renderCsv(i: RenderInput): string {
 }
 
 export function render(format: OutputFormat, i: RenderInput): string {
+  if (format === 'ocsf') return renderOcsf(i);
   return format === 'json' ? renderJson(i) : format === 'csv' ? renderCsv(i) : renderTable(i);
 }
 

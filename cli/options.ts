@@ -59,6 +59,8 @@ export interface ScanOpts extends ConnectionOpts {
   identityGate?: 'warn' | 'hold' | 'off';
   query: 'inventory' | 'violations';
   all?: boolean;
+  /** Send the records to Security Hub (findings out). */
+  securityHub?: boolean;
 }
 
 /** What a command that may change something takes. */
@@ -78,7 +80,7 @@ export function connection(cmd: Command): Command {
     .option('--profile <name>', 'AWS shared config profile')
     .option('--endpoint-url <url>', 'send every AWS call here (e.g. the local sandbox)')
     .option('--concurrency <n>', 'parallel calls per Region (the rate limiter still paces them)', intIn(1, 100))
-    .addOption(new Option('--output <format>', 'stdout format').choices(['table', 'json', 'csv']).default('table'))
+    .addOption(new Option('--output <format>', 'stdout format').choices(['table', 'json', 'csv', 'ocsf']).default('table'))
     .option('--out <file>', 'write the full audit as JSON Lines (what revert --audit reads)')
     .addOption(
       new Option('--rate-scale <factor>', 'multiply the EC2 bucket refill rates (sandbox benchmarks only)').argParser(positive).hideHelp(),
@@ -107,5 +109,6 @@ export function scanning(cmd: Command): Command {
         .choices(['inventory', 'violations'])
         .default('inventory'),
     )
-    .option('--all', 'table: also list compliant and out-of-scope resources');
+    .option('--all', 'table: also list compliant and out-of-scope resources')
+    .option('--security-hub', "also send every record to Security Hub as the account's own ASFF findings (BatchImportFindings)");
 }

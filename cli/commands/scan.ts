@@ -1,7 +1,8 @@
 // `imds-guard scan`: report what is out of policy; also the backfill run that enforce shares.
 import type { Command } from 'commander';
+import { exportFindings } from '../../lib/report/report.js';
 import { exitCode } from '../../lib/report/summary.js';
-import { type BackfillResult, type PlanOverview, runBackfill } from '../../lib/runs/run.js';
+import { allRecords, type BackfillResult, type PlanOverview, runBackfill } from '../../lib/runs/run.js';
 import type { CommandContext } from '../context.js';
 import { type ConfirmOpts, type ScanOpts, scanning } from '../options.js';
 
@@ -66,6 +67,11 @@ export async function backfill(ctx: CommandContext, command: 'scan' | 'enforce',
   } finally {
     progress.stop();
   }
+  const sent = await exportFindings(allRecords(result), { securityHub: !!o.securityHub });
+  if (sent)
+    ctx.errLine(
+      `security hub: ${sent.imported} finding(s) imported, ${sent.failed} refused (logged), ${sent.workflowUpdated} workflow update(s)`,
+    );
   return ctx.finish(command, o, result, exitCode(result.regions));
 }
 
