@@ -143,7 +143,8 @@ function exitLine(i: RenderInput): string {
 function leftLines(records: AuditRecord[], c: ReturnType<typeof countByOutcome>): string {
   const left = records.filter((r) => leftNonCompliant(r, 'any'));
   const parts = [c['would-remediate'] ? `${c['would-remediate']} would change` : '', c.failed ? `${c.failed} failed` : ''];
-  const head = `Exit 1: ${left.length} resource(s) in scope left out of policy${parts.some(Boolean) ? ` (${parts.filter(Boolean).join(', ')})` : ''}:`;
+  const fixable = parts.some(Boolean) ? ` (${parts.filter(Boolean).join(', ')})` : '';
+  const head = `Exit 1: ${left.length} resource(s) in scope left out of policy${fixable}:`;
   const lines = left.slice(0, 20).map((r) => {
     const who = r.outcome === 'reported' ? `owner ${r.resource.owner} must act` : `owner ${r.resource.owner}`;
     const why = r.error ? `${r.error.name}: ${r.error.message}` : (r.reason ?? '');
