@@ -116,7 +116,7 @@ describe('imds-guard scan', () => {
     expect(table.stdout).toMatch(/REGION\s+TYPE\s+ID\s+CLUSTER\s+OUTCOME\s+BEFORE\s+AFTER\s+REASON/);
     expect(table.stdout).toContain(demo.selfManaged.optionalHop1);
     expect(table.stdout).not.toContain(demo.karpenterInstanceIds[0]!); // compliant: hidden
-    expect(table.stdout).toMatch(/Exit 1: 9 would change/);
+    expect(table.stdout).toMatch(/Exit 1: \d+ resource\(s\) in scope left out of policy \(9 would change\)/);
     expect((await cli(['scan', '--regions', R, '--all', ...at()])).stdout).toContain(demo.karpenterInstanceIds[0]!);
     expect(table.stderr).toBe(''); // not a TTY: nothing but the result
   });
@@ -151,7 +151,7 @@ describe('imds-guard enforce', () => {
     expect(metadata()).toEqual(state);
   });
 
-  it('--yes fixes them: one Modify per instance, no Describe per instance; the follow-up scan exits 0', async () => {
+  it('--yes fixes them: one Modify per instance, no Describe per instance; the follow-up scan exits 0 with --fail-on fixable', async () => {
     const before = snapshotCalls();
     const r = await cli(['enforce', '--yes', '--rollout', '--regions', R, '--output', 'json', ...at()]);
     expect(r.code).toBe(0);
@@ -168,7 +168,7 @@ describe('imds-guard enforce', () => {
       const m = sb.state.region(R).instances.get(id)!;
       if (m.state !== 'terminated') expect(m.metadata).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     }
-    const again = await cli(['scan', '--regions', R, '--output', 'json', ...at()]);
+    const again = await cli(['scan', '--regions', R, '--fail-on', 'fixable', '--output', 'json', ...at()]);
     expect(again.code).toBe(0);
     expect(again.json().counts['would-remediate']).toBeUndefined();
   });
@@ -207,7 +207,7 @@ describe('imds-guard revert', () => {
     expect(metadata()).toEqual(original);
     const j = r.json();
     expect(j.records.map((x) => x.resource.id).sort()).toEqual([...demo.expectedNonCompliantNodes].sort());
-    expect(j.records.every((x) => x.outcome === 'remediated' && x.trigger.eventName === 'Revert')).toBe(true);
+    expect(j.records.every((x) => x.outcome === 'reverted' && x.trigger.eventName === 'Revert')).toBe(true);
     expect(j.skipped?.map((s) => s.id)).toEqual([demo.nodegroups.analyticsCustom.launchTemplateId]);
     expect(calls().ModifyInstanceMetadataOptions! - (before.ModifyInstanceMetadataOptions ?? 0)).toBe(7);
   });
@@ -286,7 +286,8 @@ describe('imds-guard revert', () => {
     expect(r.code).toBe(0);
     expect(sb.state.region(R).instances.get(id)!.metadata).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 2 });
     expect(r.json().records[0]).toMatchObject({
-      outcome: 'remediated',
+      outcome: 'reverted',
+      severity: 'high',
       before: { httpTokens: 'required', hopLimit: 1 },
       after: { httpTokens: 'optional', hopLimit: 2 },
     });
