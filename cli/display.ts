@@ -13,7 +13,7 @@ export interface Display {
   quiet: boolean;
 }
 
-/** Width when stdout is not a terminal and COLUMNS is unset (a log file, a pipe, CI): wide enough that the usual table keeps one line per row. */
+/** Width when stdout is not a terminal and COLUMNS is unset (a log, a pipe, CI): the usual table keeps one line per row. */
 const FALLBACK_WIDTH = 200;
 
 interface Stream {
