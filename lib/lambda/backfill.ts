@@ -23,6 +23,7 @@ import { formatIssues } from '../domain/issues.js';
 import { addCounts, regionSummary, renderSummaryMessage, summarize, sweepCounts, type Counts } from '../report/summary.js';
 import { logger, metrics } from '../shell/observability.js';
 import { auditLog, report } from '../report/report.js';
+import { auditStoreFor } from '../shell/audit-store.js';
 import { BackfillEventSchema, EXPECTED, MAX_LINKS, type BackfillEvent, type Child } from './backfill-event.js';
 import { lambda } from './wrap.js';
 
@@ -91,7 +92,8 @@ function envFor(config: Config, deps: BackfillDeps) {
     );
   };
   const iso = () => new Date(now()).toISOString();
-  return { config, deps, topicArn, limiter, now, iso, sns, home, sqs, queueUrl, invoke };
+  const store = auditStoreFor(config, home());
+  return { config, deps, topicArn, limiter, now, iso, sns, home, sqs, queueUrl, invoke, store };
 }
 
 type Env = ReturnType<typeof envFor>;
@@ -143,7 +145,7 @@ async function fanOut(env: Env, event: BackfillEvent, context: Context): Promise
 
 /** One link: enforce (or scan) what fits, through the queue when there is one; report every record. */
 async function runLink(env: Env, event: BackfillEvent, child: Child, run: RunInfo, context: Context) {
-  const { config, limiter, queueUrl, sqs, now, sns, topicArn } = env;
+  const { config, limiter, queueUrl, sqs, now, sns, topicArn, store } = env;
   const cfg: Config = {
     ...config,
     ...(event.scope ? { SCOPE: event.scope } : {}),
@@ -180,7 +182,7 @@ async function runLink(env: Env, event: BackfillEvent, child: Child, run: RunInf
   const region = result.regions[0] as RegionResult;
   // Every record is an audit log line; owners hear about PUBLISH_OUTCOMES.
   log.rest(region.records);
-  const rep = await report(region.records, sns(), topicArn, config.PUBLISH_OUTCOMES);
+  const rep = await report(region.records, sns(), topicArn, config.PUBLISH_OUTCOMES, store);
   const queued = addQueued(child.queued, sweepCounts(launched, child.startedAt));
   return { mode: result.mode, region, counts: addCounts(child.counts as Counts, rep.counts), queued };
 }

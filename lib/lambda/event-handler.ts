@@ -12,6 +12,7 @@ import { auditLog, report, type Report } from '../report/report.js';
 import { regionContext, type RegionContext } from '../shell/region-context.js';
 import type { EventKind, ParsedEvent } from '../kinds/types.js';
 import { lambda } from './wrap.js';
+import { auditStoreFor } from '../shell/audit-store.js';
 
 /**
  * `duplicate`: a redelivered event; the stored result of the first run, with no AWS call made.
@@ -32,6 +33,7 @@ function makeEventHandler<T>(
 ) {
   const topicArn = requireTopic(config);
   const sns = () => snsClient(regionOfArn(topicArn), { maxAttempts: config.MAX_ATTEMPTS });
+  const store = auditStoreFor(config, process.env.AWS_REGION ?? regionOfArn(topicArn));
   // Build the home Region's clients during init, which Lambda runs before the first event arrives.
   if (process.env.AWS_REGION) {
     regionContext(config, process.env.AWS_REGION);
@@ -47,7 +49,7 @@ function makeEventHandler<T>(
     const records = await enforce(parsed.targets, parsed.trigger, regionContext(config, parsed.trigger.region), context, hooks);
     // Kinds that hand their records back only at the end are logged here, still before any Publish.
     log.rest(records);
-    return { status: 'done' as const, queued, ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES)) };
+    return { status: 'done' as const, queued, ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES, store)) };
   });
   return async (event: unknown, context?: Context): Promise<HandlerResult> => {
     const parsed = parse(event, config.SELF_ROLE_NAMES);

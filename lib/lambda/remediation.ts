@@ -13,6 +13,7 @@ import { delayMessage } from '../kinds/instance/queue.js';
 import { parseQueueItem, type QueueItem } from '../kinds/instance/queue-item.js';
 import { renderOwnerMessages } from '../report/message.js';
 import { publishMessages } from '../report/sns.js';
+import { auditStoreFor, keepRecords } from '../shell/audit-store.js';
 import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
 import { loadConfig, requireQueue, requireTopic, type Config } from '../shell/config.js';
 import { Ledger } from '../shell/ledger.js';
@@ -57,6 +58,7 @@ export function makeRemediationHandler(config: Config, limiter = new RateLimiter
   const ledger = config.IDEMPOTENCY_TABLE
     ? new Ledger(new DynamoDBClient({ region: home, maxAttempts: 2 }), config.IDEMPOTENCY_TABLE)
     : undefined;
+  const store = auditStoreFor(config, home);
   const ctx: ConsumeContext = {
     // Standard retry: the limiter already paces the calls and the queue retries with a growing delay.
     ec2For: (region) => ec2Client(region, { maxAttempts: CONSUMER_ATTEMPTS, retryMode: 'standard', plugins: [limiter.plugin(region)] }),
@@ -81,11 +83,16 @@ export function makeRemediationHandler(config: Config, limiter = new RateLimiter
 
   async function publish(made: Made[], response: SQSBatchResponse): Promise<void> {
     const retried = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-    const records = made.map((m) => m.record).filter((r) => config.PUBLISH_OUTCOMES.includes(r.outcome));
+    const all = made.map((m) => m.record);
+    const records = all.filter((r) => config.PUBLISH_OUTCOMES.includes(r.outcome));
+    // Kept whatever the publish does (keepRecords never throws; a redelivery writes the same items again).
+    const kept = keepRecords(store, all);
     try {
-      await publishMessages(sns, topicArn, renderOwnerMessages(records));
+      await publishMessages(sns, topicArn, renderOwnerMessages(records, store ? { auditTable: store.ref } : {}));
+      await kept;
     } catch (err) {
       // The ledger still says `modified`: the redelivery publishes these without a second Modify.
+      await kept;
       const e = err as Error;
       logger.error('publish failed: the items come back and are published then', { error: { name: e.name, message: e.message } });
       for (const m of made) if (!retried.has(m.messageId)) response.batchItemFailures.push({ itemIdentifier: m.messageId });

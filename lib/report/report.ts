@@ -5,6 +5,7 @@ import { publishMessages, type Published } from './sns.js';
 import { countByOutcome, type AuditRecord, type Outcome } from '../domain/audit.js';
 import { renderOwnerMessages } from './message.js';
 import { logger, recordAudit } from '../shell/observability.js';
+import { keepRecords, type AuditStore } from '../shell/audit-store.js';
 
 export interface Report {
   counts: Partial<Record<Outcome, number>>;
@@ -14,16 +15,25 @@ export interface Report {
 }
 
 /**
- * Publish what owners must hear about and sum the run up. It logs no record: the caller did as each was made.
+ * Keep every record in the audit store (when there is one) and publish what owners must hear about; sum the
+ * run up. It logs no record: the caller did as each was made. A store failure is logged and counted, never
+ * thrown (keepRecords), so the messages still go out.
  *
  * @example
- * const rep = await report(records, sns, topicArn, config.PUBLISH_OUTCOMES); // rep.counts, rep.published
+ * const rep = await report(records, sns, topicArn, config.PUBLISH_OUTCOMES, store); // rep.counts, rep.published
  */
-export async function report(records: AuditRecord[], sns: SNSClient, topicArn: string, publishOutcomes: Outcome[]): Promise<Report> {
+export async function report(
+  records: AuditRecord[],
+  sns: SNSClient,
+  topicArn: string,
+  publishOutcomes: Outcome[],
+  store?: AuditStore,
+): Promise<Report> {
   const toPublish = records.filter((r) => publishOutcomes.includes(r.outcome));
-  const messages = renderOwnerMessages(toPublish);
-  // A publish failure throws: the invocation fails and EventBridge/Lambda retry, then the DLQ keeps it.
-  const published = await publishMessages(sns, topicArn, messages);
+  const messages = renderOwnerMessages(toPublish, store ? { auditTable: store.ref } : {});
+  // A publish failure throws: the invocation fails and EventBridge/Lambda retry (the store's writes are
+  // idempotent: same key, same item), then the DLQ keeps it.
+  const [published] = await Promise.all([publishMessages(sns, topicArn, messages), keepRecords(store, records)]);
   const counts = countByOutcome(records);
   logger.info('run complete', { counts, published: published.length });
   const decisions = records.map((r) => ({

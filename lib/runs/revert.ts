@@ -227,7 +227,7 @@ async function revertItem(s: RevertScope, item: RevertItem, d: DescribedInstance
     const res = await restore(ctx.clients.ec2, item.instanceId, item.restore);
     return make({
       ...facts,
-      outcome: 'remediated',
+      outcome: 'reverted',
       after: { ...d.metadataOptions, ...item.restore },
       ...res,
       reason: 'reverted to the recorded "before" options on request',

@@ -52,6 +52,14 @@ const ConfigSchema = z.object({
   ROLLOUT: z._default(bool, false),
   // DynamoDB table for idempotency records (duplicate EventBridge deliveries); unset = off (local, tests).
   IDEMPOTENCY_TABLE: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
+  // The audit store (issue 15): a DynamoDB table name or ARN that keeps every record; unset = off (CLI, local).
+  AUDIT_TABLE: z.optional(
+    z
+      .string()
+      .check(z.regex(/^(arn:aws[\w-]*:dynamodb:[\w-]+:\d{12}:table\/)?[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name or ARN')),
+  ),
+  // How long the audit store keeps a record (its TTL), in days.
+  AUDIT_RETENTION_DAYS: z._default(int(1, 3650), 365),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -148,3 +148,28 @@ export async function createIdempotencyTable(endpoint: string, region: string, n
     }),
   );
 }
+
+/** The audit store table the stack creates (infra/resources.yml AuditTable): key (eventId, id), index byDay (day, at). */
+export async function createAuditTable(endpoint: string, region: string, name: string): Promise<void> {
+  await new DynamoDBClient({ region, endpoint }).send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'eventId', KeyType: 'HASH' },
+        { AttributeName: 'id', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: ['eventId', 'id', 'day', 'at'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byDay',
+          KeySchema: [
+            { AttributeName: 'day', KeyType: 'HASH' },
+            { AttributeName: 'at', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    }),
+  );
+}
