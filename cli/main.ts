@@ -6,6 +6,7 @@ import { ConfigError } from '../lib/shell/config.js';
 import { registerAccountDefaults } from './commands/account-defaults.js';
 import { doctorCommand } from './commands/doctor.js';
 import { registerEnforce } from './commands/enforce.js';
+import { registerReport } from './commands/report.js';
 import { registerRevert } from './commands/revert.js';
 import { registerScan } from './commands/scan.js';
 import { type CommandContext, commandContext } from './context.js';
@@ -16,7 +17,7 @@ import { takeNodeNotice } from './node-version.js';
 export type { CliIo } from './io.js';
 
 const registerDoctor = (p: Command, ctx: CommandContext, done: (code: number) => void) => void doctorCommand(p, ctx.io, done);
-const COMMANDS = [registerScan, registerEnforce, registerRevert, registerAccountDefaults, registerDoctor];
+const COMMANDS = [registerScan, registerEnforce, registerRevert, registerAccountDefaults, registerDoctor, registerReport];
 
 function program(ctx: CommandContext, done: (code: number) => void): Command {
   const { io } = ctx;

@@ -12,7 +12,7 @@ export interface EnforceOpts extends ScanOpts, ConfirmOpts {
 /** How many resources the confirmation lists before "and N more". */
 const PLAN_LIST = 20;
 
-const scanOverrides = (o: ScanOpts): Record<string, string> => ({
+export const scanOverrides = (o: ScanOpts): Record<string, string> => ({
   ...(o.scope ? { SCOPE: o.scope } : {}),
   ...(o.concurrency ? { CONCURRENCY: String(o.concurrency) } : {}),
   ...(o.maxHopLimit ? { MAX_HOP_LIMIT: String(o.maxHopLimit) } : {}),
