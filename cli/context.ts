@@ -11,6 +11,9 @@ import { RateLimiter } from '../lib/shell/rate-limit.js';
 import { displayFor } from './display.js';
 import { UsageError } from './errors.js';
 import { auditLines, render } from './format.js';
+import { allRecords } from '../lib/runs/run.js';
+import { auditStoreFor, keepRecords } from '../lib/shell/audit-store.js';
+import { revertCommands } from '../lib/report/undo.js';
 import type { CliIo } from './io.js';
 import type { ConfirmOpts, ConnectionOpts } from './options.js';
 import { missingProfile } from './profiles.js';
@@ -88,6 +91,15 @@ async function openSession(io: CliIo, eventName: string, o: ConnectionOpts, over
   return { config, run, regions, limiter: new RateLimiter({ ...(o.rateScale ? { timeScale: o.rateScale } : {}) }) };
 }
 
+const shellWord = (s: string) => (/^[\w./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** How to undo this run, as commands that run as printed: the --out file, else the audit store, else the options. */
+function undoCommands(result: BackfillResult, out: string | undefined, auditTable: string | undefined): string[] {
+  const commands = revertCommands(allRecords(result), auditTable ? { auditTable } : {});
+  if (!commands.length || !out) return commands;
+  return [`imds-guard revert --audit ${shellWord(out)}`];
+}
+
 /**
  * The context for one CLI run over `io`.
  * @example
@@ -96,6 +108,7 @@ async function openSession(io: CliIo, eventName: string, o: ConnectionOpts, over
  */
 export function commandContext(io: CliIo): CommandContext {
   let endpoint: string | undefined;
+  let session: Session | undefined;
   return {
     io,
     get endpoint() {
@@ -104,14 +117,18 @@ export function commandContext(io: CliIo): CommandContext {
     errLine: (s) => io.stderr.write(`imds-guard: ${s}\n`),
     session: async (eventName, o, overrides) => {
       if (o.endpointUrl) endpoint = o.endpointUrl;
-      return openSession(io, eventName, o, overrides);
+      session = await openSession(io, eventName, o, overrides);
+      return session;
     },
     finish: async (command, o, result, exit, skipped) => {
       if (o.out) await writeFile(o.out, auditLines(result), 'utf8');
+      // With AUDIT_TABLE the run's records are kept like the stack's (and `revert --event <run id>` reads them back).
+      const store = session && auditStoreFor(session.config, session.regions[0] ?? 'us-east-1');
+      await keepRecords(store, allRecords(result));
+      const undo = undoCommands(result, o.out, store?.ref);
       const display = displayFor(io.stdout, io.env, !!o.quiet);
-      io.stdout.write(
-        render(o.output, { command, result, exitCode: exit, display, ...(o.all ? { all: true } : {}), ...(skipped ? { skipped } : {}) }),
-      );
+      const input = { command, result, exitCode: exit, display, ...(o.all ? { all: true } : {}), ...(skipped ? { skipped } : {}) };
+      io.stdout.write(render(o.output, { ...input, ...(undo.length ? { undo } : {}) }));
       return exit;
     },
     progressFor: (regions, quiet) =>

@@ -3,6 +3,7 @@ import type { AuditRecord } from '../lib/domain/audit.js';
 import { countByOutcome, QUIET_OUTCOMES } from '../lib/domain/audit.js';
 import type { MetadataOptions } from '../lib/domain/policy.js';
 import { allRecords, type BackfillResult } from '../lib/runs/run.js';
+import { leftNonCompliant } from '../lib/report/left.js';
 import { countsLine, countsByType } from '../lib/report/summary.js';
 import { type Display, PLAIN } from './display.js';
 import { commandLines, grid, liftCommands } from './table.js';
@@ -19,6 +20,8 @@ export interface RenderInput {
   skipped?: { id: string; reason: string }[];
   /** Table only: width, colour, --quiet (default PLAIN). */
   display?: Display;
+  /** Commands that undo this run's changes (they run as printed). */
+  undo?: string[];
 }
 
 function options(o: MetadataOptions | undefined, type?: string): string {
@@ -123,6 +126,7 @@ function renderTable(i: RenderInput): string {
   const hidden = records.length - shown.length;
   if (hidden > 0) out.push(`  (${hidden} compliant or out-of-scope rows hidden; --all lists them)`);
   for (const s of i.skipped ?? []) out.push(`  skipped ${s.id}: ${s.reason}`);
+  if (i.undo?.length) out.push('', ...i.undo.map((c) => `To undo: ${c}`));
   if (result.declined) out.push('', 'Aborted: nothing was changed.');
   out.push('', exitLine(i));
   return `${out.join('\n')}\n`;
@@ -139,14 +143,25 @@ function exitLine(i: RenderInput): string {
   }
   switch (i.exitCode) {
     case 0:
-      return 'Exit 0: nothing left that imds-guard can fix.';
-    case 1: {
-      const parts = [c['would-remediate'] ? `${c['would-remediate']} would change` : '', c.failed ? `${c.failed} failed` : ''];
-      return `Exit 1: ${parts.filter(Boolean).join(', ')}.`;
-    }
+      return 'Exit 0: nothing in scope is left out of policy.';
+    case 1:
+      return leftLines(allRecords(i.result), c);
     default:
       return 'Exit 2: the run did not complete (see the errors above).';
   }
+}
+
+/** Exit 1 names what is left out of policy and who must act on it (the owner each record routes to). */
+function leftLines(records: AuditRecord[], c: ReturnType<typeof countByOutcome>): string {
+  const left = records.filter((r) => leftNonCompliant(r, 'any'));
+  const parts = [c['would-remediate'] ? `${c['would-remediate']} would change` : '', c.failed ? `${c.failed} failed` : ''];
+  const head = `Exit 1: ${left.length} resource(s) in scope left out of policy${parts.some(Boolean) ? ` (${parts.filter(Boolean).join(', ')})` : ''}:`;
+  const lines = left.slice(0, 20).map((r) => {
+    const who = r.outcome === 'reported' ? `owner ${r.resource.owner} must act` : `owner ${r.resource.owner}`;
+    const why = r.error ? `${r.error.name}: ${r.error.message}` : (r.reason ?? '');
+    return `  ${r.outcome} ${r.resource.type} ${r.resource.id} (${r.resource.region}), ${who}${why ? `: ${clip(why, 160)}` : ''}`;
+  });
+  return [head, ...lines, ...(left.length > 20 ? [`  …and ${left.length - 20} more (--output json lists them)`] : [])].join('\n');
 }
 
 function renderJson(i: RenderInput): string {

@@ -1,5 +1,6 @@
 // `imds-guard scan`: report what is out of policy; also the backfill run that enforce shares.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import type { FailOn } from '../../lib/report/left.js';
 import { exitCode } from '../../lib/report/summary.js';
 import { type BackfillResult, type PlanOverview, runBackfill } from '../../lib/runs/run.js';
 import type { CommandContext } from '../context.js';
@@ -7,6 +8,18 @@ import { type ConfirmOpts, type ScanOpts, scanning } from '../options.js';
 
 export interface EnforceOpts extends ScanOpts, ConfirmOpts {
   rollout?: boolean;
+  failOn?: FailOn;
+}
+
+/**
+ * `--fail-on`: scan fails on anything left out of policy (default `any`); enforce on what it could not fix (`fixable`).
+ * @example
+ * failOnOption('any'); // the scan default
+ */
+export function failOnOption(fallback: FailOn): Option {
+  return new Option('--fail-on <what>', 'exit 1 when anything in scope is out of policy (any) or only when imds-guard can fix it (fixable)')
+    .choices(['any', 'fixable'])
+    .default(fallback);
 }
 
 /** How many resources the confirmation lists before "and N more". */
@@ -77,7 +90,7 @@ export async function backfill(ctx: CommandContext, command: 'scan' | 'enforce',
   } finally {
     progress.stop();
   }
-  return ctx.finish(command, o, result, exitCode(result.regions));
+  return ctx.finish(command, o, result, exitCode(result.regions, o.failOn ?? (command === 'scan' ? 'any' : 'fixable')));
 }
 
 /**
@@ -86,7 +99,7 @@ export async function backfill(ctx: CommandContext, command: 'scan' | 'enforce',
  * registerScan(program, ctx, (code) => (exit = code));
  */
 export function registerScan(program: Command, ctx: CommandContext, done: (code: number) => void): void {
-  scanning(program.command('scan').description('report what is out of policy; changes nothing (exit 1 when violations are found)')).action(
-    async (o: EnforceOpts) => done(await backfill(ctx, 'scan', o)),
-  );
+  scanning(program.command('scan').description('report what is out of policy; changes nothing (exit 1 when violations are found)'))
+    .addOption(failOnOption('any'))
+    .action(async (o: EnforceOpts) => done(await backfill(ctx, 'scan', o)));
 }

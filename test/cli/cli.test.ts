@@ -207,7 +207,7 @@ describe('imds-guard revert', () => {
     expect(metadata()).toEqual(original);
     const j = r.json();
     expect(j.records.map((x) => x.resource.id).sort()).toEqual([...demo.expectedNonCompliantNodes].sort());
-    expect(j.records.every((x) => x.outcome === 'remediated' && x.trigger.eventName === 'Revert')).toBe(true);
+    expect(j.records.every((x) => x.outcome === 'reverted' && x.trigger.eventName === 'Revert')).toBe(true);
     expect(j.skipped?.map((s) => s.id)).toEqual([demo.nodegroups.analyticsCustom.launchTemplateId]);
     expect(calls().ModifyInstanceMetadataOptions! - (before.ModifyInstanceMetadataOptions ?? 0)).toBe(7);
   });
@@ -286,7 +286,8 @@ describe('imds-guard revert', () => {
     expect(r.code).toBe(0);
     expect(sb.state.region(R).instances.get(id)!.metadata).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 2 });
     expect(r.json().records[0]).toMatchObject({
-      outcome: 'remediated',
+      outcome: 'reverted',
+      severity: 'high',
       before: { httpTokens: 'required', hopLimit: 1 },
       after: { httpTokens: 'optional', hopLimit: 2 },
     });
