@@ -45,3 +45,23 @@ export function displayFor(out: Stream, env: Record<string, string | undefined>,
 
 /** No colour, the fallback width: what the pure renderers use when nobody says otherwise. */
 export const PLAIN: Display = { width: FALLBACK_WIDTH, color: pc.createColors(false), quiet: false };
+
+const OUTCOME_COLOR: Record<string, 'green' | 'yellow' | 'magenta' | 'red' | 'dim'> = {
+  remediated: 'green',
+  compliant: 'green',
+  'would-remediate': 'yellow',
+  reported: 'magenta',
+  failed: 'red',
+  reverted: 'red',
+  exempt: 'dim',
+};
+
+/**
+ * An outcome in its colour (a no-op without colour).
+ * @example
+ * paintOutcome(PLAIN, 'failed'); // 'failed'
+ */
+export function paintOutcome(d: Display, outcome: string): string {
+  const c = OUTCOME_COLOR[outcome];
+  return c ? d.color[c](outcome) : outcome;
+}

@@ -5,7 +5,7 @@ import type { MetadataOptions } from '../lib/domain/policy.js';
 import { allRecords, type BackfillResult } from '../lib/runs/run.js';
 import { leftNonCompliant } from '../lib/report/left.js';
 import { countsLine, countsByType } from '../lib/report/summary.js';
-import { type Display, PLAIN } from './display.js';
+import { type Display, PLAIN, paintOutcome as paint } from './display.js';
 import { commandLines, grid, liftCommands } from './table.js';
 
 export type OutputFormat = 'table' | 'json' | 'csv';
@@ -36,21 +36,6 @@ const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…`
 function where(r: AuditRecord): string {
   const { cluster, nodegroup } = r.resource;
   return cluster ? (nodegroup && r.resource.type !== 'nodegroup' ? `${cluster}/${nodegroup}` : cluster) : '-';
-}
-
-const OUTCOME_COLOR: Record<string, keyof Display['color']> = {
-  remediated: 'green',
-  compliant: 'green',
-  'would-remediate': 'yellow',
-  reported: 'magenta',
-  failed: 'red',
-  reverted: 'red',
-  exempt: 'dim',
-};
-
-function paint(d: Display, outcome: string): string {
-  const c = OUTCOME_COLOR[outcome];
-  return c ? (d.color[c] as (s: string) => string)(outcome) : outcome;
 }
 
 function findingsTable(shown: AuditRecord[], d: Display): string {
