@@ -5,6 +5,7 @@ import { publishMessages, type Published } from './sns.js';
 import { countByOutcome, type AuditRecord, type Outcome } from '../domain/audit.js';
 import { renderOwnerMessages } from './message.js';
 import { logger, recordAudit } from '../shell/observability.js';
+import { sendFindings, type FindingsSent } from '../shell/security-hub.js';
 import { keepRecords, type AuditStore } from '../shell/audit-store.js';
 
 export interface Report {
@@ -12,30 +13,40 @@ export interface Report {
   /** One line per resource, compliant and out-of-scope ones included (those are logged, not published). */
   decisions: { type: string; id: string; outcome: Outcome; owner: string; reason?: string }[];
   published: Published[];
+  /** Set when findings go to Security Hub (SECURITY_HUB / --security-hub). */
+  findings?: FindingsSent;
+}
+
+/** Where records go besides SNS: Security Hub, when enabled; the audit store (AUDIT_TABLE), when there is one. */
+export interface ReportSinks {
+  securityHub?: boolean;
+  store?: AuditStore | undefined;
 }
 
 /**
- * Keep every record in the audit store (when there is one) and publish what owners must hear about; sum the
+ * Keep every record in the audit store (when there is one), publish what owners must hear about, and sum the
  * run up. It logs no record: the caller did as each was made. A store failure is logged and counted, never
  * thrown (keepRecords), so the messages still go out.
  *
  * @example
- * const rep = await report(records, sns, topicArn, config.PUBLISH_OUTCOMES, store); // rep.counts, rep.published
+ * const rep = await report(records, sns, topicArn, config.PUBLISH_OUTCOMES, { securityHub: config.SECURITY_HUB, store });
  */
 export async function report(
   records: AuditRecord[],
   sns: SNSClient,
   topicArn: string,
   publishOutcomes: Outcome[],
-  store?: AuditStore,
+  sinks: ReportSinks = {},
 ): Promise<Report> {
   const toPublish = records.filter((r) => publishOutcomes.includes(r.outcome));
+  const { store } = sinks;
   const messages = renderOwnerMessages(toPublish, store ? { auditTable: store.ref } : {});
   // A publish failure throws: the invocation fails and EventBridge/Lambda retry (the store's writes are
   // idempotent: same key, same item), then the DLQ keeps it.
   const [published] = await Promise.all([publishMessages(sns, topicArn, messages), keepRecords(store, records)]);
+  const findings = await exportFindings(records, sinks);
   const counts = countByOutcome(records);
-  logger.info('run complete', { counts, published: published.length });
+  logger.info('run complete', { counts, published: published.length, ...(findings ? { findings } : {}) });
   const decisions = records.map((r) => ({
     type: r.resource.type,
     id: r.resource.id,
@@ -43,7 +54,18 @@ export async function report(
     owner: r.resource.owner,
     ...(r.reason ? { reason: r.reason } : {}),
   }));
-  return { counts, decisions, published };
+  return { counts, decisions, published, ...(findings ? { findings } : {}) };
+}
+
+/**
+ * The one place records leave for Security Hub (event functions, queue consumer, backfill, CLI): every record,
+ * when enabled; refusals are logged and counted, never thrown (lib/shell/security-hub.ts).
+ * @example
+ * await exportFindings(records, { securityHub: config.SECURITY_HUB }); // undefined when off
+ */
+export async function exportFindings(records: AuditRecord[], sinks: ReportSinks): Promise<FindingsSent | undefined> {
+  if (!sinks.securityHub || records.length === 0) return undefined;
+  return sendFindings(records);
 }
 
 export interface AuditLog {

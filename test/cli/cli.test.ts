@@ -116,7 +116,7 @@ describe('imds-guard scan', () => {
     expect(table.stdout).toMatch(/REGION\s+TYPE\s+ID\s+CLUSTER\s+OUTCOME\s+BEFORE\s+AFTER\s+REASON/);
     expect(table.stdout).toContain(demo.selfManaged.optionalHop1);
     expect(table.stdout).not.toContain(demo.karpenterInstanceIds[0]!); // compliant: hidden
-    expect(table.stdout).toMatch(/Exit 1: 9 would change/);
+    expect(table.stdout).toMatch(/Exit 1: \d+ resource\(s\) in scope left out of policy \(9 would change\)/);
     expect((await cli(['scan', '--regions', R, '--all', ...at()])).stdout).toContain(demo.karpenterInstanceIds[0]!);
     expect(table.stderr).toBe(''); // not a TTY: nothing but the result
   });
@@ -151,7 +151,7 @@ describe('imds-guard enforce', () => {
     expect(metadata()).toEqual(state);
   });
 
-  it('--yes fixes them: one Modify per instance, no Describe per instance; the follow-up scan exits 0', async () => {
+  it('--yes fixes them: one Modify per instance, no Describe per instance; the follow-up scan exits 0 with --fail-on fixable', async () => {
     const before = snapshotCalls();
     const r = await cli(['enforce', '--yes', '--rollout', '--regions', R, '--output', 'json', ...at()]);
     expect(r.code).toBe(0);
@@ -168,7 +168,7 @@ describe('imds-guard enforce', () => {
       const m = sb.state.region(R).instances.get(id)!;
       if (m.state !== 'terminated') expect(m.metadata).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     }
-    const again = await cli(['scan', '--regions', R, '--output', 'json', ...at()]);
+    const again = await cli(['scan', '--regions', R, '--fail-on', 'fixable', '--output', 'json', ...at()]);
     expect(again.code).toBe(0);
     expect(again.json().counts['would-remediate']).toBeUndefined();
   });

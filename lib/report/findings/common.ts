@@ -25,6 +25,8 @@ const VERDICTS: Readonly<Record<string, Verdict>> = {
   compliant: PASSED,
   'would-remediate': FAILED,
   failed: FAILED,
+  // Put back to its recorded "before" on request: out of policy again, and nobody has been asked to act yet.
+  reverted: FAILED,
   reported: { ...FAILED, workflow: 'NOTIFIED' },
   exempt: { compliance: 'WARNING', workflow: 'NOTIFIED', recordState: 'ACTIVE' },
   gone: { compliance: 'NOT_AVAILABLE', workflow: 'RESOLVED', recordState: 'ARCHIVED' },
@@ -93,7 +95,7 @@ const NOUN: Record<AuditRecord['resource']['type'], string> = {
 export function titleOf(r: AuditRecord): string {
   const res = r.resource;
   const id = res.type === 'nodegroup' ? `${res.cluster ?? 'unknown'}/${res.id}` : res.id;
-  return clip(`${NOUN[res.type]} ${id}${res.name ? ` (${res.name})` : ''}: IMDSv2 required and hop limit`, 256);
+  return clip(`${NOUN[res.type] ?? res.type} ${id}${res.name ? ` (${res.name})` : ''}: IMDSv2 required and hop limit`, 256);
 }
 
 /** What was found, what imds-guard did and why, in one paragraph. */
