@@ -39,7 +39,6 @@ function where(r: AuditRecord): string {
 }
 
 function findingsTable(shown: AuditRecord[], d: Display): string {
-  const OUTCOME = 4;
   const rows: [string[], ...string[][]] = [
     ['REGION', 'TYPE', 'ID', 'CLUSTER', 'OUTCOME', 'BEFORE', 'AFTER', 'REASON'],
     ...shown.map((r) => [
@@ -53,6 +52,7 @@ function findingsTable(shown: AuditRecord[], d: Display): string {
       r.error ? `${r.error.name}: ${r.error.message}` : (r.reason ?? ''),
     ]),
   ];
+  const OUTCOME = rows[0].indexOf('OUTCOME');
   const lifted = liftCommands(rows, rows[0].length - 1);
   const painted = lifted.rows.map((row, i) => (i === 0 ? row : row.map((v, c) => (c === OUTCOME ? paint(d, v) : v))));
   return [grid(d, painted as [string[], ...string[][]]), ...commandLines(lifted.commands, d)].join('\n');
