@@ -8,6 +8,7 @@ import { ec2Client, resetClients } from '../lib/shell/clients.js';
 import type { Config } from '../lib/shell/config.js';
 import { loadConfig } from '../lib/shell/config.js';
 import { RateLimiter } from '../lib/shell/rate-limit.js';
+import { displayFor } from './display.js';
 import { UsageError } from './errors.js';
 import { auditLines, render } from './format.js';
 import { allRecords } from '../lib/runs/run.js';
@@ -15,6 +16,7 @@ import { auditStoreFor, keepRecords } from '../lib/shell/audit-store.js';
 import { revertCommands } from '../lib/report/undo.js';
 import type { CliIo } from './io.js';
 import type { ConfirmOpts, ConnectionOpts } from './options.js';
+import { missingProfile } from './profiles.js';
 import { multibar, NO_PROGRESS, type Progress } from './progress.js';
 
 interface Session {
@@ -41,7 +43,7 @@ export interface CommandContext {
     exit: number,
     skipped?: Skipped[],
   ): Promise<number>;
-  progressFor(regions: string[]): Progress;
+  progressFor(regions: string[], quiet?: boolean): Progress;
   /** Whether to ask before changing anything; a usage error when asking is impossible. */
   mustConfirm(what: string, o: ConfirmOpts): boolean;
   /** Ask a yes/no question; true only for y / yes. */
@@ -62,7 +64,15 @@ function pointAt(o: ConnectionOpts): void {
   resetClients();
 }
 
+function checkProfile(io: CliIo, o: ConnectionOpts): void {
+  const [name, from] = o.profile ? [o.profile, '--profile'] : [io.env.AWS_PROFILE, 'AWS_PROFILE'];
+  const why = name ? missingProfile(name, from, io.env) : undefined;
+  if (why) throw new UsageError(why);
+}
+
 async function openSession(io: CliIo, eventName: string, o: ConnectionOpts, overrides: Record<string, string>): Promise<Session> {
+  checkProfile(io, o);
+  if (!o.quiet) for (const n of io.notices?.splice(0) ?? []) io.stderr.write(`imds-guard: ${n}\n`);
   pointAt(o);
   // The command decides the mode, never a MODE variable left in the environment.
   const config = loadConfig({ ...io.env, MODE: 'dry-run', ...overrides });
@@ -116,11 +126,13 @@ export function commandContext(io: CliIo): CommandContext {
       const store = session && auditStoreFor(session.config, session.regions[0] ?? 'us-east-1');
       await keepRecords(store, allRecords(result));
       const undo = undoCommands(result, o.out, store?.ref);
-      const input = { command, result, exitCode: exit, ...(o.all ? { all: true } : {}), ...(skipped ? { skipped } : {}) };
+      const display = displayFor(io.stdout, io.env, !!o.quiet);
+      const input = { command, result, exitCode: exit, display, ...(o.all ? { all: true } : {}), ...(skipped ? { skipped } : {}) };
       io.stdout.write(render(o.output, { ...input, ...(undo.length ? { undo } : {}) }));
       return exit;
     },
-    progressFor: (regions) => (io.stderr.isTTY ? multibar(regions, io.stderr as unknown as NodeJS.WritableStream) : NO_PROGRESS),
+    progressFor: (regions, quiet) =>
+      io.stderr.isTTY && !quiet ? multibar(regions, io.stderr as unknown as NodeJS.WritableStream) : NO_PROGRESS,
     mustConfirm: (what, o) => {
       if (o.yes || o.dryRun) return false;
       if (!io.interactive)

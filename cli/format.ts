@@ -6,6 +6,8 @@ import { allRecords, type BackfillResult } from '../lib/runs/run.js';
 import { leftNonCompliant } from '../lib/report/left.js';
 import { renderOcsf } from './ocsf.js';
 import { countsLine, countsByType } from '../lib/report/summary.js';
+import { type Display, PLAIN, paintOutcome as paint } from './display.js';
+import { commandLines, grid, liftCommands } from './table.js';
 
 export type OutputFormat = 'table' | 'json' | 'csv' | 'ocsf';
 
@@ -17,6 +19,8 @@ export interface RenderInput {
   all?: boolean;
   /** Records a revert did not act on, with why. */
   skipped?: { id: string; reason: string }[];
+  /** Table only: width, colour, --quiet (default PLAIN). */
+  display?: Display;
   /** Commands that undo this run's changes (they run as printed). */
   undo?: string[];
 }
@@ -28,19 +32,6 @@ function options(o: MetadataOptions | undefined, type?: string): string {
   return `tokens=${o.httpTokens ?? '?'} hop=${o.hopLimit ?? '?'}`;
 }
 
-/** Columns padded to their widest cell; the header row sets the number of columns. */
-function table(rows: [header: string[], ...body: string[][]]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}
-
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 function where(r: AuditRecord): string {
@@ -48,8 +39,8 @@ function where(r: AuditRecord): string {
   return cluster ? (nodegroup && r.resource.type !== 'nodegroup' ? `${cluster}/${nodegroup}` : cluster) : '-';
 }
 
-function findingsTable(shown: AuditRecord[]): string {
-  return table([
+function findingsTable(shown: AuditRecord[], d: Display): string {
+  const rows: [string[], ...string[][]] = [
     ['REGION', 'TYPE', 'ID', 'CLUSTER', 'OUTCOME', 'BEFORE', 'AFTER', 'REASON'],
     ...shown.map((r) => [
       r.resource.region,
@@ -59,18 +50,22 @@ function findingsTable(shown: AuditRecord[]): string {
       r.outcome,
       options(r.before, r.resource.type),
       options(r.after ?? r.desired, r.resource.type),
-      clip(r.error ? `${r.error.name}: ${r.error.message}` : (r.reason ?? ''), 100),
+      r.error ? `${r.error.name}: ${r.error.message}` : (r.reason ?? ''),
     ]),
-  ]);
+  ];
+  const OUTCOME = rows[0].indexOf('OUTCOME');
+  const lifted = liftCommands(rows, rows[0].length - 1);
+  const painted = lifted.rows.map((row, i) => (i === 0 ? row : row.map((v, c) => (c === OUTCOME ? paint(d, v) : v))));
+  return [grid(d, painted as [string[], ...string[][]]), ...commandLines(lifted.commands, d)].join('\n');
 }
 
-function identityLines(result: BackfillResult): string[] {
+function identityLines(result: BackfillResult, d: Display): string[] {
   const identity = result.regions.flatMap((r) => r.identity.map((x) => ({ region: r.region, ...x })));
   if (!identity.length) return [];
   return [
     '',
     'Workload identity (hop limit 1 cuts pods off the node role):',
-    table([
+    grid(d, [
       ['REGION', 'CLUSTER', 'IRSA', 'POD IDENTITY', 'READY'],
       ...identity.map((x) => [
         x.region,
@@ -103,15 +98,17 @@ function summaryLines(result: BackfillResult): string[] {
 
 function renderTable(i: RenderInput): string {
   const { result } = i;
+  const d = i.display ?? PLAIN;
+  if (d.quiet) return `${exitLine(i)}\n`;
   const records = allRecords(result);
   const shown = i.all ? records : records.filter((r) => !QUIET_OUTCOMES.includes(r.outcome));
   const out: string[] = [];
   out.push(`imds-guard ${i.command}  run ${result.run.runId}  account ${result.run.account}  as ${result.run.actor}`);
   if (result.mode === 'dry-run') out.push('dry run: nothing was changed');
   out.push('');
-  if (shown.length) out.push(findingsTable(shown));
+  if (shown.length) out.push(findingsTable(shown, d));
   else out.push(records.length ? 'No findings.' : 'Nothing in scope.');
-  out.push(...identityLines(result), ...summaryLines(result));
+  out.push(...identityLines(result, d), ...summaryLines(result));
   const hidden = records.length - shown.length;
   if (hidden > 0) out.push(`  (${hidden} compliant or out-of-scope rows hidden; --all lists them)`);
   for (const s of i.skipped ?? []) out.push(`  skipped ${s.id}: ${s.reason}`);

@@ -1,6 +1,7 @@
 // Option parsers and the option sets shared by several commands.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { REGION_NAME } from '../lib/domain/region.js';
+import { unknownRegion } from './regions.js';
 import type { OutputFormat } from './format.js';
 
 /**
@@ -21,6 +22,10 @@ export function list(v: string, prev: string[] = []): string[] {
 function regionList(v: string): string[] {
   const out = list(v);
   for (const r of out) if (!REGION_NAME.test(r)) throw new InvalidArgumentError(`"${r}" is not a Region name (e.g. eu-west-1)`);
+  for (const r of out) {
+    const why = unknownRegion(r);
+    if (why) throw new InvalidArgumentError(why);
+  }
   if (!out.length) throw new InvalidArgumentError('give at least one Region');
   return [...new Set(out)];
 }
@@ -50,6 +55,7 @@ export interface ConnectionOpts {
   output: OutputFormat;
   out?: string;
   rateScale?: number;
+  quiet?: boolean;
 }
 
 export interface ScanOpts extends ConnectionOpts {
@@ -82,6 +88,7 @@ export function connection(cmd: Command): Command {
     .option('--concurrency <n>', 'parallel calls per Region (the rate limiter still paces them)', intIn(1, 100))
     .addOption(new Option('--output <format>', 'stdout format').choices(['table', 'json', 'csv', 'ocsf']).default('table'))
     .option('--out <file>', 'write the full audit as JSON Lines (what revert --audit reads)')
+    .option('--quiet', 'print only errors and the final line (json and csv output are unchanged)')
     .addOption(
       new Option('--rate-scale <factor>', 'multiply the EC2 bucket refill rates (sandbox benchmarks only)').argParser(positive).hideHelp(),
     );

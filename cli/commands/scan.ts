@@ -23,7 +23,10 @@ export function failOnOption(fallback: FailOn): Option {
     .default(fallback);
 }
 
-const scanOverrides = (o: ScanOpts): Record<string, string> => ({
+/** How many resources the confirmation lists before "and N more". */
+const PLAN_LIST = 20;
+
+export const scanOverrides = (o: ScanOpts): Record<string, string> => ({
   ...(o.scope ? { SCOPE: o.scope } : {}),
   ...(o.concurrency ? { CONCURRENCY: String(o.concurrency) } : {}),
   ...(o.maxHopLimit ? { MAX_HOP_LIMIT: String(o.maxHopLimit) } : {}),
@@ -36,7 +39,7 @@ const scanOverrides = (o: ScanOpts): Record<string, string> => ({
  * planText({ total: 1, regions: [{ region: 'eu-west-1', changes: { instance: 1 } }] });
  * // 'imds-guard would change 1 resource(s):\n  eu-west-1: 1 instance'
  */
-function planText(plan: PlanOverview): string {
+export function planText(plan: PlanOverview): string {
   const lines = plan.regions
     .filter((r) => Object.keys(r.changes).length)
     .map(
@@ -45,7 +48,15 @@ function planText(plan: PlanOverview): string {
           .map(([t, n]) => `${n} ${t}${n === 1 ? '' : 's'}`)
           .join(', ')}`,
     );
-  return `imds-guard would change ${plan.total} resource(s):\n${lines.join('\n')}`;
+  const shown = plan.resources.slice(0, PLAN_LIST);
+  const items = shown.map(
+    (r) =>
+      `    ${r.region}  ${r.type}  ${r.id}${r.name && r.name !== r.id ? ` (${r.name})` : ''}${r.cluster ? `  cluster ${r.cluster}` : ''}`,
+  );
+  const more = plan.resources.length - shown.length;
+  if (more > 0) items.push(`    and ${more} more`);
+  const list = items.length ? `\n  Resources:\n${items.join('\n')}` : '';
+  return `imds-guard would change ${plan.total} resource(s):\n${lines.join('\n')}${list}`;
 }
 
 /**
@@ -61,7 +72,7 @@ export async function backfill(ctx: CommandContext, command: 'scan' | 'enforce',
     ...(o.rollout ? { ROLLOUT: 'true' } : {}),
     MODE: dry ? 'dry-run' : 'enforce',
   });
-  const progress = ctx.progressFor(s.regions);
+  const progress = ctx.progressFor(s.regions, o.quiet);
   const ask = async (plan: PlanOverview) => {
     progress.stop();
     ctx.io.stderr.write(`\n${planText(plan)}\n`);
