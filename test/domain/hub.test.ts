@@ -8,7 +8,10 @@ const B = '777788889999';
 describe('hubRejection', () => {
   it('rejects an envelope account that is not the recording account, before asking about membership', () => {
     let asked = 0;
-    const r = hubRejection(ev(B, A), () => (asked++, true));
+    const r = hubRejection(ev(B, A), () => {
+      asked++;
+      return true;
+    });
     expect(r).toMatchObject({ reason: 'account-mismatch', account: B, recipientAccountId: A });
     expect(r?.message).toContain(B);
     expect(asked).toBe(0);

@@ -160,3 +160,38 @@ group('a hub acting in its members', () => {
     expect(src.stats()).toMatchObject({ failures: 0, errors: 0, deleted: 6 });
   });
 });
+
+group('a member that loses its role between the event and the consumer', () => {
+  sandboxIt('the consumer records one failed record naming the account and role at once, and the others carry on', async () => {
+    const cfg = { endpoint: t.endpoint, region: t.region };
+    const { QueueUrl } = await new SQSClient(cfg).send(new CreateQueueCommand({ QueueName: 'imds-guard-org-refused' }));
+    const env = { ...HUB_ENV, REMEDIATION_QUEUE_URL: QueueUrl! };
+    const [a, b] = [await nodes(A, 1, 'payments'), await nodes(B, 2, 'search')];
+    const enforce = await lambdaFor(t, 'enforce-instances', env);
+    await enforce(ct.runInstances(a, 'autoscaling', where(A)));
+    await enforce(ct.runInstances(b, 'autoscaling', where(B)));
+    sb.account(A).roles.delete(ROLE);
+    try {
+      const before = sb.messages().length;
+      const consumer = await lambdaFor(t, 'remediate-instances', env);
+      const src = startSqsEventSource({ ...cfg, queueUrl: QueueUrl!, handler: (e) => consumer(e), batchSize: 10, maximumConcurrency: 1 });
+      try {
+        await src.drained({ timeoutMs: 30_000 });
+      } finally {
+        await src.stop();
+      }
+      expect(optionsIn(A, idsOf(a))).toEqual([['optional', 2]]);
+      expect(optionsIn(B, idsOf(b))).toEqual(idsOf(b).map(() => ['required', 1]));
+      const failed = sb
+        .messages()
+        .slice(before)
+        .filter((m) => m.attributes.outcome === 'failed');
+      expect(failed).toHaveLength(1);
+      expect(failed[0]?.bodies.default).toContain(`arn:aws:iam::${A}:role/${ROLE}`);
+      // Not retried through the queue: a refusal is not transient.
+      expect(src.stats()).toMatchObject({ failures: 0, deleted: 3 });
+    } finally {
+      sb.createRole(A, ROLE);
+    }
+  });
+});
