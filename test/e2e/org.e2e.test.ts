@@ -103,6 +103,30 @@ group('a hub acting in its members', () => {
     expect(sb.state.region(t.region).instances.size).toBe(0);
   });
 
+  sandboxIt('a member whose role denies the hub, or whose STS throttles, fails alone with one record each', async () => {
+    const deny = JSON.stringify({
+      Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${OUTSIDE}:root` }, Action: 'sts:AssumeRole' }],
+    });
+    sb.createRole(NO_ROLE, ROLE, deny);
+    sb.throttleAssumeRole(B);
+    try {
+      const [a, b, c] = [await nodes(A, 1, 'payments'), await nodes(B, 1, 'search'), await nodes(NO_ROLE, 1, 'ml')];
+      const enforce = await lambdaFor(t, 'enforce-instances', HUB_ENV);
+      const [rb, rc, ra] = [
+        await enforce(ct.runInstances(b, 'autoscaling', where(B))),
+        await enforce(ct.runInstances(c, 'autoscaling', where(NO_ROLE))),
+        await enforce(ct.runInstances(a, 'autoscaling', where(A))),
+      ];
+      expect([rb.counts, rc.counts, ra.counts]).toEqual([{ failed: 1 }, { failed: 1 }, { remediated: 1 }]);
+      expect(optionsIn(B, idsOf(b))).toEqual([['optional', 2]]);
+      expect(optionsIn(NO_ROLE, idsOf(c))).toEqual([['optional', 2]]);
+      expect(new Set(assumed())).toEqual(new Set([`${B}:Throttling`, `${NO_ROLE}:AccessDenied`, `${A}:ok`]));
+    } finally {
+      sb.throttleAssumeRole(B, false);
+      sb.account(NO_ROLE).roles.delete(ROLE);
+    }
+  });
+
   sandboxIt('rejects a forged envelope account and an account outside the organization, with no AssumeRole', async () => {
     const a = await nodes(A, 1, 'payments');
     const out = await nodes(OUTSIDE, 1, 'outsider');
