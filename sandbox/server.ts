@@ -31,8 +31,6 @@ import { snsService } from './services/sns.js';
 import { stsService } from './services/sts.js';
 import type { QueryService } from './services/types.js';
 import { SandboxState, type CapturedMessage, type SandboxConfig } from './state.js';
-
-export type { AccountSpec, AssumeRoleCall, OrganizationSpec };
 import { Throttler, type ThrottleOptions } from './throttle.js';
 
 export type { CapturedMessage };

@@ -20,6 +20,7 @@ import { loadConfig, requireQueue, requireTopic, type Config } from '../shell/co
 import { Ledger } from '../shell/ledger.js';
 import { logger, metrics, recordAudit } from '../shell/observability.js';
 import { RateLimiter } from '../shell/rate-limit.js';
+import { accessFor, actingIn } from '../shell/region-context.js';
 import { lambda } from './wrap.js';
 
 /** SDK attempts per Modify: few, because a throttled item is retried through the queue with a growing delay. */
@@ -62,7 +63,12 @@ export function makeRemediationHandler(config: Config, limiter = new RateLimiter
   const store = auditStoreFor(config, home);
   const ctx: ConsumeContext = {
     // Standard retry: the limiter already paces the calls and the queue retries with a growing delay.
-    ec2For: (region) => ec2Client(region, { maxAttempts: CONSUMER_ATTEMPTS, retryMode: 'standard', plugins: [limiter.plugin(region)] }),
+    // In a hub, the item's account through its member role, with that account's share of its own buckets.
+    ec2For: (region, account) => {
+      const access = accessFor(config, actingIn(config, account));
+      const plugins = [limiter.plugin(region, access?.id)];
+      return ec2Client(region, { maxAttempts: CONSUMER_ATTEMPTS, retryMode: 'standard', plugins, ...(access ? { account: access } : {}) });
+    },
     maxReceives: config.MAX_RECEIVES,
     ledger,
   };

@@ -20,7 +20,7 @@ interface Statement {
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
 /** The IAM role ARN behind an assumed-role session ARN (other ARNs unchanged). */
-export function principalArn(arn: string): string {
+function principalArn(arn: string): string {
   const m = /^arn:(aws[\w-]*):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(arn);
   return m ? `arn:${m[1]}:iam::${m[2]}:role/${m[3]}` : arn;
 }
