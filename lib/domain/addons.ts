@@ -45,7 +45,7 @@ export const KNOWN_ADDONS: KnownAddon[] = [
  *   on its service account is invisible from here). Not reported as missing.
  * - `unknown`: a call failed; `error` says which.
  */
-export type AddonIdentityStatus = 'own-identity' | 'no-identity' | 'not-visible' | 'unknown';
+type AddonIdentityStatus = 'own-identity' | 'no-identity' | 'not-visible' | 'unknown';
 
 export interface AddonIdentity {
   name: string;

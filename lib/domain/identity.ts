@@ -29,15 +29,13 @@ export interface GatedPolicy {
 
 /** The add-on part of the gate's notes: who loses credentials at the policy's hop limit, who could not be checked. */
 function addonNotes(cluster: string, hop: number, risk: { lose: string[]; unknown: string[] }): string[] {
-  return [
-    ...(risk.lose.length
-      ? [
-          `cluster ${cluster}: ${risk.lose.join(', ')} ${risk.lose.length > 1 ? 'have' : 'has'} no identity of ${risk.lose.length > 1 ? 'their' : 'its'} own ` +
-            `and will lose the node role's credentials at hop limit ${hop}; give each an IRSA role (serviceAccountRoleArn) or a Pod Identity association.`,
-        ]
-      : []),
-    ...(risk.unknown.length ? [`cluster ${cluster}: could not check the identity of ${risk.unknown.join(', ')}; treated as at risk.`] : []),
-  ];
+  const many = risk.lose.length > 1;
+  const lose =
+    `cluster ${cluster}: ${risk.lose.join(', ')} ${many ? 'have' : 'has'} no identity of ${many ? 'their' : 'its'} own ` +
+    `and will lose the node role's credentials at hop limit ${hop}; ` +
+    'give each an IRSA role (serviceAccountRoleArn) or a Pod Identity association.';
+  const unknown = `cluster ${cluster}: could not check the identity of ${risk.unknown.join(', ')}; treated as at risk.`;
+  return [...(risk.lose.length ? [lose] : []), ...(risk.unknown.length ? [unknown] : [])];
 }
 
 /**
