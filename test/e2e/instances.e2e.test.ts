@@ -25,6 +25,8 @@ group('enforce-instances on the sandbox', () => {
   it('fixes every non-compliant EKS node from its launch events; leaves exempt, non-EKS and compliant nodes alone', async () => {
     const run = await lambdaFor(t, 'enforce-instances', { IDENTITY_GATE: 'off' });
     const ng = demo.nodegroups;
+    const m = demo.modernNodegroups;
+    const modern = [...m.al2023.instanceIds, ...m.bottlerocket.instanceIds, ...m.windows.instanceIds, ...m.eksctl.instanceIds];
     const all = [
       ...ng.paymentsDefault.instanceIds,
       ...ng.analyticsCustom.instanceIds,
@@ -32,6 +34,7 @@ group('enforce-instances on the sandbox', () => {
       demo.selfManaged.requiredHop2,
       demo.bastionInstanceId,
       demo.exemptInstanceId,
+      ...modern,
     ];
     const before = await describe(t, [...all, ...demo.karpenterInstanceIds]);
     const pick = (ids: string[]) => ids.map((id) => before.get(id)!);
@@ -46,12 +49,15 @@ group('enforce-instances on the sandbox', () => {
         w,
       ),
     );
+    // Today's node groups (AL2023, Bottlerocket, Windows) and eksctl's nodes, each launched by Auto Scaling.
+    await run(ct.runInstances(pick(modern), 'autoscaling', w));
     const used = calls.since();
     const fleet = await run(ct.createFleet(demo.karpenterInstanceIds, w));
 
     const after = await describe(t, [...all, ...demo.karpenterInstanceIds]);
     for (const id of demo.expectedNonCompliantNodes) expect(options(after.get(id)), id).toEqual(['required', 1]);
-    for (const id of [demo.bastionInstanceId, demo.exemptInstanceId, ...demo.karpenterInstanceIds])
+    const compliantNow = [...demo.karpenterInstanceIds, ...m.al2023.instanceIds, ...m.bottlerocket.instanceIds];
+    for (const id of [demo.bastionInstanceId, demo.exemptInstanceId, ...compliantNow])
       expect(options(after.get(id)), id).toEqual(options(before.get(id)));
     expect(fleet.counts).toEqual({ compliant: demo.karpenterInstanceIds.length });
     if (t.sandbox) {
