@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import * as eks from '@aws-sdk/client-eks';
 import * as scheduler from '@aws-sdk/client-scheduler';
+import { Accounts, type AccountSpec, type AssumeRoleCall, type OrganizationSpec } from './accounts.js';
 import { control } from './control.js';
 import { AwsError } from './errors.js';
 import { Faults, type FaultOptions } from './faults.js';
@@ -21,6 +22,7 @@ import { eventbridgeService } from './services/eventbridge.js';
 import { ec2Service } from './services/ec2.js';
 import { eksHandlers } from './services/eks.js';
 import { iamService } from './services/iam.js';
+import { organizationsService } from './services/organizations.js';
 import { schedulerHandlers } from './services/scheduler.js';
 import { securityhubService } from './services/securityhub.js';
 import { Sqs, type SqsOptions } from './services/sqs.js';
@@ -56,13 +58,27 @@ export interface SandboxOptions {
   eks?: Partial<SandboxConfig>;
   /** SQS durations (delays, visibility timeouts, long polls) divided by `timeScale`. */
   sqs?: SqsOptions;
+  /** Other accounts, each with its own state; with any, an organization (home account included) exists. */
+  accounts?: AccountSpec[];
+  /** The organization's id, management account and root (defaults: o-sandbox0001, the home account, r-sbx1). */
+  organization?: OrganizationSpec;
 }
 
 export interface Sandbox {
   url: string;
-  /** AWS_ENDPOINT_URL, fake credentials and AWS_REGION (default eu-west-1 when listed, else the first Region). */
-  env(region?: string): Record<string, string>;
+  /** AWS_ENDPOINT_URL, fake credentials and AWS_REGION (default eu-west-1 when listed, else the first Region).
+   * With `account`, static keys (`AKID<account>`) that act in that account. */
+  env(region?: string, account?: string): Record<string, string>;
+  /** The home account's state. */
   state: SandboxState;
+  /** Any account's state (created on first use). */
+  account(id: string): SandboxState;
+  /** Creates an IAM role in an account (trusting anyone unless `trustPolicy` says otherwise); returns its ARN. */
+  createRole(account: string, name: string, trustPolicy?: string): string;
+  /** Every AssumeRole call so far, with its outcome. */
+  assumeRoleCalls(): AssumeRoleCall[];
+  /** AssumeRole into `account` answers Throttling (true) or works again (false). */
+  throttleAssumeRole(account: string, on?: boolean): void;
   /** DynamoDB tables (idempotency records): raw items, for assertions. */
   dynamodb: { items(table: string, region?: string): Item[] };
   /** SQS queue models (messages, receive counts), for assertions. */
@@ -134,12 +150,14 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     seed,
   );
   const rt = new Runtime(state, new Throttler(opts.throttle ?? {}), new Faults(opts.faults ?? {}, seed));
+  const accounts = new Accounts(state, opts.accounts ?? [], opts.organization, config, seed);
+  rt.accounts = accounts;
   const dynamodb = new DynamoDb();
   const sqs = new Sqs(opts.sqs);
   const log = (...a: unknown[]) => {
     if (!opts.quiet) console.error('[sandbox]', ...a);
   };
-  const json11 = json11Router(rt, [cloudtrailService, eventbridgeService], log);
+  const json11 = json11Router(rt, [cloudtrailService, eventbridgeService, organizationsService], log);
 
   async function preamble(op: string): Promise<void> {
     const ms = rt.faults.latencyMs();
@@ -161,7 +179,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const action = params.get('Action') ?? '';
     const svc = pickQueryService(scope.service, action);
     const region = svc.globalRegion ?? scope.region ?? defaultRegion;
-    const ctx = ctxFor(rt, region, action);
+    const ctx = ctxFor(rt, region, action, undefined, scope.accessKeyId);
     const isEc2 = svc.protocol === 'ec2';
     const ok = (inner: string) =>
       send(
@@ -183,7 +201,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         throw new AwsError('InvalidAction', `The action ${action || '(none)'} is not valid for this web service.${known}`);
       }
       const input = schemas ? decodeQuery(schemas.input, params, isEc2) : {};
-      if (svc.throttled && !rt.throttle.take(region, action, input)) {
+      if (svc.throttled && !rt.throttle.take(region, action, input, ctx.rt.state.accountId)) {
         rt.count('throttled', action);
         throw new AwsError(svc.throttleError.code, svc.throttleError.message, svc.throttleError.status);
       }
@@ -216,7 +234,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     const method = req.method ?? 'GET';
     const { route, labels, pathKnown } = matchRoute(svc.routes, method, url.pathname);
     const op = route?.op ?? `${method} ${url.pathname}`;
-    const ctx = ctxFor(rt, region, op);
+    const ctx = ctxFor(rt, region, op, undefined, scope.accessKeyId);
     try {
       await preamble(op);
       if (!route) {
@@ -312,7 +330,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     rt.faults.set(f);
     const p = f.pending;
     if (!p?.ids?.length) return;
-    for (const rs of state.regions()) {
+    for (const rs of accounts.all().flatMap((a) => a.regions())) {
       for (const id of p.ids) {
         const inst = rs.instances.get(id);
         if (!inst || inst.state === 'terminated') continue;
@@ -324,7 +342,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
   }
 
   function reset(): void {
-    state.reset();
+    accounts.reset();
     dynamodb.reset();
     sqs.reset();
     sqs.configure(opts.sqs ?? {});
@@ -344,7 +362,10 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         if (target.startsWith(DYNAMODB_TARGET)) return handleJson(req, res, body);
         if (target.startsWith(SQS_TARGET)) return handleSqs(req, res, body);
         const j11 = json11.match(req);
-        if (j11) return json11.handle(j11, req, res, body, parseScope(req.headers.authorization).region ?? defaultRegion);
+        if (j11) {
+          const sc = parseScope(req.headers.authorization);
+          return json11.handle(j11, req, res, body, sc.region ?? defaultRegion, sc.accessKeyId);
+        }
         const ct = String(req.headers['content-type'] ?? '');
         const scope = parseScope(req.headers.authorization);
         const isQuery = ct.includes('x-www-form-urlencoded') || url.searchParams.has('Action');
@@ -368,15 +389,20 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
 
   return {
     url,
-    env: (region = defaultRegion) => ({
+    env: (region = defaultRegion, account?: string) => ({
       AWS_ENDPOINT_URL: url,
-      AWS_ACCESS_KEY_ID: 'AKIDSANDBOX',
+      AWS_ACCESS_KEY_ID: account && account !== accountId ? `AKID${account}` : 'AKIDSANDBOX',
       AWS_SECRET_ACCESS_KEY: 'sandbox-secret',
       AWS_REGION: region,
       AWS_DEFAULT_REGION: region,
       AWS_EC2_METADATA_DISABLED: 'true',
     }),
     state,
+    account: (id) => accounts.state(id),
+    createRole: (account, name, trustPolicy) => accounts.createRole(account, name, trustPolicy),
+    assumeRoleCalls: () => structuredClone(accounts.assumeRoleCalls),
+    throttleAssumeRole: (account, on = true) =>
+      void (on ? accounts.throttledAssumeRole.add(account) : accounts.throttledAssumeRole.delete(account)),
     dynamodb: { items: (table, region = defaultRegion) => dynamodb.items(table, region) },
     sqs,
     setFaults,

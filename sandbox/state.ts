@@ -1,4 +1,4 @@
-// In-memory model of one account. Each Region is independent (as in AWS);
+// In-memory model of one account (sandbox/accounts.ts holds several). Each Region is independent (as in AWS);
 // IAM is global. Records hold what the services need; wire shapes are built
 // by the services from these.
 import { Rng } from './rng.js';
@@ -245,9 +245,21 @@ export interface SandboxConfig {
   rollNodesOnUpdate: boolean;
 }
 
+/** An IAM role (multi-account: AssumeRole targets). */
+export interface RoleRecord {
+  name: string;
+  arn: string;
+  roleId: string;
+  /** JSON trust policy; unset trusts any principal. */
+  trustPolicy?: string;
+  createDate: Date;
+}
+
 export class SandboxState {
   private readonly byRegion = new Map<string, RegionState>();
   readonly oidcProviders = new Map<string, OidcProviderRecord>();
+  /** IAM roles by name (IAM is global to the account). */
+  readonly roles = new Map<string, RoleRecord>();
   readonly messages: CapturedMessage[] = [];
   ids: Rng;
 
@@ -278,6 +290,7 @@ export class SandboxState {
   reset(): void {
     this.byRegion.clear();
     this.oidcProviders.clear();
+    this.roles.clear();
     this.messages.length = 0;
     this.ids = new Rng(this.seed);
   }

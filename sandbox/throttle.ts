@@ -57,12 +57,12 @@ export class Throttler {
     return this.opts;
   }
 
-  /** Takes one token; false means throttled. */
-  take(region: string, action: string, input: Record<string, unknown>): boolean {
+  /** Takes one token from the (account, Region, API) bucket; false means throttled. */
+  take(region: string, action: string, input: Record<string, unknown>, account = ''): boolean {
     if (this.opts.enabled === false) return true;
     const cls = classify(action, input);
     const { capacity, refill } = bucketParams(cls, this.opts);
-    const key = `${region}|${action}|${cls}`;
+    const key = `${account}|${region}|${action}|${cls}`;
     const now = this.now();
     const b = this.buckets.get(key) ?? { tokens: capacity, at: now };
     b.tokens = Math.min(capacity, b.tokens + ((now - b.at) / 1000) * refill);

@@ -1,10 +1,12 @@
-// SDK clients, built once per Region and reused across invocations (cold-start cost paid once).
+// SDK clients, built once per account and Region and reused across invocations (cold-start cost paid once).
 // Endpoints come from the SDK's own AWS_ENDPOINT_URL* variables, which is how the local sandbox is reached.
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import type { Ec2Plugin } from './rate-limit.js';
 
 export interface ClientOptions {
@@ -17,7 +19,18 @@ export interface ClientOptions {
   retryMode?: 'standard' | 'adaptive';
   /** Extra middleware for the EC2 client, e.g. the backfill's client-side rate limiter. */
   plugins?: Ec2Plugin[];
+  /** Act in another account (lib/shell/accounts.ts credentialsFor); unset = the function's own account. */
+  account?: AccountAccess;
 }
+
+/** A member account and the credentials that act in it. */
+export interface AccountAccess {
+  id: string;
+  credentials: AwsCredentialIdentityProvider;
+}
+
+const acct = (opts: ClientOptions) => opts.account?.id ?? 'home';
+const creds = (opts: ClientOptions) => (opts.account ? { credentials: opts.account.credentials } : {});
 
 /**
  * EC2 answers IncorrectInstanceState while an instance is still pending (REFERENCE §1).
@@ -61,9 +74,10 @@ function cached<T>(key: string, make: () => T): T {
 }
 
 export function ec2Client(region: string, opts: ClientOptions = {}): EC2Client {
-  return cached(`ec2:${region}:${opts.maxAttempts ?? 6}:${opts.retryMode ?? 'adaptive'}:${pluginKey(opts.plugins)}`, () => {
+  const key = `ec2:${acct(opts)}:${region}:${opts.maxAttempts ?? 6}:${opts.retryMode ?? 'adaptive'}:${pluginKey(opts.plugins)}`;
+  return cached(key, () => {
     // Adaptive mode adds client-side rate limiting on top of backoff: the right thing for EC2's token buckets.
-    const c = new EC2Client({ region, retryMode: opts.retryMode ?? 'adaptive', maxAttempts: opts.maxAttempts ?? 6 });
+    const c = new EC2Client({ region, retryMode: opts.retryMode ?? 'adaptive', maxAttempts: opts.maxAttempts ?? 6, ...creds(opts) });
     c.middlewareStack.use(retryIncorrectState);
     for (const p of opts.plugins ?? []) c.middlewareStack.use(p);
     return c;
@@ -80,12 +94,23 @@ export function sqsClient(region: string, opts: ClientOptions = {}): SQSClient {
 }
 
 export function eksClient(region: string, opts: ClientOptions = {}): EKSClient {
-  return cached(`eks:${region}`, () => new EKSClient({ region, retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 }));
+  return cached(
+    `eks:${acct(opts)}:${region}`,
+    () => new EKSClient({ region, retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6, ...creds(opts) }),
+  );
 }
 
 /** IAM is global; its endpoint lives in us-east-1 (the sandbox serves it on the same URL). */
 export function iamClient(opts: ClientOptions = {}): IAMClient {
-  return cached('iam', () => new IAMClient({ region: 'us-east-1', retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6 }));
+  return cached(
+    `iam:${acct(opts)}`,
+    () => new IAMClient({ region: 'us-east-1', retryMode: 'adaptive', maxAttempts: opts.maxAttempts ?? 6, ...creds(opts) }),
+  );
+}
+
+/** STS in the function's own Region (regional endpoint), with the function's own credentials: AssumeRole's caller. */
+export function stsClient(region = process.env.AWS_REGION ?? 'us-east-1', opts: ClientOptions = {}): STSClient {
+  return cached(`sts:${region}`, () => new STSClient({ region, retryMode: 'standard', maxAttempts: opts.maxAttempts ?? 3 }));
 }
 
 /** The Region of an ARN, e.g. an SNS topic in another Region than the event. */

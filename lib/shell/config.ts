@@ -52,6 +52,10 @@ const ConfigSchema = z.object({
   ROLLOUT: z._default(bool, false),
   // DynamoDB table for idempotency records (duplicate EventBridge deliveries); unset = off (local, tests).
   IDEMPOTENCY_TABLE: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
+  // Organization scale (issue 14): `hub` acts in the member account an event names, through MEMBER_ROLE_NAME.
+  DEPLOYMENT: z._default(z.enum(['account', 'hub']), 'account'),
+  ORGANIZATION_ID: z.optional(z.string().check(z.regex(/^o-[a-z0-9]{10,32}$/, 'must be an organization id (o-…)'))),
+  MEMBER_ROLE_NAME: z._default(z.string().check(z.regex(/^[\w+=,.@-]{1,64}$/, 'must be an IAM role name')), 'imds-guard-member'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
@@ -65,7 +69,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   // Empty strings mean "unset", as CloudFormation often renders optional parameters that way.
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = ConfigSchema.safeParse(cleaned);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    if (parsed.data.DEPLOYMENT === 'hub' && !parsed.data.ORGANIZATION_ID) {
+      throw new ConfigError('Invalid imds-guard configuration: ORGANIZATION_ID: required when DEPLOYMENT=hub');
+    }
+    return parsed.data;
+  }
   throw new ConfigError(`Invalid imds-guard configuration: ${formatIssues(parsed.error.issues, '(env)').join('; ')}`);
 }
 

@@ -1,4 +1,4 @@
-// Client-side EC2 token buckets per (Region, API class), matched to REFERENCE §2, applied as SDK
+// Client-side EC2 token buckets per (account, Region, API class), matched to REFERENCE §2, applied as SDK
 // middleware that waits for a token before every attempt (retries included). The SDK's adaptive
 // retry stays on as the second line: it only engages if a throttle gets through anyway.
 import type { ServiceInputTypes, ServiceOutputTypes } from '@aws-sdk/client-ec2';
@@ -151,20 +151,22 @@ export class RateLimiter {
    * before signing, so every attempt waits for its token and is signed only when it is sent.
    * One plugin object per Region, so a client cache keyed by plugin identity can reuse clients.
    */
-  plugin(region: string): Ec2Plugin {
-    let p = this.plugins.get(region);
+  plugin(region: string, account?: string): Ec2Plugin {
+    // Buckets are per account and Region (EC2's are): a member account's calls key as `<account>/<region>`.
+    const scope = account ? `${account}/${region}` : region;
+    let p = this.plugins.get(scope);
     if (p) return p;
     const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {
       const action = String(context?.commandName ?? '').replace(/Command$/, '');
       const input = (args?.input ?? {}) as Record<string, unknown>;
-      await this.acquire(region, action, input);
+      await this.acquire(scope, action, input);
       try {
         const out = await next(args);
-        this.onResponse(region, action, input);
+        this.onResponse(scope, action, input);
         return out;
       } catch (err) {
-        this.onResponse(region, action, input);
-        if (isThrottle(err)) this.onThrottle(region, action, input);
+        this.onResponse(scope, action, input);
+        if (isThrottle(err)) this.onThrottle(scope, action, input);
         throw err;
       }
     };
@@ -178,7 +180,7 @@ export class RateLimiter {
         });
       },
     };
-    this.plugins.set(region, p);
+    this.plugins.set(scope, p);
     return p;
   }
 }

@@ -1,6 +1,7 @@
 // Everything a run needs for one Region. Shared by the event handlers and the backfill, and kept apart
 // from the event handler module so the backfill bundle does not pull in the idempotency layer.
-import { ec2Client, eksClient, iamClient, type ClientOptions } from './clients.js';
+import { credentialsFor, sessionName } from './accounts.js';
+import { ec2Client, eksClient, iamClient, type AccountAccess, type ClientOptions } from './clients.js';
 import type { Config } from './config.js';
 import { policyProvider, type PolicyFor } from './identity.js';
 import { nodegroupIndex, type UsedBy } from './nodegroup-index.js';
@@ -12,6 +13,8 @@ import { basePolicy, settingsFrom } from './settings.js';
 export interface RegionContext {
   config: Config;
   region: string;
+  /** The member account this context acts in; unset = the function's own account. */
+  account?: string;
   settings: Settings;
   clients: { ec2: ReturnType<typeof ec2Client>; eks: ReturnType<typeof eksClient>; iam: ReturnType<typeof iamClient> };
   policyFor: PolicyFor;
@@ -20,16 +23,45 @@ export interface RegionContext {
   usedBy: UsedBy;
 }
 
-export function regionContext(config: Config, region: string, extra: Pick<ClientOptions, 'plugins'> = {}): RegionContext {
-  const opts = { maxAttempts: config.MAX_ATTEMPTS, ...extra };
+export interface RegionContextOptions extends Pick<ClientOptions, 'plugins'> {
+  /** Act in this account through its member role (config MEMBER_ROLE_NAME); the home account or unset: own credentials. */
+  account?: string;
+  /** The function's own account (a hub's), which needs no AssumeRole. */
+  home?: string;
+  /** The event id, for the AssumeRole session name. */
+  eventId?: string;
+  /** Default `aws`. */
+  partition?: string;
+}
+
+/** The member account and credentials a context acts with, or undefined for the function's own. */
+function accessFor(config: Config, o: RegionContextOptions): AccountAccess | undefined {
+  if (!o.account || o.account === o.home) return undefined;
+  const opts = {
+    roleName: config.MEMBER_ROLE_NAME,
+    sessionName: sessionName(o.eventId),
+    ...(o.partition ? { partition: o.partition } : {}),
+  };
+  return { id: o.account, credentials: credentialsFor(o.account, opts) };
+}
+
+/**
+ * Everything one Region needs, acting in `extra.account` when that is a member account.
+ * @example
+ * const ctx = regionContext(config, 'eu-west-1', { account: '444455556666', home: '111122223333', eventId });
+ */
+export function regionContext(config: Config, region: string, extra: RegionContextOptions = {}): RegionContext {
+  const account = accessFor(config, extra);
+  const opts = { maxAttempts: config.MAX_ATTEMPTS, ...(extra.plugins ? { plugins: extra.plugins } : {}), ...(account ? { account } : {}) };
   const clients = { ec2: ec2Client(region, opts), eks: eksClient(region, opts), iam: iamClient(opts) };
   return {
     config,
     region,
+    ...(account ? { account: account.id } : {}),
     settings: settingsFrom(config),
     clients,
     policyFor: policyProvider(basePolicy(config), config.IDENTITY_GATE, () => clients, {
-      scope: region,
+      scope: account ? `${account.id}/${region}` : region,
       ttlSeconds: config.IDENTITY_CACHE_SECONDS,
     }),
     ownerTagsFor: nodegroupOwnerTags(clients.eks),

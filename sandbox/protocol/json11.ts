@@ -21,7 +21,7 @@ export interface Json11Service {
 export interface Json11Router {
   /** The service this request is for, or undefined. */
   match(req: IncomingMessage): Json11Service | undefined;
-  handle(svc: Json11Service, req: IncomingMessage, res: ServerResponse, body: string, region: string): Promise<void>;
+  handle(svc: Json11Service, req: IncomingMessage, res: ServerResponse, body: string, region: string, accessKeyId?: string): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -36,9 +36,9 @@ export function json11Router(rt: Runtime, services: Json11Service[], log: (...a:
   const target = (req: IncomingMessage) => String(req.headers['x-amz-target'] ?? '');
   return {
     match: (req) => services.find((s) => target(req).startsWith(`${s.target}.`)),
-    async handle(svc, req, res, body, region) {
+    async handle(svc, req, res, body, region, accessKeyId) {
       const op = target(req).slice(svc.target.length + 1);
-      const ctx = ctxFor(rt, region, op);
+      const ctx = ctxFor(rt, region, op, undefined, accessKeyId);
       const reply = (status: number, payload: unknown) =>
         send(res, status, 'application/x-amz-json-1.1', JSON.stringify(payload), { 'x-amzn-requestid': ctx.requestId });
       try {

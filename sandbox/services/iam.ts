@@ -1,10 +1,10 @@
-// IAM (awsQuery, global): just the OIDC providers needed to check IRSA readiness.
+// IAM (awsQuery, global): the OIDC providers needed to check IRSA readiness, and roles (AssumeRole targets).
 // Hand-rolled because @aws-sdk/client-iam is not a declared dependency.
 import { AwsError } from '../errors.js';
 import { memberList, type Params } from '../protocol/query.js';
 import { esc } from '../protocol/xml.js';
 import type { Ctx } from '../runtime.js';
-import type { OidcProviderRecord } from '../state.js';
+import type { OidcProviderRecord, RoleRecord } from '../state.js';
 import type { QueryService } from './types.js';
 
 const list = (items: string[]) => items.map((x) => `<member>${esc(x)}</member>`).join('');
@@ -20,6 +20,37 @@ function provider(ctx: Ctx, p: Params): OidcProviderRecord {
   return rec;
 }
 
+const roleXml = (r: RoleRecord) =>
+  `<Role><Path>/</Path><RoleName>${esc(r.name)}</RoleName><RoleId>${esc(r.roleId)}</RoleId><Arn>${esc(r.arn)}</Arn>` +
+  `<CreateDate>${r.createDate.toISOString()}</CreateDate>` +
+  (r.trustPolicy ? `<AssumeRolePolicyDocument>${esc(encodeURIComponent(r.trustPolicy))}</AssumeRolePolicyDocument>` : '') +
+  '</Role>';
+
+function role(ctx: Ctx, p: Params): RoleRecord {
+  const name = p.get('RoleName') ?? '';
+  const r = ctx.rt.state.roles.get(name);
+  if (!r) throw new AwsError('NoSuchEntity', `The role with name ${name} cannot be found.`, 404);
+  return r;
+}
+
+const roleHandlers: Record<string, (ctx: Ctx, p: Params) => string> = {
+  CreateRole(ctx, p) {
+    const name = p.get('RoleName') ?? '';
+    if (!/^[\w+=,.@-]{1,64}$/.test(name))
+      throw new AwsError('ValidationError', `1 validation error detected: Value '${name}' at 'roleName' failed to satisfy constraint`);
+    if (ctx.rt.state.roles.has(name)) throw new AwsError('EntityAlreadyExists', `Role with name ${name} already exists.`, 409);
+    const trust = p.get('AssumeRolePolicyDocument');
+    if (!ctx.rt.accounts) throw new AwsError('ServiceFailure', 'The sandbox has no account registry', 500);
+    ctx.rt.accounts.createRole(ctx.rt.state.accountId, name, trust);
+    return roleXml(ctx.rt.state.roles.get(name)!);
+  },
+  GetRole: (ctx, p) => roleXml(role(ctx, p)),
+  DeleteRole(ctx, p) {
+    ctx.rt.state.roles.delete(role(ctx, p).name);
+    return '';
+  },
+};
+
 export const iamService: QueryService = {
   service: 'iam',
   protocol: 'query',
@@ -29,6 +60,7 @@ export const iamService: QueryService = {
   throttleError: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
   serverError: { code: 'ServiceFailure', status: 500, message: 'The request processing has failed because of an unknown error.' },
   raw: {
+    ...roleHandlers,
     ListOpenIDConnectProviders(ctx) {
       const arns = [...ctx.rt.state.oidcProviders.keys()];
       return `<OpenIDConnectProviderList>${arns.map((a) => `<member><Arn>${esc(a)}</Arn></member>`).join('')}</OpenIDConnectProviderList>`;
