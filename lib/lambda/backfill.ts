@@ -165,7 +165,11 @@ async function finishRun(env: Env, event: BackfillEvent, plan: RunPlan, batch: B
     logger.error('backfill units failed', { backfill: { runId: plan.run.runId, failed: lines.filter((l) => l.error) } });
   }
   if (event.sweep) {
-    metrics.addMetric(SWEEP_MISSED_METRIC, MetricUnit.Count, lines.reduce((n, l) => n + (l.missedByEvents ?? 0), 0));
+    metrics.addMetric(
+      SWEEP_MISSED_METRIC,
+      MetricUnit.Count,
+      lines.reduce((n, l) => n + (l.missedByEvents ?? 0), 0),
+    );
     if (env.unit.queueUrl && !failed) await stampLastSweep(env.unit.sqs(), env.unit.queueUrl, new Date(env.now()));
   }
   const counts = lines.reduce<Counts>((acc, l) => addCounts(acc, l.counts), {});

@@ -56,15 +56,27 @@ export interface BackfillContext extends RegionContext {
   limiter?: RateLimiter;
 }
 
+/** Which account a unit acts in: `account` through its member role, unless it is `home` (the caller's own). */
+export interface UnitAccess {
+  account?: string | undefined;
+  home?: string;
+  /** The run id, for the AssumeRole session name. */
+  eventId?: string;
+}
+
 /**
- * A unit's context: in `account` (through the member role) when given, else with the caller's own credentials.
+ * A unit's context: in `access.account` (through the member role) when given, else with the caller's own credentials.
  * @example
- * const ctx = backfillContext(config, 'eu-west-1', new RateLimiter(), '111111111111');
+ * const ctx = backfillContext(config, 'eu-west-1', new RateLimiter(), { account: '444455556666', home: '111122223333' });
  */
-export function backfillContext(config: Config, region: string, limiter?: RateLimiter, account?: string): BackfillContext {
+export function backfillContext(config: Config, region: string, limiter?: RateLimiter, access: UnitAccess = {}): BackfillContext {
+  const member = access.account && access.account !== access.home ? access.account : undefined;
   // The limiter plugs into EC2 only (clients.ts applies plugins to the EC2 client); EKS and IAM calls are few.
-  // PENDING h-orgx: regionContext(config, region, { account, plugins: [limiter.plugin(region, account)] }).
-  void account;
-  const ctx = regionContext(config, region, limiter ? { plugins: [limiter.plugin(region)] } : {});
+  const ctx = regionContext(config, region, {
+    ...(limiter ? { plugins: [limiter.plugin(region, member)] } : {}),
+    ...(member ? { account: member } : {}),
+    ...(access.home ? { home: access.home } : {}),
+    ...(access.eventId ? { eventId: access.eventId } : {}),
+  });
   return { ...ctx, ...(limiter ? { limiter } : {}) };
 }

@@ -139,7 +139,10 @@ async function planOne(input: BackfillInput, unit: Unit): Promise<Planned> {
   const include = req.include ?? INCLUDE_ALL;
   const started = performance.now();
   try {
-    const ctx = (input.context ?? ((r: string, a?: string) => backfillContext(config, r, input.limiter, a)))(region, account);
+    const open =
+      input.context ??
+      ((r: string, a?: string) => backfillContext(config, r, input.limiter, { account: a, home: run.account, eventId: run.runId }));
+    const ctx = open(region, account);
     hooks.phase?.(label, 'discover');
     const d = await discoverRegion(ctx, triggerFor(run, region, account), {
       clusters: req.clusters,

@@ -58,7 +58,8 @@ describe('durable backfill, one account', () => {
     expect(ex.getStatus()).toBe('SUCCEEDED');
     expect(ex.getResult()).toMatchObject({ status: 'done', units: 2, succeeded: 2, failed: 0, counts: { remediated: 7 } });
     for (const r of REGIONS)
-      for (const i of sb.state.region(r).instances.values()) expect(i.metadata).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+      for (const i of sb.state.region(r).instances.values())
+        expect(i.metadata).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     expect(ids).toHaveLength(7);
     expect(summaries()).toHaveLength(1);
     const body = JSON.parse(summaries()[0]!.bodies.default!);
@@ -73,7 +74,7 @@ describe('durable backfill: links, cut-offs and failures', () => {
     const opened: Record<string, number> = {};
     const context: BackfillDeps['context'] = (region, account) => {
       opened[region] = (opened[region] ?? 0) + 1;
-      return backfillContext(loadConfig({ TOPIC_ARN: topic, IDENTITY_GATE: 'off' }), region, undefined, account);
+      return backfillContext(loadConfig({ TOPIC_ARN: topic, IDENTITY_GATE: 'off' }), region, undefined, { account });
     };
     return { opened, context };
   }
