@@ -44,10 +44,15 @@ function where(r: AuditRecord): string {
   return cluster ? (nodegroup && r.resource.type !== 'nodegroup' ? `${cluster}/${nodegroup}` : cluster) : '-';
 }
 
-function findingsTable(shown: AuditRecord[]): string {
+/** An org-wide run (units in member accounts) shows each row's account first. */
+const orgWide = (result: BackfillResult) => result.regions.some((r) => r.account);
+
+function findingsTable(shown: AuditRecord[], accounts: boolean): string {
+  const account = (r: AuditRecord) => (accounts ? [r.resource.account] : []);
   return table([
-    ['REGION', 'TYPE', 'ID', 'CLUSTER', 'OUTCOME', 'BEFORE', 'AFTER', 'REASON'],
+    [...(accounts ? ['ACCOUNT'] : []), 'REGION', 'TYPE', 'ID', 'CLUSTER', 'OUTCOME', 'BEFORE', 'AFTER', 'REASON'],
     ...shown.map((r) => [
+      ...account(r),
       r.resource.region,
       r.resource.type,
       r.resource.id,
@@ -86,9 +91,10 @@ function identityLines(result: BackfillResult): string[] {
 function summaryLines(result: BackfillResult): string[] {
   const out = ['', 'Summary:'];
   for (const r of result.regions) {
-    if (r.error) out.push(`  ${r.region}: ERROR ${r.error.name}: ${r.error.message}`);
+    const where = r.account ? `${r.account}/${r.region}` : r.region;
+    if (r.error) out.push(`  ${where}: ERROR ${r.error.name}: ${r.error.message}`);
     else {
-      out.push(`  ${r.region}: ${countsLine(countByOutcome(r.records))}`);
+      out.push(`  ${where}: ${countsLine(countByOutcome(r.records))}`);
       for (const n of r.notes) out.push(`    note: ${n}`);
       if (r.continuation)
         out.push(`    stopped early: ${r.continuation.remaining} instances after ${r.continuation.afterInstanceId} remain`);
@@ -105,7 +111,7 @@ function renderTable(i: RenderInput): string {
   out.push(`imds-guard ${i.command}  run ${result.run.runId}  account ${result.run.account}  as ${result.run.actor}`);
   if (result.mode === 'dry-run') out.push('dry run: nothing was changed');
   out.push('');
-  if (shown.length) out.push(findingsTable(shown));
+  if (shown.length) out.push(findingsTable(shown, orgWide(result)));
   else out.push(records.length ? 'No findings.' : 'Nothing in scope.');
   out.push(...identityLines(result), ...summaryLines(result));
   const hidden = records.length - shown.length;
@@ -161,6 +167,7 @@ function renderJson(i: RenderInput): string {
 }
 
 export const CSV_COLUMNS = [
+  'account',
   'region',
   'type',
   'id',
@@ -192,6 +199,7 @@ export function renderCsv(i: RenderInput): string {
   const rows = allRecords(i.result).map((r) => {
     const after = r.after ?? r.desired;
     return [
+      r.resource.account,
       r.resource.region,
       r.resource.type,
       r.resource.id,

@@ -52,7 +52,15 @@ export interface ConnectionOpts {
   rateScale?: number;
 }
 
-export interface ScanOpts extends ConnectionOpts {
+/** Org-wide runs: which member accounts, and the role to assume in each. */
+export interface AccountOpts {
+  accounts?: string;
+  org?: boolean;
+  ou?: string;
+  roleName?: string;
+}
+
+export interface ScanOpts extends ConnectionOpts, AccountOpts {
   scope?: 'eks' | 'all';
   cluster: string[];
   maxHopLimit?: number;
@@ -107,5 +115,9 @@ export function scanning(cmd: Command): Command {
         .choices(['inventory', 'violations'])
         .default('inventory'),
     )
-    .option('--all', 'table: also list compliant and out-of-scope resources');
+    .option('--all', 'table: also list compliant and out-of-scope resources')
+    .option('--accounts <list>', 'run in these member accounts (comma-separated ids), through --role-name')
+    .option('--org', 'run in every active account of the organization (Organizations ListAccounts)')
+    .option('--ou <id>', 'run in the active accounts of this OU and its child OUs (ou-… or r-…)')
+    .option('--role-name <name>', 'the member role to assume in each account (default: MEMBER_ROLE_NAME or imds-guard-member)');
 }

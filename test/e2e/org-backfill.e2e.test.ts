@@ -52,9 +52,8 @@ beforeEach(async () => {
 /** Launch `n` non-compliant EKS nodes in a member account, through its role (public APIs only). */
 async function seed(account: string, region: string, n: number): Promise<void> {
   const sts = new STSClient({ region, endpoint: sb.url });
-  const c = (
-    await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/imds-guard-member`, RoleSessionName: 'seed' }))
-  ).Credentials!;
+  const c = (await sts.send(new AssumeRoleCommand({ RoleArn: `arn:aws:iam::${account}:role/imds-guard-member`, RoleSessionName: 'seed' })))
+    .Credentials!;
   const credentials = { accessKeyId: c.AccessKeyId!, secretAccessKey: c.SecretAccessKey!, sessionToken: c.SessionToken! };
   await launchInstances(new EC2Client({ region, endpoint: sb.url, credentials }), n, 'optional', 2, {
     'eks:cluster-name': 'payments',
