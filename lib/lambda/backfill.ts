@@ -32,7 +32,6 @@ import { BackfillEventSchema, EXPECTED, MAX_LINKS, type BackfillEvent } from './
 import { mergeOutcome, runLink, SAFETY_MS, UnitError, unitErrorOf, type RunPlan, type UnitEnv, type UnitOutcome } from './backfill-unit.js';
 import { lambda } from './wrap.js';
 
-export type { BackfillEvent } from './backfill-event.js';
 export { SAFETY_MS } from './backfill-unit.js';
 
 /** A sweep's queued nodes that launched long enough ago that their event should have fixed them. */

@@ -36,12 +36,8 @@ export function parseAccountIds(list: string): string[] {
   return [...new Set(ids)];
 }
 
-/**
- * Whether `id` has the shape of an OU (`ou-…`) or root (`r-…`) id.
- * @example
- * isParentId('ou-ab12-cdef3456'); // true
- */
-export const isParentId = (id: string): boolean => OU_ID.test(id) || ROOT_ID.test(id);
+/** Whether `id` has the shape of an OU (`ou-…`) or root (`r-…`) id. */
+const isParentId = (id: string): boolean => OU_ID.test(id) || ROOT_ID.test(id);
 
 /** ACTIVE by the newer `State` field, else the older `Status` (both are sent today). */
 const active = (a: Account): boolean => (a.State ?? a.Status) === 'ACTIVE';

@@ -84,7 +84,11 @@ export const organizationsService: Json11Service = {
       const bad = () => new AwsError('InvalidInputException', 'The NextToken is not valid.');
       const { items, next } = page(ous.sort(), input.MaxResults ?? 20, input.NextToken, `ListOUs:${parent}`, bad);
       return {
-        OrganizationalUnits: items.map((id) => ({ Id: id, Name: id, Arn: `arn:aws:organizations::${o.managementAccountId}:ou/${o.id}/${id}` })),
+        OrganizationalUnits: items.map((id) => ({
+          Id: id,
+          Name: id,
+          Arn: `arn:aws:organizations::${o.managementAccountId}:ou/${o.id}/${id}`,
+        })),
         ...(next ? { NextToken: next } : {}),
       };
     },
