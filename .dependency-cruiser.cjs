@@ -57,6 +57,15 @@ module.exports = {
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {
+      name: 'sandbox-own-ec2-limits',
+      comment:
+        "The sandbox sizes EC2's buckets from its own table (sandbox/ec2-buckets.ts, citing AWS's docs), never from the product's, " +
+        'so one wrong constant cannot confirm itself.',
+      severity: 'error',
+      from: { path: '^sandbox/' },
+      to: { path: '^lib/domain/ec2-limits' },
+    },
+    {
       name: 'no-orphans',
       comment: 'A module nothing imports and that imports nothing is dead or misplaced.',
       severity: 'error',

@@ -24,7 +24,7 @@ import { eksHandlers } from './services/eks.js';
 import { iamService } from './services/iam.js';
 import { organizationsService } from './services/organizations.js';
 import { schedulerHandlers } from './services/scheduler.js';
-import { securityhubService } from './services/securityhub.js';
+import { securityhubService, seedFinding } from './services/securityhub.js';
 import { Sqs, type SqsOptions } from './services/sqs.js';
 import { sqsError } from './services/sqs-errors.js';
 import { snsService } from './services/sns.js';
@@ -81,6 +81,8 @@ export interface Sandbox {
   throttleAssumeRole(account: string, on?: boolean): void;
   /** DynamoDB tables (idempotency records): raw items, for assertions. */
   dynamodb: { items(table: string, region?: string): Item[] };
+  /** Security Hub: import a finding of another product (AWS's controls), as that product would. */
+  securityHub: { seed(finding: Record<string, unknown>, region?: string): void };
   /** SQS queue models (messages, receive counts), for assertions. */
   sqs: Sqs;
   setFaults(f: FaultOptions): void;
@@ -404,6 +406,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     throttleAssumeRole: (account, on = true) =>
       void (on ? accounts.throttledAssumeRole.add(account) : accounts.throttledAssumeRole.delete(account)),
     dynamodb: { items: (table, region = defaultRegion) => dynamodb.items(table, region) },
+    securityHub: { seed: (finding, region = defaultRegion) => seedFinding(state.region(region), finding) },
     sqs,
     setFaults,
     setThrottle: (t) => rt.throttle.configure(t),

@@ -1,12 +1,7 @@
-// EC2 request throttling: token buckets per (account, Region, API), sized
-// from REFERENCE §2. Only EC2 actions are throttled.
+// EC2 request throttling: token buckets per (account, Region, API), sized from the sandbox's own table
+// (ec2-buckets.ts, which cites AWS's documentation; never from lib/). Only EC2 actions are throttled.
 
-import { classifyEc2, EC2_BUCKETS, type BucketClass } from '../lib/domain/ec2-limits.js';
-
-/** The published buckets, in the sandbox's own shape. */
-const BUCKETS: Record<BucketClass, { capacity: number; refill: number }> = Object.fromEntries(
-  Object.entries(EC2_BUCKETS).map(([k, v]) => [k, { capacity: v.capacity, refill: v.refillPerSecond }]),
-) as Record<BucketClass, { capacity: number; refill: number }>;
+import { SANDBOX_EC2_BUCKETS as BUCKETS, sandboxBucketClass, type SandboxBucketClass as BucketClass } from './ec2-buckets.js';
 
 export interface ThrottleOptions {
   /** Default true. */
@@ -20,7 +15,7 @@ export interface ThrottleOptions {
 }
 
 /** Which bucket class an EC2 action falls in; `input` decides filtered/paginated. */
-const classify = classifyEc2;
+const classify = sandboxBucketClass;
 
 function bucketParams(cls: BucketClass, opts: ThrottleOptions = {}): { capacity: number; refill: number } {
   const base = BUCKETS[cls];

@@ -1,5 +1,5 @@
 // esbuild settings shared by `npm run build`, the cold-start benchmark and the bundle tests.
-import { lambdaCredentials, pureSchemas } from './esbuild-plugins.cjs';
+import { lambdaCredentials, noEventStreams, pureSchemas } from './esbuild-plugins.cjs';
 
 export const esmOptions = {
   bundle: true,
@@ -19,4 +19,4 @@ export const esmOptions = {
 };
 
 // Lambda function bundles: as above, plus the Lambda credential chain in place of the SDK's default one.
-export const functionOptions = { ...esmOptions, plugins: [pureSchemas, lambdaCredentials] };
+export const functionOptions = { ...esmOptions, plugins: [pureSchemas, lambdaCredentials, noEventStreams] };

@@ -34,7 +34,27 @@ const lambdaCredentials = {
   },
 };
 
+// Function bundles only: the SDK's protocol layer imports its event-stream codec on demand (about 19 KB
+// minified, with what it pulls in), and esbuild bundles what is imported on demand too. Only a client with
+// streaming operations needs it, and it imports the codec's config statically (Lambda's, in the backfill),
+// so the on-demand import alone resolves to a module that says so if it is ever reached.
+const noEventStreams = {
+  name: 'no-event-streams',
+  setup(build) {
+    build.onResolve({ filter: /^@smithy\/core\/event-streams$/ }, (args) =>
+      args.kind === 'dynamic-import' ? { path: 'no-event-streams', namespace: 'imds-guard' } : undefined,
+    );
+    build.onLoad({ filter: /^no-event-streams$/, namespace: 'imds-guard' }, () => ({
+      contents:
+        'const no = () => { throw new Error("imds-guard bundles leave out the SDK event-stream codec: no function streams"); };' +
+        'export const EventStreamSerde = no; export const eventStreamSerdeProvider = no;',
+      loader: 'js',
+    }));
+  },
+};
+
 // serverless-esbuild `require`s this file and takes its exports as the plugin list: it packages functions.
-module.exports = [pureSchemas, lambdaCredentials];
+module.exports = [pureSchemas, lambdaCredentials, noEventStreams];
 module.exports.pureSchemas = pureSchemas;
 module.exports.lambdaCredentials = lambdaCredentials;
+module.exports.noEventStreams = noEventStreams;

@@ -8,7 +8,7 @@ const nonEmpty = () => z.string().check(z.minLength(1));
 
 /** What caused a decision. Shared by event handlers and backfill runs, and carried by every audit record. */
 const TriggerSchema = z.object({
-  source: z.enum(['cloudtrail', 'backfill', 'cli']),
+  source: z.enum(['cloudtrail', 'backfill', 'cli', 'securityhub']),
   eventName: z.string(),
   /** Record ids are derived from it (see recordId in audit.ts). */
   eventId: nonEmpty(),
@@ -37,7 +37,12 @@ export type MetadataOptions = z.infer<typeof MetadataOptionsSchema>;
 
 const SeveritySchema = z.enum(SEVERITIES);
 
-const ResourceTypeSchema = z.enum(['instance', 'launch-template', 'nodegroup', 'account-defaults']);
+/**
+ * A resource kind's name, as its folder under lib/kinds and its registry entry spell it (kebab-case). Open on
+ * purpose: a new kind brings its own type without editing the versioned schema; consumers that do not know a
+ * type render it generically.
+ */
+const ResourceTypeSchema = z.string().check(z.regex(/^[a-z][a-z0-9-]{0,39}$/));
 export type ResourceType = z.infer<typeof ResourceTypeSchema>;
 
 const AuditResourceSchema = z.object({

@@ -1,7 +1,7 @@
 // AuditRecord: one per resource decision. Versioned, because owners' tooling parses it. The record is
 // defined once, as a zod schema in ./audit-schema.ts (types inferred from it); notify-slack validates what
 // SNS delivers against it. Producers only need the types, so the schema stays out of their bundles.
-import type { AuditRecord, AuditResource, ResourceType } from './audit-schema.js';
+import type { AuditRecord, AuditResource } from './audit-schema.js';
 import { AUDIT_SCHEMA, OUTCOME_ORDER, severityOf, type Outcome } from './audit-vocabulary.js';
 import { partitionOf } from './region.js';
 
@@ -9,18 +9,14 @@ export type { AuditRecord, AuditResource, ResourceType } from './audit-schema.js
 export { AUDIT_SCHEMA, OUTCOME_ORDER, OutcomeSchema, QUIET_OUTCOMES, severityOf } from './audit-vocabulary.js';
 export type { Outcome, Severity } from './audit-vocabulary.js';
 
-export function arnFor(type: ResourceType, region: string, account: string, id: string, cluster?: string): string {
-  const aws = `arn:${partitionOf(region)}`;
-  switch (type) {
-    case 'instance':
-      return `${aws}:ec2:${region}:${account}:instance/${id}`;
-    case 'launch-template':
-      return `${aws}:ec2:${region}:${account}:launch-template/${id}`;
-    case 'nodegroup':
-      return `${aws}:eks:${region}:${account}:nodegroup/${cluster ?? 'unknown'}/${id}`;
-    case 'account-defaults':
-      return `${aws}:ec2:${region}:${account}:instance-metadata-defaults`;
-  }
+/**
+ * An ARN in the Region's partition: each kind builds its resources' ARNs with it.
+ *
+ * @example
+ * arn('cn-north-1', 'ec2', '111122223333', 'instance/i-0abc') // 'arn:aws-cn:ec2:cn-north-1:111122223333:instance/i-0abc'
+ */
+export function arn(region: string, service: string, account: string, resource: string): string {
+  return `arn:${partitionOf(region)}:${service}:${region}:${account}:${resource}`;
 }
 
 export type RecordInput = Omit<AuditRecord, 'schema' | 'id' | 'time' | 'severity' | 'violations'> & {

@@ -47,7 +47,11 @@ function makeEventHandler<T>(
     const records = await enforce(parsed.targets, parsed.trigger, regionContext(config, parsed.trigger.region), context, hooks);
     // Kinds that hand their records back only at the end are logged here, still before any Publish.
     log.rest(records);
-    return { status: 'done' as const, queued, ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES)) };
+    return {
+      status: 'done' as const,
+      queued,
+      ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES, { securityHub: config.SECURITY_HUB })),
+    };
   });
   return async (event: unknown, context?: Context): Promise<HandlerResult> => {
     const parsed = parse(event, config.SELF_ROLE_NAMES);

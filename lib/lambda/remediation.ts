@@ -12,6 +12,7 @@ import { consume, type ConsumeContext } from '../kinds/instance/consume.js';
 import { delayMessage } from '../kinds/instance/queue.js';
 import { parseQueueItem, type QueueItem } from '../kinds/instance/queue-item.js';
 import { renderOwnerMessages } from '../report/message.js';
+import { exportFindings } from '../report/report.js';
 import { publishMessages } from '../report/sns.js';
 import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
 import { loadConfig, requireQueue, requireTopic, type Config } from '../shell/config.js';
@@ -91,7 +92,12 @@ export function makeRemediationHandler(config: Config, limiter = new RateLimiter
       for (const m of made) if (!retried.has(m.messageId)) response.batchItemFailures.push({ itemIdentifier: m.messageId });
       return;
     }
-    await Promise.all(made.filter((m) => !retried.has(m.messageId)).map((m) => ledger?.published(m.itemId)));
+    const done = made.filter((m) => !retried.has(m.messageId));
+    await Promise.all(done.map((m) => ledger?.published(m.itemId)));
+    await exportFindings(
+      done.map((m) => m.record),
+      { securityHub: config.SECURITY_HUB },
+    );
   }
 }
 

@@ -5,27 +5,42 @@ import { publishMessages, type Published } from './sns.js';
 import { countByOutcome, type AuditRecord, type Outcome } from '../domain/audit.js';
 import { renderOwnerMessages } from './message.js';
 import { logger, recordAudit } from '../shell/observability.js';
+import { sendFindings, type FindingsSent } from '../shell/security-hub.js';
 
 export interface Report {
   counts: Partial<Record<Outcome, number>>;
   /** One line per resource, compliant and out-of-scope ones included (those are logged, not published). */
   decisions: { type: string; id: string; outcome: Outcome; owner: string; reason?: string }[];
   published: Published[];
+  /** Set when findings go to Security Hub (SECURITY_HUB / --security-hub). */
+  findings?: FindingsSent;
+}
+
+/** Where records go besides SNS: Security Hub, when enabled. */
+export interface ReportSinks {
+  securityHub?: boolean;
 }
 
 /**
  * Publish what owners must hear about and sum the run up. It logs no record: the caller did as each was made.
  *
  * @example
- * const rep = await report(records, sns, topicArn, config.PUBLISH_OUTCOMES); // rep.counts, rep.published
+ * const rep = await report(records, sns, topicArn, config.PUBLISH_OUTCOMES, { securityHub: config.SECURITY_HUB });
  */
-export async function report(records: AuditRecord[], sns: SNSClient, topicArn: string, publishOutcomes: Outcome[]): Promise<Report> {
+export async function report(
+  records: AuditRecord[],
+  sns: SNSClient,
+  topicArn: string,
+  publishOutcomes: Outcome[],
+  sinks: ReportSinks = {},
+): Promise<Report> {
   const toPublish = records.filter((r) => publishOutcomes.includes(r.outcome));
   const messages = renderOwnerMessages(toPublish);
   // A publish failure throws: the invocation fails and EventBridge/Lambda retry, then the DLQ keeps it.
   const published = await publishMessages(sns, topicArn, messages);
+  const findings = await exportFindings(records, sinks);
   const counts = countByOutcome(records);
-  logger.info('run complete', { counts, published: published.length });
+  logger.info('run complete', { counts, published: published.length, ...(findings ? { findings } : {}) });
   const decisions = records.map((r) => ({
     type: r.resource.type,
     id: r.resource.id,
@@ -33,7 +48,18 @@ export async function report(records: AuditRecord[], sns: SNSClient, topicArn: s
     owner: r.resource.owner,
     ...(r.reason ? { reason: r.reason } : {}),
   }));
-  return { counts, decisions, published };
+  return { counts, decisions, published, ...(findings ? { findings } : {}) };
+}
+
+/**
+ * The one place records leave for Security Hub (event functions, queue consumer, backfill, CLI): every record,
+ * when enabled; refusals are logged and counted, never thrown (lib/shell/security-hub.ts).
+ * @example
+ * await exportFindings(records, { securityHub: config.SECURITY_HUB }); // undefined when off
+ */
+export async function exportFindings(records: AuditRecord[], sinks: ReportSinks): Promise<FindingsSent | undefined> {
+  if (!sinks.securityHub || records.length === 0) return undefined;
+  return sendFindings(records);
 }
 
 export interface AuditLog {

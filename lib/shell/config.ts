@@ -51,6 +51,8 @@ const ConfigSchema = z.object({
   IDENTITY_CACHE_SECONDS: z._default(int(0, 3600), 300),
   ROLLOUT: z._default(bool, false),
   // DynamoDB table for idempotency records (duplicate EventBridge deliveries); unset = off (local, tests).
+  // Findings out (issue 15): every audit record is also sent to Security Hub as an ASFF finding (default off).
+  SECURITY_HUB: z._default(bool, false),
   IDEMPOTENCY_TABLE: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
   // Organization scale (issue 14): `hub` acts in the member account an event names, through MEMBER_ROLE_NAME.
   DEPLOYMENT: z._default(z.enum(['account', 'hub']), 'account'),

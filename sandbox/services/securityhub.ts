@@ -92,6 +92,20 @@ function importOne(ctx: Ctx, f: Finding, now: string): sh.ImportFindingsError | 
   return undefined;
 }
 
+/**
+ * A finding as another product imports it (AWS's own controls: EC2.8, EC2.170): stored as BatchImportFindings
+ * would, without the check that only lets an account import into its own product. Tests seed with it.
+ */
+export function seedFinding(rs: RegionState, f: Finding): void {
+  const findings = store(rs);
+  const key = keyOf(f.ProductArn, f.Id);
+  const old = findings.get(key);
+  const next = old ? merge(old, f) : { Workflow: { Status: 'NEW' }, RecordState: 'ACTIVE', ...structuredClone(f) };
+  next.WorkflowState = next.Workflow.Status;
+  next.ProcessedAt = new Date().toISOString();
+  findings.set(key, next);
+}
+
 function batchUpdate(ctx: Ctx, i: sh.BatchUpdateFindingsRequest): sh.BatchUpdateFindingsResponse {
   const ids = i.FindingIdentifiers ?? [];
   if (!ids.length || ids.length > 100) throw invalid('FindingIdentifiers must have 1 to 100 items');

@@ -43,4 +43,13 @@ describe('function bundles', () => {
     ).toEqual([]);
     expect(inputs.some((p) => p.endsWith('lib/shell/lambda-credentials.ts'))).toBe(true);
   });
+
+  // The SDK's protocol layer imports the event-stream codec on demand; only the backfill's Lambda client
+  // (which has streaming operations) imports it for real.
+  it.each(functions.filter((f) => f !== 'backfill.ts'))('%s leaves out the on-demand event-stream codec', (f) => {
+    const inputs = Object.keys(built.get(f)!.metafile.inputs);
+    expect(inputs.filter((p) => /@smithy\/core\/dist-es\/submodules\/event-streams\/(EventStreamSerde|eventstream-codec)/.test(p))).toEqual(
+      [],
+    );
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { arnFor, recordFor, type AuditFacts, type AuditResource } from '../../lib/domain/audit.js';
+import { arn, recordFor, type AuditFacts, type AuditResource } from '../../lib/domain/audit.js';
 
 const trigger = {
   source: 'backfill' as const,
@@ -14,12 +14,19 @@ const facts: AuditFacts = { trigger, mode: 'enforce', outcome: 'remediated' };
 const at = { region: 'eu-west-1', account: '111122223333', owner: 'team-a' };
 
 function nodegroup(cluster: string, name: string): AuditResource {
-  return { type: 'nodegroup', id: name, arn: arnFor('nodegroup', at.region, at.account, name, cluster), cluster, nodegroup: name, ...at };
+  return {
+    type: 'nodegroup',
+    id: name,
+    arn: arn(at.region, 'eks', at.account, `nodegroup/${cluster}/${name}`),
+    cluster,
+    nodegroup: name,
+    ...at,
+  };
 }
 const template: AuditResource = {
   type: 'launch-template',
   id: 'lt-0123456789abcdef0',
-  arn: arnFor('launch-template', at.region, at.account, 'lt-0123456789abcdef0'),
+  arn: arn(at.region, 'ec2', at.account, 'launch-template/lt-0123456789abcdef0'),
   ...at,
 };
 
@@ -48,7 +55,7 @@ describe('audit record ids', () => {
   });
 
   it('instances and single template records keep the trigger:resource form', () => {
-    const instance: AuditResource = { type: 'instance', id: 'i-1', arn: arnFor('instance', at.region, at.account, 'i-1'), ...at };
+    const instance: AuditResource = { type: 'instance', id: 'i-1', arn: arn(at.region, 'ec2', at.account, 'instance/i-1'), ...at };
     expect(recordFor(instance, facts).id).toBe('run-1:i-1');
     expect(recordFor(template, { ...facts, outcome: 'reported' }).id).toBe('run-1:lt-0123456789abcdef0');
   });

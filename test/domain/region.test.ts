@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { arnFor } from '../../lib/domain/audit.js';
+import { arn } from '../../lib/domain/audit.js';
 import { isRegion, partitionOf, REGION_NAME } from '../../lib/domain/region.js';
 import { SDK_PARTITIONS } from '../../lib/domain/partitions.js';
 
@@ -33,11 +33,11 @@ describe('Region names and partitions', () => {
   });
 
   it('audit ARNs carry the partition', () => {
-    expect(arnFor('instance', 'cn-north-1', '111122223333', 'i-1')).toBe('arn:aws-cn:ec2:cn-north-1:111122223333:instance/i-1');
-    expect(arnFor('nodegroup', 'us-gov-west-1', '111122223333', 'ng', 'c')).toBe(
+    expect(arn('cn-north-1', 'ec2', '111122223333', 'instance/i-1')).toBe('arn:aws-cn:ec2:cn-north-1:111122223333:instance/i-1');
+    expect(arn('us-gov-west-1', 'eks', '111122223333', 'nodegroup/c/ng')).toBe(
       'arn:aws-us-gov:eks:us-gov-west-1:111122223333:nodegroup/c/ng',
     );
-    expect(arnFor('launch-template', 'eu-west-1', '111122223333', 'lt-1')).toBe('arn:aws:ec2:eu-west-1:111122223333:launch-template/lt-1');
+    expect(arn('eu-west-1', 'ec2', '111122223333', 'launch-template/lt-1')).toBe('arn:aws:ec2:eu-west-1:111122223333:launch-template/lt-1');
   });
 
   it('rejects names no partition has: the check is the SDK partition table, not a loose pattern (issue 17)', () => {

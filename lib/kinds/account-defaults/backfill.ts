@@ -1,6 +1,6 @@
 // The account defaults kind's part in a backfill: one per Region, reported, never changed by a scan or an
 // enforce (imds-guard account-defaults --apply changes them).
-import { arnFor, recordFor, type AuditRecord } from '../../domain/audit.js';
+import { arn, recordFor, type AuditRecord } from '../../domain/audit.js';
 import type { Trigger } from '../../domain/cloudtrail.js';
 import type { RegionContext } from '../../shell/region-context.js';
 import { basePolicy } from '../../shell/settings.js';
@@ -26,7 +26,7 @@ export function accountDefaultsRecord(
     {
       type: 'account-defaults',
       id,
-      arn: arnFor('account-defaults', ctx.region, trigger.account, id),
+      arn: arn(ctx.region, 'ec2', trigger.account, 'instance-metadata-defaults'),
       region: ctx.region,
       account: trigger.account,
       owner: ctx.settings.defaultOwner,

@@ -1,7 +1,7 @@
 // The instance resource kind: find, evaluate, remediate, describe in the audit.
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import { describeInstances, modifyMetadataOptions, type NotFoundRetry } from './aws.js';
-import { arnFor, recordFor, type AuditFacts, type AuditRecord, type AuditResource, type Outcome } from '../../domain/audit.js';
+import { arn, recordFor, type AuditFacts, type AuditRecord, type AuditResource, type Outcome } from '../../domain/audit.js';
 import type { InstanceTarget } from './events.js';
 import {
   applyRemediation,
@@ -128,7 +128,7 @@ export function resourceOf(i: InstanceTarget & { tags?: Tags }, s: Settings, nod
   return {
     type: 'instance',
     id: i.instanceId,
-    arn: arnFor('instance', i.region, i.account, i.instanceId),
+    arn: arn(i.region, 'ec2', i.account, `instance/${i.instanceId}`),
     region: i.region,
     account: i.account,
     ...(node?.cluster ? { cluster: node.cluster } : {}),

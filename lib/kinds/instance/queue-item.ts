@@ -24,7 +24,7 @@ const QueueItemSchema = z.object({
   id: text(512),
   queuedAt: text(64),
   trigger: z.object({
-    source: z.enum(['cloudtrail', 'backfill', 'cli']),
+    source: z.enum(['cloudtrail', 'backfill', 'cli', 'securityhub']),
     eventName: text(128),
     eventId: text(256),
     eventTime: text(64),

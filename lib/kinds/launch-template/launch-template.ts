@@ -1,6 +1,6 @@
 // The launch template resource kind: find, evaluate, remediate, describe in the audit. find and remediate
 // are the EC2 effects node groups use too (lib/shell/template-fixes.ts); evaluate and describe are pure.
-import { arnFor, recordFor, type AuditFacts, type AuditRecord, type Outcome } from '../../domain/audit.js';
+import { arn, recordFor, type AuditFacts, type AuditRecord, type Outcome } from '../../domain/audit.js';
 import {
   isEksManaged,
   judgeVersions,
@@ -80,7 +80,7 @@ export function describe(
     {
       type: 'launch-template',
       id: ref.id,
-      arn: arnFor('launch-template', ref.region, ref.account, ref.id),
+      arn: arn(ref.region, 'ec2', ref.account, `launch-template/${ref.id}`),
       region: ref.region,
       account: ref.account,
       ...(cluster ? { cluster } : {}),

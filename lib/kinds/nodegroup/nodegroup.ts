@@ -6,7 +6,7 @@ import { listTemplates } from '../../shell/template-versions.js';
 import { updateNodegroupVersion } from './aws.js';
 import { describeNodegroup } from '../../shell/eks.js';
 import { applyTemplateFixes, findTemplate, latestCopyOf, withVersionsAfter } from '../../shell/template-fixes.js';
-import { arnFor, recordFor, type AuditFacts, type AuditRecord } from '../../domain/audit.js';
+import { arn, recordFor, type AuditFacts, type AuditRecord } from '../../domain/audit.js';
 import { isEksManaged, planFixes, type FoundTemplate, type TemplateFix, type TemplateInfo } from '../../domain/template-versions.js';
 import { describeViolations, evaluate as evaluatePolicy, type MetadataOptions, type Policy } from '../../domain/policy.js';
 import { resolveOwner, type Settings } from '../../domain/scope.js';
@@ -202,7 +202,7 @@ export function describe(
     {
       type: 'nodegroup',
       id: ng.name,
-      arn: ng.arn ?? arnFor('nodegroup', f.region, f.account, ng.name, ng.cluster),
+      arn: ng.arn ?? arn(f.region, 'eks', f.account, `nodegroup/${ng.cluster ?? 'unknown'}/${ng.name}`),
       region: f.region,
       account: f.account,
       cluster: ng.cluster,

@@ -21,7 +21,7 @@ interface AsffMetadataOptions {
 }
 
 export interface AsffResource {
-  Type: 'AwsEc2Instance' | 'AwsEc2LaunchTemplate' | 'AwsEksCluster' | 'AwsAccount';
+  Type: 'AwsEc2Instance' | 'AwsEc2LaunchTemplate' | 'AwsEksCluster' | 'AwsAccount' | 'Other';
   Id: string;
   Partition: string;
   Region: string;
@@ -128,6 +128,9 @@ export function asffResource(r: AuditRecord): AsffResource {
     }
     case 'account-defaults':
       return { Type: 'AwsAccount', Id: `AWS::::Account:${res.account}`, ...base, Details: { Other: otherOf(mo, { Arn: res.arn }) } };
+    default:
+      // A kind this mapping does not know yet: ASFF's generic resource type, still keyed on its ARN.
+      return { Type: 'Other', Id: res.arn, ...base, Details: { Other: otherOf(mo, { Kind: res.type, Id: res.id }) } };
   }
 }
 

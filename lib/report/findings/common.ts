@@ -93,7 +93,7 @@ const NOUN: Record<AuditRecord['resource']['type'], string> = {
 export function titleOf(r: AuditRecord): string {
   const res = r.resource;
   const id = res.type === 'nodegroup' ? `${res.cluster ?? 'unknown'}/${res.id}` : res.id;
-  return clip(`${NOUN[res.type]} ${id}${res.name ? ` (${res.name})` : ''}: IMDSv2 required and hop limit`, 256);
+  return clip(`${NOUN[res.type] ?? res.type} ${id}${res.name ? ` (${res.name})` : ''}: IMDSv2 required and hop limit`, 256);
 }
 
 /** What was found, what imds-guard did and why, in one paragraph. */

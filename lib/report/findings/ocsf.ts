@@ -86,7 +86,7 @@ function resourceOf(r: AuditRecord): OcsfResource {
   const options = currentOptions(r);
   return {
     uid: res.arn,
-    type: RESOURCE_TYPE[res.type],
+    type: RESOURCE_TYPE[res.type] ?? res.type,
     ...(res.name ? { name: res.name } : {}),
     region: res.region,
     cloud_partition: partitionOf(res.region),

@@ -1,5 +1,5 @@
 // Audit records of every resource type and outcome, for the ASFF and OCSF mapping tests.
-import { arnFor, buildRecord, OUTCOME_ORDER, type AuditRecord, type Outcome, type ResourceType } from '../../../lib/domain/audit.js';
+import { arn, buildRecord, OUTCOME_ORDER, type AuditRecord, type Outcome } from '../../../lib/domain/audit.js';
 
 export const ACCOUNT = '111122223333';
 export const REGION = 'eu-west-1';
@@ -14,6 +14,9 @@ const trigger = {
   region: REGION,
   account: ACCOUNT,
 };
+
+/** The kinds shipped today (the record's type is open: see the unknown-kind test). */
+export type ResourceType = 'instance' | 'launch-template' | 'nodegroup' | 'account-defaults';
 
 const IDS: Record<ResourceType, string> = {
   instance: 'i-0abc',
@@ -42,7 +45,7 @@ export function record(
     resource: {
       type,
       id,
-      arn: arnFor(type, region, ACCOUNT, id, cluster),
+      arn: arnOf(type, region, id, cluster),
       region,
       account: ACCOUNT,
       ...(cluster ? { cluster } : {}),
@@ -62,4 +65,9 @@ export function record(
     ...(outcome === 'exempt' ? { reason: 'tag imds-guard:exempt=true' } : {}),
     ...rest,
   });
+}
+
+function arnOf(type: ResourceType, region: string, id: string, cluster?: string): string {
+  if (type === 'nodegroup') return arn(region, 'eks', ACCOUNT, `nodegroup/${cluster}/${id}`);
+  return arn(region, 'ec2', ACCOUNT, type === 'account-defaults' ? 'instance-metadata-defaults' : `${type}/${id}`);
 }
