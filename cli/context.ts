@@ -8,10 +8,15 @@ import { ec2Client, resetClients } from '../lib/shell/clients.js';
 import type { Config } from '../lib/shell/config.js';
 import { loadConfig } from '../lib/shell/config.js';
 import { RateLimiter } from '../lib/shell/rate-limit.js';
+import { displayFor } from './display.js';
 import { UsageError } from './errors.js';
 import { auditLines, render } from './format.js';
+import { allRecords } from '../lib/runs/run.js';
+import { auditStoreFor, keepRecords } from '../lib/shell/audit-store.js';
+import { revertCommands } from '../lib/report/undo.js';
 import type { CliIo } from './io.js';
 import type { ConfirmOpts, ConnectionOpts } from './options.js';
+import { missingProfile } from './profiles.js';
 import { multibar, NO_PROGRESS, type Progress } from './progress.js';
 
 interface Session {
@@ -38,7 +43,7 @@ export interface CommandContext {
     exit: number,
     skipped?: Skipped[],
   ): Promise<number>;
-  progressFor(regions: string[]): Progress;
+  progressFor(regions: string[], quiet?: boolean): Progress;
   /** Whether to ask before changing anything; a usage error when asking is impossible. */
   mustConfirm(what: string, o: ConfirmOpts): boolean;
   /** Ask a yes/no question; true only for y / yes. */
@@ -59,7 +64,15 @@ function pointAt(o: ConnectionOpts): void {
   resetClients();
 }
 
+function checkProfile(io: CliIo, o: ConnectionOpts): void {
+  const [name, from] = o.profile ? [o.profile, '--profile'] : [io.env.AWS_PROFILE, 'AWS_PROFILE'];
+  const why = name ? missingProfile(name, from, io.env) : undefined;
+  if (why) throw new UsageError(why);
+}
+
 async function openSession(io: CliIo, eventName: string, o: ConnectionOpts, overrides: Record<string, string>): Promise<Session> {
+  checkProfile(io, o);
+  if (!o.quiet) for (const n of io.notices?.splice(0) ?? []) io.stderr.write(`imds-guard: ${n}\n`);
   pointAt(o);
   // The command decides the mode, never a MODE variable left in the environment.
   const config = loadConfig({ ...io.env, MODE: 'dry-run', ...overrides });
@@ -78,6 +91,15 @@ async function openSession(io: CliIo, eventName: string, o: ConnectionOpts, over
   return { config, run, regions, limiter: new RateLimiter({ ...(o.rateScale ? { timeScale: o.rateScale } : {}) }) };
 }
 
+const shellWord = (s: string) => (/^[\w./:@%+=-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** How to undo this run, as commands that run as printed: the --out file, else the audit store, else the options. */
+function undoCommands(result: BackfillResult, out: string | undefined, auditTable: string | undefined): string[] {
+  const commands = revertCommands(allRecords(result), auditTable ? { auditTable } : {});
+  if (!commands.length || !out) return commands;
+  return [`imds-guard revert --audit ${shellWord(out)}`];
+}
+
 /**
  * The context for one CLI run over `io`.
  * @example
@@ -86,6 +108,7 @@ async function openSession(io: CliIo, eventName: string, o: ConnectionOpts, over
  */
 export function commandContext(io: CliIo): CommandContext {
   let endpoint: string | undefined;
+  let session: Session | undefined;
   return {
     io,
     get endpoint() {
@@ -94,16 +117,22 @@ export function commandContext(io: CliIo): CommandContext {
     errLine: (s) => io.stderr.write(`imds-guard: ${s}\n`),
     session: async (eventName, o, overrides) => {
       if (o.endpointUrl) endpoint = o.endpointUrl;
-      return openSession(io, eventName, o, overrides);
+      session = await openSession(io, eventName, o, overrides);
+      return session;
     },
     finish: async (command, o, result, exit, skipped) => {
       if (o.out) await writeFile(o.out, auditLines(result), 'utf8');
-      io.stdout.write(
-        render(o.output, { command, result, exitCode: exit, ...(o.all ? { all: true } : {}), ...(skipped ? { skipped } : {}) }),
-      );
+      // With AUDIT_TABLE the run's records are kept like the stack's (and `revert --event <run id>` reads them back).
+      const store = session && auditStoreFor(session.config, session.regions[0] ?? 'us-east-1');
+      await keepRecords(store, allRecords(result));
+      const undo = undoCommands(result, o.out, store?.ref);
+      const display = displayFor(io.stdout, io.env, !!o.quiet);
+      const input = { command, result, exitCode: exit, display, ...(o.all ? { all: true } : {}), ...(skipped ? { skipped } : {}) };
+      io.stdout.write(render(o.output, { ...input, ...(undo.length ? { undo } : {}) }));
       return exit;
     },
-    progressFor: (regions) => (io.stderr.isTTY ? multibar(regions, io.stderr as unknown as NodeJS.WritableStream) : NO_PROGRESS),
+    progressFor: (regions, quiet) =>
+      io.stderr.isTTY && !quiet ? multibar(regions, io.stderr as unknown as NodeJS.WritableStream) : NO_PROGRESS,
     mustConfirm: (what, o) => {
       if (o.yes || o.dryRun) return false;
       if (!io.interactive)

@@ -3,9 +3,16 @@ import type { AuditRecord } from '../lib/domain/audit.js';
 import { countByOutcome, QUIET_OUTCOMES } from '../lib/domain/audit.js';
 import type { MetadataOptions } from '../lib/domain/policy.js';
 import { allRecords, type BackfillResult } from '../lib/runs/run.js';
-import { countsLine, countsByType } from '../lib/report/summary.js';
+import { leftNonCompliant } from '../lib/report/left.js';
+import { renderOcsf } from './ocsf.js';
+import { csvOf } from './csv.js';
 
-export type OutputFormat = 'table' | 'json' | 'csv';
+export { CSV_COLUMNS } from './csv.js';
+import { countsLine, countsByType } from '../lib/report/summary.js';
+import { type Display, PLAIN, paintOutcome as paint } from './display.js';
+import { commandLines, grid, liftCommands } from './table.js';
+
+export type OutputFormat = 'table' | 'json' | 'csv' | 'ocsf';
 
 export interface RenderInput {
   command: string;
@@ -15,6 +22,10 @@ export interface RenderInput {
   all?: boolean;
   /** Records a revert did not act on, with why. */
   skipped?: { id: string; reason: string }[];
+  /** Table only: width, colour, --quiet (default PLAIN). */
+  display?: Display;
+  /** Commands that undo this run's changes (they run as printed). */
+  undo?: string[];
 }
 
 function options(o: MetadataOptions | undefined, type?: string): string {
@@ -22,19 +33,6 @@ function options(o: MetadataOptions | undefined, type?: string): string {
   if (!o || Object.keys(o).length === 0) return '-';
   if (o.httpEndpoint === 'disabled') return 'IMDS disabled';
   return `tokens=${o.httpTokens ?? '?'} hop=${o.hopLimit ?? '?'}`;
-}
-
-/** Columns padded to their widest cell; the header row sets the number of columns. */
-function table(rows: [header: string[], ...body: string[][]]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows
-    .map((r) =>
-      r
-        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c] ?? 0)))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
 }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
@@ -47,9 +45,9 @@ function where(r: AuditRecord): string {
 /** An org-wide run (units in member accounts) shows each row's account first. */
 const orgWide = (result: BackfillResult) => result.regions.some((r) => r.account);
 
-function findingsTable(shown: AuditRecord[], accounts: boolean): string {
+function findingsTable(shown: AuditRecord[], d: Display, accounts: boolean): string {
   const account = (r: AuditRecord) => (accounts ? [r.resource.account] : []);
-  return table([
+  const rows: [string[], ...string[][]] = [
     [...(accounts ? ['ACCOUNT'] : []), 'REGION', 'TYPE', 'ID', 'CLUSTER', 'OUTCOME', 'BEFORE', 'AFTER', 'REASON'],
     ...shown.map((r) => [
       ...account(r),
@@ -60,18 +58,22 @@ function findingsTable(shown: AuditRecord[], accounts: boolean): string {
       r.outcome,
       options(r.before, r.resource.type),
       options(r.after ?? r.desired, r.resource.type),
-      clip(r.error ? `${r.error.name}: ${r.error.message}` : (r.reason ?? ''), 100),
+      r.error ? `${r.error.name}: ${r.error.message}` : (r.reason ?? ''),
     ]),
-  ]);
+  ];
+  const OUTCOME = rows[0].indexOf('OUTCOME');
+  const lifted = liftCommands(rows, rows[0].length - 1);
+  const painted = lifted.rows.map((row, i) => (i === 0 ? row : row.map((v, c) => (c === OUTCOME ? paint(d, v) : v))));
+  return [grid(d, painted as [string[], ...string[][]]), ...commandLines(lifted.commands, d)].join('\n');
 }
 
-function identityLines(result: BackfillResult): string[] {
+function identityLines(result: BackfillResult, d: Display): string[] {
   const identity = result.regions.flatMap((r) => r.identity.map((x) => ({ region: r.region, ...x })));
   if (!identity.length) return [];
   return [
     '',
     'Workload identity (hop limit 1 cuts pods off the node role):',
-    table([
+    grid(d, [
       ['REGION', 'CLUSTER', 'IRSA', 'POD IDENTITY', 'READY'],
       ...identity.map((x) => [
         x.region,
@@ -105,18 +107,21 @@ function summaryLines(result: BackfillResult): string[] {
 
 function renderTable(i: RenderInput): string {
   const { result } = i;
+  const d = i.display ?? PLAIN;
+  if (d.quiet) return `${exitLine(i)}\n`;
   const records = allRecords(result);
   const shown = i.all ? records : records.filter((r) => !QUIET_OUTCOMES.includes(r.outcome));
   const out: string[] = [];
   out.push(`imds-guard ${i.command}  run ${result.run.runId}  account ${result.run.account}  as ${result.run.actor}`);
   if (result.mode === 'dry-run') out.push('dry run: nothing was changed');
   out.push('');
-  if (shown.length) out.push(findingsTable(shown, orgWide(result)));
+  if (shown.length) out.push(findingsTable(shown, d, orgWide(result)));
   else out.push(records.length ? 'No findings.' : 'Nothing in scope.');
-  out.push(...identityLines(result), ...summaryLines(result));
+  out.push(...identityLines(result, d), ...summaryLines(result));
   const hidden = records.length - shown.length;
   if (hidden > 0) out.push(`  (${hidden} compliant or out-of-scope rows hidden; --all lists them)`);
   for (const s of i.skipped ?? []) out.push(`  skipped ${s.id}: ${s.reason}`);
+  if (i.undo?.length) out.push('', ...i.undo.map((c) => `To undo: ${c}`));
   if (result.declined) out.push('', 'Aborted: nothing was changed.');
   out.push('', exitLine(i));
   return `${out.join('\n')}\n`;
@@ -133,14 +138,26 @@ function exitLine(i: RenderInput): string {
   }
   switch (i.exitCode) {
     case 0:
-      return 'Exit 0: nothing left that imds-guard can fix.';
-    case 1: {
-      const parts = [c['would-remediate'] ? `${c['would-remediate']} would change` : '', c.failed ? `${c.failed} failed` : ''];
-      return `Exit 1: ${parts.filter(Boolean).join(', ')}.`;
-    }
+      return 'Exit 0: nothing in scope is left out of policy.';
+    case 1:
+      return leftLines(allRecords(i.result), c);
     default:
       return 'Exit 2: the run did not complete (see the errors above).';
   }
+}
+
+/** Exit 1 names what is left out of policy and who must act on it (the owner each record routes to). */
+function leftLines(records: AuditRecord[], c: ReturnType<typeof countByOutcome>): string {
+  const left = records.filter((r) => leftNonCompliant(r, 'any'));
+  const parts = [c['would-remediate'] ? `${c['would-remediate']} would change` : '', c.failed ? `${c.failed} failed` : ''];
+  const fixable = parts.some(Boolean) ? ` (${parts.filter(Boolean).join(', ')})` : '';
+  const head = `Exit 1: ${left.length} resource(s) in scope left out of policy${fixable}:`;
+  const lines = left.slice(0, 20).map((r) => {
+    const who = r.outcome === 'reported' ? `owner ${r.resource.owner} must act` : `owner ${r.resource.owner}`;
+    const why = r.error ? `${r.error.name}: ${r.error.message}` : (r.reason ?? '');
+    return `  ${r.outcome} ${r.resource.type} ${r.resource.id} (${r.resource.region}), ${who}${why ? `: ${clip(why, 160)}` : ''}`;
+  });
+  return [head, ...lines, ...(left.length > 20 ? [`  …and ${left.length - 20} more (--output json lists them)`] : [])].join('\n');
 }
 
 function renderJson(i: RenderInput): string {
@@ -166,66 +183,11 @@ function renderJson(i: RenderInput): string {
   )}\n`;
 }
 
-export const CSV_COLUMNS = [
-  'account',
-  'region',
-  'type',
-  'id',
-  'name',
-  'cluster',
-  'nodegroup',
-  'owner',
-  'outcome',
-  'severity',
-  'before_tokens',
-  'before_hop',
-  'before_endpoint',
-  'after_tokens',
-  'after_hop',
-  'after_endpoint',
-  'violations',
-  'reason',
-  'error',
-  'run_id',
-  'time',
-] as const;
-
-function csvCell(v: unknown): string {
-  const s = v === undefined || v === null ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function renderCsv(i: RenderInput): string {
-  const rows = allRecords(i.result).map((r) => {
-    const after = r.after ?? r.desired;
-    return [
-      r.resource.account,
-      r.resource.region,
-      r.resource.type,
-      r.resource.id,
-      r.resource.name,
-      r.resource.cluster,
-      r.resource.nodegroup,
-      r.resource.owner,
-      r.outcome,
-      r.severity,
-      r.before?.httpTokens,
-      r.before?.hopLimit,
-      r.before?.httpEndpoint,
-      after?.httpTokens,
-      after?.hopLimit,
-      after?.httpEndpoint,
-      r.violations.join('; '),
-      r.reason,
-      r.error ? `${r.error.name}: ${r.error.message}` : '',
-      r.trigger.eventId,
-      r.time,
-    ];
-  });
-  return `${[CSV_COLUMNS as readonly string[], ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
-}
+/** `--output csv` (cli/csv.ts). */
+export const renderCsv = (i: RenderInput): string => csvOf(i.result);
 
 export function render(format: OutputFormat, i: RenderInput): string {
+  if (format === 'ocsf') return renderOcsf(i);
   return format === 'json' ? renderJson(i) : format === 'csv' ? renderCsv(i) : renderTable(i);
 }
 

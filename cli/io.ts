@@ -2,12 +2,14 @@
 import { createInterface } from 'node:readline/promises';
 
 export interface CliIo {
-  stdout: { write(chunk: string): unknown };
+  stdout: { write(chunk: string): unknown; isTTY?: boolean; columns?: number };
   stderr: { write(chunk: string): unknown; isTTY?: boolean };
   /** stdin and stderr are terminals: enforce may ask before changing anything. */
   interactive: boolean;
   /** Where configuration (MAX_HOP_LIMIT, EXEMPT_*, …) and the home Region are read from. */
   env: Record<string, string | undefined>;
+  /** Lines for stderr before the first AWS call unless --quiet (main(): the Node version notice). */
+  notices?: string[];
   /** Ask a yes/no question; default: readline on stdin/stderr. */
   prompt?: (question: string) => Promise<string>;
 }

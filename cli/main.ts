@@ -6,16 +6,18 @@ import { ConfigError } from '../lib/shell/config.js';
 import { registerAccountDefaults } from './commands/account-defaults.js';
 import { doctorCommand } from './commands/doctor.js';
 import { registerEnforce } from './commands/enforce.js';
+import { registerReport } from './commands/report.js';
 import { registerRevert } from './commands/revert.js';
 import { registerScan } from './commands/scan.js';
 import { type CommandContext, commandContext } from './context.js';
 import { explain, UsageError } from './errors.js';
 import { type CliIo, processIo } from './io.js';
+import { takeNodeNotice } from './node-version.js';
 
 export type { CliIo } from './io.js';
 
 const registerDoctor = (p: Command, ctx: CommandContext, done: (code: number) => void) => void doctorCommand(p, ctx.io, done);
-const COMMANDS = [registerScan, registerEnforce, registerRevert, registerAccountDefaults, registerDoctor];
+const COMMANDS = [registerScan, registerEnforce, registerRevert, registerAccountDefaults, registerDoctor, registerReport];
 
 function program(ctx: CommandContext, done: (code: number) => void): Command {
   const { io } = ctx;
@@ -69,14 +71,14 @@ const flush = (s: NodeJS.WriteStream) => new Promise<void>((r) => s.write('', ()
  * await main(['scan', '--regions', 'eu-west-1']);
  */
 export async function main(argv: string[] = process.argv.slice(2)): Promise<void> {
-  // Local runs on Node 20: the SDK's Node-version notice is noise on stderr (Lambda runs 22/24).
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // On Node < 22 one line says what the SDK's nine-line notice says (which this turns off; Lambda runs 22).
+  const notice = takeNodeNotice(process.version, process.env);
   // `imds-guard enforce | head`: once the reader leaves, output is dropped but the run goes on, so
   // no change is left half-done; without this, Node dies on EPIPE with a stack trace.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
   });
-  const code = await run(argv, processIo());
+  const code = await run(argv, { ...processIo(), ...(notice ? { notices: [notice] } : {}) });
   await Promise.all([flush(process.stdout), flush(process.stderr)]);
   process.exit(code);
 }

@@ -1,6 +1,7 @@
 // Option parsers and the option sets shared by several commands.
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { REGION_NAME } from '../lib/domain/region.js';
+import { unknownRegion } from './regions.js';
 import type { OutputFormat } from './format.js';
 
 /**
@@ -21,6 +22,10 @@ export function list(v: string, prev: string[] = []): string[] {
 function regionList(v: string): string[] {
   const out = list(v);
   for (const r of out) if (!REGION_NAME.test(r)) throw new InvalidArgumentError(`"${r}" is not a Region name (e.g. eu-west-1)`);
+  for (const r of out) {
+    const why = unknownRegion(r);
+    if (why) throw new InvalidArgumentError(why);
+  }
   if (!out.length) throw new InvalidArgumentError('give at least one Region');
   return [...new Set(out)];
 }
@@ -50,6 +55,7 @@ export interface ConnectionOpts {
   output: OutputFormat;
   out?: string;
   rateScale?: number;
+  quiet?: boolean;
 }
 
 /** Org-wide runs: which member accounts, and the role to assume in each. */
@@ -67,6 +73,8 @@ export interface ScanOpts extends ConnectionOpts, AccountOpts {
   identityGate?: 'warn' | 'hold' | 'off';
   query: 'inventory' | 'violations';
   all?: boolean;
+  /** Send the records to Security Hub (findings out). */
+  securityHub?: boolean;
 }
 
 /** What a command that may change something takes. */
@@ -86,8 +94,9 @@ export function connection(cmd: Command): Command {
     .option('--profile <name>', 'AWS shared config profile')
     .option('--endpoint-url <url>', 'send every AWS call here (e.g. the local sandbox)')
     .option('--concurrency <n>', 'parallel calls per Region (the rate limiter still paces them)', intIn(1, 100))
-    .addOption(new Option('--output <format>', 'stdout format').choices(['table', 'json', 'csv']).default('table'))
+    .addOption(new Option('--output <format>', 'stdout format').choices(['table', 'json', 'csv', 'ocsf']).default('table'))
     .option('--out <file>', 'write the full audit as JSON Lines (what revert --audit reads)')
+    .option('--quiet', 'print only errors and the final line (json and csv output are unchanged)')
     .addOption(
       new Option('--rate-scale <factor>', 'multiply the EC2 bucket refill rates (sandbox benchmarks only)').argParser(positive).hideHelp(),
     );
@@ -116,6 +125,7 @@ export function scanning(cmd: Command): Command {
         .default('inventory'),
     )
     .option('--all', 'table: also list compliant and out-of-scope resources')
+    .option('--security-hub', "also send every record to Security Hub as the account's own ASFF findings (BatchImportFindings)")
     .option('--accounts <list>', 'run in these member accounts (comma-separated ids), through --role-name')
     .option('--org', 'run in every active account of the organization (Organizations ListAccounts)')
     .option('--ou <id>', 'run in the active accounts of this OU and its child OUs (ou-… or r-…)')

@@ -95,7 +95,9 @@ class Deployment {
   twinRules(d) {
     for (const name of this.service.getAllFunctions()) {
       const fn = this.service.getFunction(name);
-      const rules = (fn.events ?? []).filter((e) => e.eventBridge?.pattern && !e.eventBridge.eventBus);
+      // CloudTrail rules only: Security Hub findings (enforce-findings) are acted on in the hub's own account.
+      const cloudTrail = (e) => [].concat(e.eventBridge.pattern['detail-type'] ?? []).includes('AWS API Call via CloudTrail');
+      const rules = (fn.events ?? []).filter((e) => e.eventBridge?.pattern && !e.eventBridge.eventBus && cloudTrail(e));
       for (const e of rules) fn.events.push({ eventBridge: { ...structuredClone(e.eventBridge), eventBus: d.hubBusName } });
     }
   }

@@ -42,6 +42,18 @@ export async function control(d: ControlDeps, req: IncomingMessage, res: ServerR
         return json(200, { ok: true });
       case 'GET /_sandbox/state':
         return json(200, summary(rt.state));
+      case 'GET /_sandbox/accounts':
+        return json(200, {
+          organization: rt.accounts?.organization,
+          members: rt.accounts?.members(),
+          assumeRoleCalls: rt.accounts?.assumeRoleCalls,
+        });
+      case 'POST /_sandbox/roles': {
+        const r = input as { account?: string; name?: string; trustPolicy?: string };
+        if (!r.account || !/^\d{12}$/.test(r.account) || !r.name)
+          throw new Error('POST /_sandbox/roles takes {account, name, trustPolicy?}');
+        return json(200, { arn: rt.accounts?.createRole(r.account, r.name, r.trustPolicy) });
+      }
       default:
         return json(404, { message: `unknown control route ${route}` });
     }

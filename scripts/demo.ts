@@ -34,6 +34,7 @@ try {
     (await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }))).Reservations!.flatMap((r) => r.Instances ?? []);
 
   const ng = demo.nodegroups;
+  const modern = demo.modernNodegroups;
   const all = [
     ...ng.paymentsDefault.instanceIds,
     ...ng.analyticsCustom.instanceIds,
@@ -42,6 +43,10 @@ try {
     demo.selfManaged.requiredHop2,
     demo.bastionInstanceId,
     demo.exemptInstanceId,
+    ...modern.al2023.instanceIds,
+    ...modern.bottlerocket.instanceIds,
+    ...modern.windows.instanceIds,
+    ...modern.eksctl.instanceIds,
   ];
   const before = new Map((await describe(all)).map((i) => [i.InstanceId!, i]));
   const pick = (ids: string[]) => ids.map((id) => before.get(id)!).filter(Boolean) as Instance[];
@@ -78,6 +83,12 @@ try {
     }),
   );
   await deliver('enforce-nodegroups', ct.createNodegroup(ng.paymentsDefault.clusterName, ng.paymentsDefault.nodegroupName, w));
+  // Today's node groups: AL2023 and Bottlerocket launch compliant from EKS's own template; Windows and eksctl do not.
+  for (const m of [modern.al2023, modern.bottlerocket, modern.windows]) {
+    await deliver('enforce-instances', ct.runInstances(pick(m.instanceIds), 'autoscaling', w));
+    await deliver('enforce-nodegroups', ct.createNodegroup(m.clusterName, m.nodegroupName, w));
+  }
+  await deliver('enforce-instances', ct.runInstances(pick(modern.eksctl.instanceIds), 'autoscaling', w));
   // Drift: someone switches a fixed node back to IMDSv1; imds-guard puts it right again.
   const drifted = demo.selfManaged.optionalHop1;
   await ec2.send(new ModifyInstanceMetadataOptionsCommand({ InstanceId: drifted, HttpTokens: 'optional' }));
@@ -130,6 +141,24 @@ try {
         r.outcome,
         (r.reason ?? '').slice(0, 90),
       ]),
+  );
+
+  console.log("\nNode groups by AMI type: EKS's own template decides the defaults (tokens required / hop 1 is left alone)");
+  table(
+    ['node group', 'AMI type', 'nodes before', 'nodes after', 'node group outcome'],
+    [
+      { nodegroupName: ng.paymentsDefault.nodegroupName, amiType: 'AL2_x86_64', instanceIds: ng.paymentsDefault.instanceIds },
+      modern.al2023,
+      modern.bottlerocket,
+      modern.windows,
+      { nodegroupName: modern.eksctl.nodegroupName, amiType: 'eksctl self-managed', instanceIds: modern.eksctl.instanceIds },
+    ].map((m) => [
+      m.nodegroupName,
+      m.amiType,
+      [...new Set(m.instanceIds.map((id) => opts(before.get(id))))].join(', '),
+      [...new Set(m.instanceIds.map((id) => opts(after.get(id))))].join(', '),
+      outcomes.get(m.nodegroupName) ?? (m.amiType.startsWith('eksctl') ? '(no node group event: instances only)' : '-'),
+    ]),
   );
 
   printMessages(sandbox.messages(), process.argv.includes('--email') ? 'email' : 'slack');

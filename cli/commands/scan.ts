@@ -1,16 +1,33 @@
 // `imds-guard scan`: report what is out of policy; also the backfill run that enforce shares.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import type { FailOn } from '../../lib/report/left.js';
+import { exportFindings } from '../../lib/report/report.js';
 import { exitCode } from '../../lib/report/summary.js';
-import { type BackfillResult, type PlanOverview, runBackfill, unitLabel, unitsOf } from '../../lib/runs/run.js';
+import { allRecords, type BackfillResult, type PlanOverview, runBackfill, unitLabel, unitsOf } from '../../lib/runs/run.js';
 import { accountsFor } from '../accounts.js';
 import type { CommandContext } from '../context.js';
 import { type ConfirmOpts, type ScanOpts, scanning } from '../options.js';
 
 export interface EnforceOpts extends ScanOpts, ConfirmOpts {
   rollout?: boolean;
+  failOn?: FailOn;
 }
 
-const scanOverrides = (o: ScanOpts): Record<string, string> => ({
+/**
+ * `--fail-on`: scan fails on anything left out of policy (default `any`); enforce on what it could not fix (`fixable`).
+ * @example
+ * failOnOption('any'); // the scan default
+ */
+export function failOnOption(fallback: FailOn): Option {
+  return new Option('--fail-on <what>', 'exit 1 when anything in scope is out of policy (any) or only when imds-guard can fix it (fixable)')
+    .choices(['any', 'fixable'])
+    .default(fallback);
+}
+
+/** How many resources the confirmation lists before "and N more". */
+const PLAN_LIST = 20;
+
+export const scanOverrides = (o: ScanOpts): Record<string, string> => ({
   ...(o.scope ? { SCOPE: o.scope } : {}),
   ...(o.concurrency ? { CONCURRENCY: String(o.concurrency) } : {}),
   ...(o.maxHopLimit ? { MAX_HOP_LIMIT: String(o.maxHopLimit) } : {}),
@@ -23,7 +40,7 @@ const scanOverrides = (o: ScanOpts): Record<string, string> => ({
  * planText({ total: 1, regions: [{ region: 'eu-west-1', changes: { instance: 1 } }] });
  * // 'imds-guard would change 1 resource(s):\n  eu-west-1: 1 instance'
  */
-function planText(plan: PlanOverview): string {
+export function planText(plan: PlanOverview): string {
   const lines = plan.regions
     .filter((r) => Object.keys(r.changes).length)
     .map(
@@ -32,7 +49,15 @@ function planText(plan: PlanOverview): string {
           .map(([t, n]) => `${n} ${t}${n === 1 ? '' : 's'}`)
           .join(', ')}`,
     );
-  return `imds-guard would change ${plan.total} resource(s):\n${lines.join('\n')}`;
+  const shown = plan.resources.slice(0, PLAN_LIST);
+  const items = shown.map(
+    (r) =>
+      `    ${r.region}  ${r.type}  ${r.id}${r.name && r.name !== r.id ? ` (${r.name})` : ''}${r.cluster ? `  cluster ${r.cluster}` : ''}`,
+  );
+  const more = plan.resources.length - shown.length;
+  if (more > 0) items.push(`    and ${more} more`);
+  const list = items.length ? `\n  Resources:\n${items.join('\n')}` : '';
+  return `imds-guard would change ${plan.total} resource(s):\n${lines.join('\n')}${list}`;
 }
 
 /**
@@ -51,8 +76,8 @@ export async function backfill(ctx: CommandContext, command: 'scan' | 'enforce',
   });
   const accounts = await accountsFor(o, s.config.MAX_ATTEMPTS);
   const units = unitsOf({ regions: s.regions, ...(accounts ? { accounts } : {}) });
-  if (accounts && ctx.io.stderr.isTTY) ctx.io.stderr.write(`${accounts.length} accounts x ${s.regions.length} Regions\n`);
-  const progress = ctx.progressFor(units.map(unitLabel));
+  if (accounts && ctx.io.stderr.isTTY && !o.quiet) ctx.io.stderr.write(`${accounts.length} accounts x ${s.regions.length} Regions\n`);
+  const progress = ctx.progressFor(units.map(unitLabel), o.quiet);
   const where = accounts ? `${accounts.length} accounts` : `account ${s.run.account}`;
   const ask = async (plan: PlanOverview) => {
     progress.stop();
@@ -78,7 +103,12 @@ export async function backfill(ctx: CommandContext, command: 'scan' | 'enforce',
   } finally {
     progress.stop();
   }
-  return ctx.finish(command, o, result, exitCode(result.regions));
+  const sent = await exportFindings(allRecords(result), { securityHub: !!o.securityHub });
+  if (sent)
+    ctx.errLine(
+      `security hub: ${sent.imported} finding(s) imported, ${sent.failed} refused (logged), ${sent.workflowUpdated} workflow update(s)`,
+    );
+  return ctx.finish(command, o, result, exitCode(result.regions, o.failOn ?? (command === 'scan' ? 'any' : 'fixable')));
 }
 
 /**
@@ -87,7 +117,7 @@ export async function backfill(ctx: CommandContext, command: 'scan' | 'enforce',
  * registerScan(program, ctx, (code) => (exit = code));
  */
 export function registerScan(program: Command, ctx: CommandContext, done: (code: number) => void): void {
-  scanning(program.command('scan').description('report what is out of policy; changes nothing (exit 1 when violations are found)')).action(
-    async (o: EnforceOpts) => done(await backfill(ctx, 'scan', o)),
-  );
+  scanning(program.command('scan').description('report what is out of policy; changes nothing (exit 1 when violations are found)'))
+    .addOption(failOnOption('any'))
+    .action(async (o: EnforceOpts) => done(await backfill(ctx, 'scan', o)));
 }

@@ -7,9 +7,11 @@ export const AUDIT_SCHEMA = 'imds-guard.audit/v1' as const;
 /**
  * Every outcome, ordered from most to least urgent (summaries, counts lines, message attributes).
  * `reported`: not changed by design (EKS-created template, node group awaiting rollout): owners must act.
+ * `reverted`: put back to its recorded "before" on request (`imds-guard revert`), which may re-enable IMDSv1.
  */
 export const OUTCOME_ORDER = [
   'failed',
+  'reverted',
   'reported',
   'would-remediate',
   'remediated',
@@ -29,6 +31,7 @@ export type Severity = (typeof SEVERITIES)[number];
 
 const SEVERITY: Record<Outcome, Severity> = {
   failed: 'high',
+  reverted: 'high',
   'would-remediate': 'medium',
   reported: 'medium',
   remediated: 'low',

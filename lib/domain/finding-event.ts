@@ -8,8 +8,8 @@ import type { Ignored, Invalid, Trigger } from './cloudtrail.js';
 import { formatIssues } from './issues.js';
 import { isRegion } from './region.js';
 
-export const FINDINGS_IMPORTED = 'Security Hub Findings - Imported';
-export const FINDINGS_IMPORTED_V2 = 'Findings Imported V2';
+const FINDINGS_IMPORTED = 'Security Hub Findings - Imported';
+const FINDINGS_IMPORTED_V2 = 'Findings Imported V2';
 /** The author imds-guard writes on every note (lib/shell/security-hub.ts): what the loop guard looks for. */
 export const SELF_NOTE_AUTHOR = 'imds-guard';
 const CONTROLS = { 'EC2.8': 'instance', 'EC2.170': 'launch-template' } as const;
@@ -63,11 +63,11 @@ function resourceOf(control: Control, resources: unknown[], uidKeys: string[]): 
   const type = CONTROLS[control];
   for (const r of resources) {
     for (const k of uidKeys) {
-      const uid = str(obj(r)[k]);
-      const m = uid ? ID[type].exec(uid) : null;
-      if (m) {
-        const region = str(obj(r).Region) ?? str(obj(r).region) ?? ARN_REGION.exec(uid!)?.[1];
-        return { id: m[1]!, ...(region ? { region } : {}) };
+      const uid = str(obj(r)[k]) ?? '';
+      const id = ID[type].exec(uid)?.[1];
+      if (id) {
+        const region = str(obj(r).Region) ?? str(obj(r).region) ?? ARN_REGION.exec(uid)?.[1];
+        return { id, ...(region ? { region } : {}) };
       }
     }
   }
@@ -173,6 +173,6 @@ export function parseFindingEvent(raw: unknown): FindingEventResult {
   return { kind: 'ignored', reason, message: skips.map((s) => s.skip).join('; '), trigger };
 }
 
-export function refId(ref: FindingRef): string {
+function refId(ref: FindingRef): string {
   return ref.format === 'asff' ? ref.Id : ref.FindingInfoUid;
 }

@@ -5,6 +5,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { RateLimiter } from '../shell/rate-limit.js';
 import type { Config } from '../shell/config.js';
+import type { AuditStore } from '../shell/audit-store.js';
 import type { RunInfo } from '../runs/context.js';
 import type { BackfillContext } from '../runs/context.js';
 import { INCLUDE_ALL, INSTANCES_ONLY } from '../runs/discover.js';
@@ -41,6 +42,8 @@ export interface UnitEnv {
   sns: () => import('@aws-sdk/client-sns').SNSClient;
   sqs: () => SQSClient;
   queueUrl: string | undefined;
+  /** The audit store (AUDIT_TABLE) every record is kept in, when there is one; in the hub's account for member units. */
+  store: AuditStore | undefined;
   /** Injected in tests; default backfillContext (through the member role for a member account). */
   context?: (region: string, account?: string) => BackfillContext;
 }
@@ -123,7 +126,10 @@ export async function runLink(
   const region = result.regions[0] as RegionResult;
   log.rest(region.records);
   if (region.error) throw new UnitError(region.error.name, region.error.message);
-  const rep = await report(region.records, env.sns(), env.topicArn, env.config.PUBLISH_OUTCOMES, { securityHub: env.config.SECURITY_HUB });
+  const rep = await report(region.records, env.sns(), env.topicArn, env.config.PUBLISH_OUTCOMES, {
+    securityHub: env.config.SECURITY_HUB,
+    store: env.store,
+  });
   const sweep = event.sweep ? sweepCounts(launched, run.startedAt) : undefined;
   const outcome: UnitOutcome = {
     ...regionSummary(region),

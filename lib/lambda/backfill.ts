@@ -28,6 +28,7 @@ import { formatIssues } from '../domain/issues.js';
 import { addCounts, renderSummaryMessage, summarize, type Counts, type RegionSummary } from '../report/summary.js';
 import { AccountSelectionError, organizationsClient, selectAccounts } from '../shell/organization.js';
 import { logger, metrics } from '../shell/observability.js';
+import { auditStoreFor } from '../shell/audit-store.js';
 import { BackfillEventSchema, EXPECTED, MAX_LINKS, type BackfillEvent } from './backfill-event.js';
 import { mergeOutcome, runLink, SAFETY_MS, UnitError, unitErrorOf, type RunPlan, type UnitEnv, type UnitOutcome } from './backfill-unit.js';
 import { lambda } from './wrap.js';
@@ -85,6 +86,7 @@ function envFor(config: Config, deps: BackfillDeps) {
     sns: () => snsClient(regionOfArn(topicArn), { maxAttempts: config.MAX_ATTEMPTS }),
     sqs,
     queueUrl: config.REMEDIATION_QUEUE_URL,
+    store: auditStoreFor(config, home()),
     ...(deps.context ? { context: deps.context } : {}),
   };
   return { config, deps, topicArn, now, home, unit };

@@ -47,6 +47,8 @@ export function makeNotifySlackHandler(config: SlackConfig, deps: NotifyDeps = {
   return async (event: SNSEvent, context?: Context): Promise<NotifySummary> => {
     const batches: OwnerBatch[] = [];
     let invalid = 0;
+    // One stack publishes to the topic, so every message names the same audit store (when there is one).
+    let auditTable: string | undefined;
     for (const rec of event?.Records ?? []) {
       if (deps.topicArn !== undefined && rec?.Sns?.TopicArn !== deps.topicArn) {
         logger.warn('dropped SNS record from another topic', {
@@ -66,6 +68,7 @@ export function makeNotifySlackHandler(config: SlackConfig, deps: NotifyDeps = {
         continue;
       }
       batches.push(...parsed.batches);
+      auditTable ??= parsed.auditTable;
     }
     // SNS delivers one record per invocation today; regroup anyway so a batch never splits an owner's trigger.
     const groups = groupByTriggerAndOwner(
@@ -74,7 +77,8 @@ export function makeNotifySlackHandler(config: SlackConfig, deps: NotifyDeps = {
 
     const deadline = context ? Date.now() + context.getRemainingTimeInMillis() - SAFETY_MS : undefined;
     const deliveries: Delivery[] = [];
-    for (const g of groups) deliveries.push(await deliver(g, config, { ...deps, ...(deadline !== undefined ? { deadline } : {}) }));
+    for (const g of groups)
+      deliveries.push(await deliver(g, config, { ...deps, ...(deadline !== undefined ? { deadline } : {}), auditTable }));
 
     const failed = deliveries.filter((d) => d.status === 'failed');
     if (failed.length) {
@@ -85,7 +89,9 @@ export function makeNotifySlackHandler(config: SlackConfig, deps: NotifyDeps = {
   };
 }
 
-async function deliver(g: OwnerBatch, config: SlackConfig, opts: NotifyDeps & { deadline?: number }): Promise<Delivery> {
+type DeliverOpts = NotifyDeps & { deadline?: number; auditTable?: string | undefined };
+
+async function deliver(g: OwnerBatch, config: SlackConfig, opts: DeliverOpts): Promise<Delivery> {
   const base = { owner: g.owner, records: g.records.length };
   const route = webhookFor(g.owner, config);
   if (!route) {
@@ -97,7 +103,7 @@ async function deliver(g: OwnerBatch, config: SlackConfig, opts: NotifyDeps & { 
   const parameter = route.ref.ref;
   try {
     const url = await readWebhookUrl(route.ref, config.cacheSeconds);
-    const msg = renderSlackMessage(g.records, g.owner);
+    const msg = renderSlackMessage(g.records, g.owner, opts.auditTable ? { auditTable: opts.auditTable } : {});
     const res = await postToSlack(
       url,
       { ...msg, unfurl_links: false, unfurl_media: false },

@@ -14,11 +14,13 @@ import { parseQueueItem, type QueueItem } from '../kinds/instance/queue-item.js'
 import { renderOwnerMessages } from '../report/message.js';
 import { exportFindings } from '../report/report.js';
 import { publishMessages } from '../report/sns.js';
+import { auditStoreFor, keepRecords } from '../shell/audit-store.js';
 import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
 import { loadConfig, requireQueue, requireTopic, type Config } from '../shell/config.js';
 import { Ledger } from '../shell/ledger.js';
 import { logger, metrics, recordAudit } from '../shell/observability.js';
 import { RateLimiter } from '../shell/rate-limit.js';
+import { accessFor, actingIn } from '../shell/region-context.js';
 import { lambda } from './wrap.js';
 
 /** SDK attempts per Modify: few, because a throttled item is retried through the queue with a growing delay. */
@@ -58,9 +60,15 @@ export function makeRemediationHandler(config: Config, limiter = new RateLimiter
   const ledger = config.IDEMPOTENCY_TABLE
     ? new Ledger(new DynamoDBClient({ region: home, maxAttempts: 2 }), config.IDEMPOTENCY_TABLE)
     : undefined;
+  const store = auditStoreFor(config, home);
   const ctx: ConsumeContext = {
     // Standard retry: the limiter already paces the calls and the queue retries with a growing delay.
-    ec2For: (region) => ec2Client(region, { maxAttempts: CONSUMER_ATTEMPTS, retryMode: 'standard', plugins: [limiter.plugin(region)] }),
+    // In a hub, the item's account through its member role, with that account's share of its own buckets.
+    ec2For: (region, account) => {
+      const access = accessFor(config, actingIn(config, account));
+      const plugins = [limiter.plugin(region, access?.id)];
+      return ec2Client(region, { maxAttempts: CONSUMER_ATTEMPTS, retryMode: 'standard', plugins, ...(access ? { account: access } : {}) });
+    },
     maxReceives: config.MAX_RECEIVES,
     ledger,
   };
@@ -82,11 +90,16 @@ export function makeRemediationHandler(config: Config, limiter = new RateLimiter
 
   async function publish(made: Made[], response: SQSBatchResponse): Promise<void> {
     const retried = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
-    const records = made.map((m) => m.record).filter((r) => config.PUBLISH_OUTCOMES.includes(r.outcome));
+    const all = made.map((m) => m.record);
+    const records = all.filter((r) => config.PUBLISH_OUTCOMES.includes(r.outcome));
+    // Kept whatever the publish does (keepRecords never throws; a redelivery writes the same items again).
+    const kept = keepRecords(store, all);
     try {
-      await publishMessages(sns, topicArn, renderOwnerMessages(records));
+      await publishMessages(sns, topicArn, renderOwnerMessages(records, store ? { auditTable: store.ref } : {}));
+      await kept;
     } catch (err) {
       // The ledger still says `modified`: the redelivery publishes these without a second Modify.
+      await kept;
       const e = err as Error;
       logger.error('publish failed: the items come back and are published then', { error: { name: e.name, message: e.message } });
       for (const m of made) if (!retried.has(m.messageId)) response.batchItemFailures.push({ itemIdentifier: m.messageId });

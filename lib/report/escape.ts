@@ -125,3 +125,16 @@ export function clipTag(s: string, max = MAX_TAG_CHARS): string {
   if (/[\ud800-\udbff]$/.test(cut)) cut = cut.slice(0, -1);
   return `${cut}…`;
 }
+
+const HTML_ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+
+/**
+ * HTML text and attribute values (the report page): folded and defanged like the other formats, then the five
+ * characters that could open markup or leave an attribute as entities.
+ *
+ * @example
+ * escapeHtml('<img src=x onerror="alert(1)">') // '&lt;img src=x onerror=&quot;alert(1)&quot;&gt;'
+ */
+export function escapeHtml(s: string): string {
+  return foldText(String(s)).replace(/[&<>"']/g, (c) => HTML_ENTITIES[c] ?? c);
+}

@@ -7,6 +7,7 @@ import { clipTag, escapeChatbot, escapeEmail, wellFormed } from './escape.js';
 import { foldedSummary } from './folded.js';
 import { groupByTriggerAndOwner } from './group.js';
 import { messageBytes, snsMessage, type OwnerMessage } from './sns-message.js';
+import { revertCommands, undoLines, type UndoContext } from './undo.js';
 
 /** The `schema` of the JSON body owners' tooling (and notify-slack) reads. */
 export const MESSAGE_SCHEMA = 'imds-guard.message/v1' as const;
@@ -72,7 +73,7 @@ function resourceLine(r: AuditRecord, e: Escape): string {
     .join(' ');
 }
 
-function emailBody(records: AuditRecord[], owner: string): string {
+function emailBody(records: AuditRecord[], owner: string, undo: UndoContext): string {
   const { trigger: t, mode } = firstRecord(records);
   const e = escapeEmail;
   return emailText({
@@ -90,13 +91,13 @@ function emailBody(records: AuditRecord[], owner: string): string {
     ],
     footer: [
       'Policy: HttpTokens=required (IMDSv2) and HttpPutResponseHopLimit at most the configured maximum.',
-      'To undo a change: imds-guard revert --audit <file.jsonl> (the "before" options are in the JSON record).',
+      ...undoLines(records, undo),
     ],
   });
 }
 
 /** The chat notification for one owner's records of one trigger; every tag-derived string escaped for client-markdown. */
-function chatbotBody(records: AuditRecord[], owner: string) {
+function chatbotBody(records: AuditRecord[], owner: string, undo: UndoContext) {
   const { trigger: t, mode } = firstRecord(records);
   const outcome = worstOutcome(records);
   const dry = mode === 'dry-run';
@@ -112,8 +113,9 @@ function chatbotBody(records: AuditRecord[], owner: string) {
     ],
     nextSteps: [
       ...(outcome === 'failed' ? ['Check the failed resources and the imds-guard logs'] : []),
+      ...(records.some((r) => r.outcome === 'reverted') ? ['IMDS options were reverted on request: check they are meant to be'] : []),
       ...(records.some((r) => r.outcome === 'would-remediate') ? ['Run imds-guard enforce to apply'] : []),
-      'Revert a change with imds-guard revert --audit <file.jsonl>',
+      ...revertCommands(records, undo).map((c) => `Undo: ${c}`),
     ],
     keywords: [
       outcome,
@@ -152,17 +154,17 @@ function shorten(r: AuditRecord, limit: (typeof SHORTEN)[number]): AuditRecord {
   };
 }
 
-function fit(records: AuditRecord[]): OwnerMessage[] {
-  const m = renderOwnerMessage(records);
+function fit(records: AuditRecord[], undo: UndoContext): OwnerMessage[] {
+  const m = renderOwnerMessage(records, undo);
   if (messageBytes(m) <= MAX_MESSAGE_BYTES) return [m];
   if (records.length > 1) {
     const half = Math.ceil(records.length / 2);
-    return [...fit(records.slice(0, half)), ...fit(records.slice(half))];
+    return [...fit(records.slice(0, half), undo), ...fit(records.slice(half), undo)];
   }
   // One record too large even alone: owners still hear about it, from a shortened copy.
   let short = m;
   for (const limit of SHORTEN) {
-    short = { ...renderOwnerMessage([shorten(firstRecord(records), limit)]), records };
+    short = { ...renderOwnerMessage([shorten(firstRecord(records), limit)], undo), records };
     if (messageBytes(short) <= MAX_MESSAGE_BYTES) break;
   }
   // Still too large cannot happen with bounded ids and ARNs; if it did, Publish fails loudly rather than drop it.
@@ -178,10 +180,11 @@ export const MAX_MESSAGES_PER_EVENT = 20;
  *
  * @example
  * renderOwnerMessages(tenThousandRecordsOf300Owners).length // 21: 20 owner messages and one summary
+ * renderOwnerMessages(records, { auditTable: 'imds-guard-prod-audit' }); // undo commands read the audit store
  */
-export function renderOwnerMessages(records: AuditRecord[]): OwnerMessage[] {
+export function renderOwnerMessages(records: AuditRecord[], undo: UndoContext = {}): OwnerMessage[] {
   const all = messageGroups(records).flatMap((group) => {
-    const parts = fit(group);
+    const parts = fit(group, undo);
     return parts.length === 1 ? parts : parts.map((m, i) => numbered(m, i + 1));
   });
   const byEvent = new Map<string, OwnerMessage[]>();
@@ -205,11 +208,20 @@ function numbered(m: OwnerMessage, part: number): OwnerMessage {
   return { ...m, message: JSON.stringify({ ...bodies, https: JSON.stringify({ ...chat, id: `${chat.id}:${part}` }) }) };
 }
 
-export function renderOwnerMessage(records: AuditRecord[]): OwnerMessage {
+export function renderOwnerMessage(records: AuditRecord[], undo: UndoContext = {}): OwnerMessage {
   const first = firstRecord(records);
   const owner = first.resource.owner;
   const outcome = worstOutcome(records);
-  const audit = JSON.stringify({ schema: MESSAGE_SCHEMA, owner, trigger: first.trigger, counts: countByOutcome(records), records });
+  // auditTable: notify-slack prints the same revert commands (revert --event … --audit-table …).
+  const table = undo.auditTable ? { auditTable: undo.auditTable } : {};
+  const audit = JSON.stringify({
+    schema: MESSAGE_SCHEMA,
+    owner,
+    trigger: first.trigger,
+    counts: countByOutcome(records),
+    records,
+    ...table,
+  });
   const attributes = {
     outcome,
     severity: severityOf(outcome),
@@ -221,6 +233,6 @@ export function renderOwnerMessage(records: AuditRecord[]): OwnerMessage {
     eventName: first.trigger.eventName,
   };
   const subject = `imds-guard ${outcome}: ${first.trigger.eventName} ${summaryLine(records)}`;
-  const bodies = { audit, email: emailBody(records, owner), chatbot: chatbotBody(records, owner) };
+  const bodies = { audit, email: emailBody(records, owner, undo), chatbot: chatbotBody(records, owner, undo) };
   return { owner, records, ...snsMessage(subject, bodies, attributes) };
 }

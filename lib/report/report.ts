@@ -6,6 +6,7 @@ import { countByOutcome, type AuditRecord, type Outcome } from '../domain/audit.
 import { renderOwnerMessages } from './message.js';
 import { logger, recordAudit } from '../shell/observability.js';
 import { sendFindings, type FindingsSent } from '../shell/security-hub.js';
+import { keepRecords, type AuditStore } from '../shell/audit-store.js';
 
 export interface Report {
   counts: Partial<Record<Outcome, number>>;
@@ -16,16 +17,19 @@ export interface Report {
   findings?: FindingsSent;
 }
 
-/** Where records go besides SNS: Security Hub, when enabled. */
+/** Where records go besides SNS: Security Hub, when enabled; the audit store (AUDIT_TABLE), when there is one. */
 export interface ReportSinks {
   securityHub?: boolean;
+  store?: AuditStore | undefined;
 }
 
 /**
- * Publish what owners must hear about and sum the run up. It logs no record: the caller did as each was made.
+ * Keep every record in the audit store (when there is one), publish what owners must hear about, and sum the
+ * run up. It logs no record: the caller did as each was made. A store failure is logged and counted, never
+ * thrown (keepRecords), so the messages still go out.
  *
  * @example
- * const rep = await report(records, sns, topicArn, config.PUBLISH_OUTCOMES, { securityHub: config.SECURITY_HUB });
+ * const rep = await report(records, sns, topicArn, config.PUBLISH_OUTCOMES, { securityHub: config.SECURITY_HUB, store });
  */
 export async function report(
   records: AuditRecord[],
@@ -35,9 +39,11 @@ export async function report(
   sinks: ReportSinks = {},
 ): Promise<Report> {
   const toPublish = records.filter((r) => publishOutcomes.includes(r.outcome));
-  const messages = renderOwnerMessages(toPublish);
-  // A publish failure throws: the invocation fails and EventBridge/Lambda retry, then the DLQ keeps it.
-  const published = await publishMessages(sns, topicArn, messages);
+  const { store } = sinks;
+  const messages = renderOwnerMessages(toPublish, store ? { auditTable: store.ref } : {});
+  // A publish failure throws: the invocation fails and EventBridge/Lambda retry (the store's writes are
+  // idempotent: same key, same item), then the DLQ keeps it.
+  const [published] = await Promise.all([publishMessages(sns, topicArn, messages), keepRecords(store, records)]);
   const findings = await exportFindings(records, sinks);
   const counts = countByOutcome(records);
   logger.info('run complete', { counts, published: published.length, ...(findings ? { findings } : {}) });

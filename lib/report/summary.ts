@@ -11,6 +11,7 @@ import {
 import { chatbotNotification } from './chatbot.js';
 import { emailText } from './email.js';
 import { snsMessage, type SnsMessage } from './sns-message.js';
+import { leftNonCompliant, type FailOn } from './left.js';
 
 const SUMMARY_SCHEMA = 'imds-guard.backfill-summary/v1' as const;
 
@@ -138,19 +139,18 @@ export function summarize(
 /**
  * Exit codes (documented in docs/backfill.md):
  * - 2: a Region (or the whole run) failed: bad credentials, API errors after retries.
- * - 1: something is still out of policy that imds-guard can act on: a record `would-remediate`
- *      (scan, dry run, declined enforce) or `failed`.
- * - 0: otherwise. `reported` (EKS-created templates, opt-in rollouts, account defaults) and
- *      `exempt` need a human, not a rerun, and do not fail the command.
+ * - 1: something in scope is still out of policy (leftNonCompliant: with `fixable`, only what imds-guard can fix).
+ * - 0: otherwise.
+ * @example
+ * exitCode(result.regions, 'fixable'); // the pre-issue-15 behaviour: `reported` alone exits 0
  */
-export function exitCode(regions: { records: AuditRecord[]; error?: unknown }[]): 0 | 1 | 2 {
+export function exitCode(regions: { records: AuditRecord[]; error?: unknown }[], failOn: FailOn = 'any'): 0 | 1 | 2 {
   if (regions.some((r) => r.error)) return 2;
-  return regions.some((r) => r.records.some((x) => x.outcome === 'would-remediate' || x.outcome === 'failed')) ? 1 : 0;
+  return regions.some((r) => r.records.some((x) => leftNonCompliant(x, failOn))) ? 1 : 0;
 }
 
 /**
  * The counts, most urgent outcome first, for titles and summary lines; `none` when all are zero.
- *
  * @example
  * countsLine({ remediated: 2, failed: 1 }); // => '1 failed, 2 remediated'
  */
@@ -212,7 +212,7 @@ function chatbotBody(s: RunSummary) {
     description: [
       `Run \`${s.runId}\` by \`${s.actor}\` in ${s.account}`,
       ...s.regions.map((r) => `• *${where(r)}*: ${r.error ? `error ${r.error.name}` : countsLine(r.counts)}`),
-      ...s.regions.flatMap((r) => (missedLine(r) ? [`• *${r.region}*: ${missedLine(r)}`] : [])),
+      ...s.regions.flatMap((r) => (missedLine(r) ? [`• *${where(r)}*: ${missedLine(r)}`] : [])),
     ],
     nextSteps: [
       ...(failed ? ['Check the failed Regions and resources in the imds-guard logs'] : []),

@@ -6,7 +6,7 @@ import { applyDefaultsChange, defaultsAsOptions, evaluateDefaults, type Defaults
 import { basePolicy } from '../shell/settings.js';
 import type { RateLimiter } from '../shell/rate-limit.js';
 import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from './context.js';
-import { accountDefaultsRecord } from '../kinds/account-defaults/backfill.js';
+import { accountDefaultsReadFailed, accountDefaultsRecord } from '../kinds/account-defaults/backfill.js';
 import type { BackfillResult, RegionResult } from './run.js';
 import { errorOf } from '../domain/errors.js';
 
@@ -30,13 +30,24 @@ export async function accountDefaultsRun(input: {
   const contextFor = input.context ?? ((region: string) => backfillContext(config, region, input.limiter));
   const mode = req.apply && !req.dryRun ? 'enforce' : 'dry-run';
 
+  const done = (result: RegionResult) => {
+    input.onRegion?.(result);
+    return result;
+  };
   const one = async (region: string): Promise<RegionResult> => {
     const started = performance.now();
     const base = { region, identity: [], notes: [], calls: { describeInstances: 0 } };
     try {
       const ctx = contextFor(region);
       const trigger = triggerFor(run, region);
-      const defaults = await getMetadataDefaults(ctx.clients.ec2);
+      const read = await getMetadataDefaults(ctx.clients.ec2).then(
+        (d) => ({ d }),
+        (err: unknown) => ({ err }),
+      );
+      // As scan reports it: one failed record (exit 1), not a Region that did not run.
+      if ('err' in read)
+        return done({ ...base, records: [accountDefaultsReadFailed(ctx, trigger, mode, read.err)], durationMs: ms(started) });
+      const defaults = read.d;
       const posture = evaluateDefaults(defaults, basePolicy(config), { enforceTokens: req.enforceTokens });
       const rec = (facts: Parameters<typeof accountDefaultsRecord>[4]) => accountDefaultsRecord(ctx, trigger, defaults, posture, facts);
       let record: AuditRecord;
@@ -75,29 +86,17 @@ export async function accountDefaultsRun(input: {
           }
         }
       }
-      const result: RegionResult = {
-        ...base,
-        records: [record],
-        accountDefaults: { defaults, posture },
-        durationMs: Math.round(performance.now() - started),
-      };
-      input.onRegion?.(result);
-      return result;
+      return done({ ...base, records: [record], accountDefaults: { defaults, posture }, durationMs: ms(started) });
     } catch (err) {
-      const result: RegionResult = {
-        ...base,
-        records: [],
-        error: errorOf(err),
-        durationMs: Math.round(performance.now() - started),
-      };
-      input.onRegion?.(result);
-      return result;
+      return done({ ...base, records: [], error: errorOf(err), durationMs: ms(started) });
     }
   };
 
   const regions = await Promise.all(req.regions.map(one));
   return { run, mode, regions, finishedAt: new Date().toISOString(), ...(input.limiter ? { rateLimit: input.limiter.stats() } : {}) };
 }
+
+const ms = (started: number) => Math.round(performance.now() - started);
 
 /** What a change sets, as owners read it. */
 function settingText(c: DefaultsChange): string {

@@ -7,7 +7,7 @@ import pLimit from 'p-limit';
 import { describeInstances, type DescribedInstance } from '../kinds/instance/aws.js';
 import type { RateLimiter } from '../shell/rate-limit.js';
 import type { Config } from '../shell/config.js';
-import { AUDIT_SCHEMA, recordFor, type AuditFacts, type AuditRecord } from '../domain/audit.js';
+import { recordFor, type AuditFacts, type AuditRecord } from '../domain/audit.js';
 import type { MetadataOptions } from '../domain/policy.js';
 import type { Trigger } from '../domain/cloudtrail.js';
 import { identifyNode } from '../domain/scope.js';
@@ -16,9 +16,8 @@ import { backfillContext, triggerFor, type BackfillContext, type RunInfo } from 
 import type { BackfillResult, RegionResult } from './run.js';
 import { errorOf } from '../domain/errors.js';
 
-export class RevertInputError extends Error {
-  override name = 'RevertInputError';
-}
+export { parseAuditInput, RevertInputError } from './revert-input.js';
+import { RevertInputError } from './revert-input.js';
 
 export interface RevertItem {
   instanceId: string;
@@ -32,32 +31,6 @@ export interface RevertItem {
 export interface Skipped {
   id: string;
   reason: string;
-}
-
-/** JSON Lines of AuditRecords, as `--out` writes them. Blank lines are ignored; bad lines are errors. */
-export function parseAuditLines(text: string): AuditRecord[] {
-  const records: AuditRecord[] = [];
-  text.split(/\r?\n/).forEach((line, i) => {
-    if (!line.trim()) return;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      throw new RevertInputError(`line ${i + 1}: not JSON`);
-    }
-    const r = v as Partial<AuditRecord>;
-    if (
-      r?.schema !== AUDIT_SCHEMA ||
-      !r.resource ||
-      typeof r.resource.id !== 'string' ||
-      typeof r.resource.region !== 'string' ||
-      typeof r.outcome !== 'string'
-    ) {
-      throw new RevertInputError(`line ${i + 1}: not an ${AUDIT_SCHEMA} record`);
-    }
-    records.push(r as AuditRecord);
-  });
-  return records;
 }
 
 function restoreOf(before: MetadataOptions | undefined): RevertItem['restore'] | undefined {
@@ -76,7 +49,8 @@ export function selectReverts(records: AuditRecord[], account?: string): { items
   const seen = new Set<string>();
   for (const r of records) {
     const id = r.resource.id;
-    if (r.outcome !== 'remediated') continue;
+    // Only changes imds-guard made: never a dry run's, never a revert's (reverting a revert is `enforce`).
+    if (r.outcome !== 'remediated' || r.mode !== 'enforce') continue;
     if (r.resource.type !== 'instance') {
       const d = r.details as { sourceVersion?: number; madeDefault?: boolean } | undefined;
       const hint =
@@ -227,7 +201,7 @@ async function revertItem(s: RevertScope, item: RevertItem, d: DescribedInstance
     const res = await restore(ctx.clients.ec2, item.instanceId, item.restore);
     return make({
       ...facts,
-      outcome: 'remediated',
+      outcome: 'reverted',
       after: { ...d.metadataOptions, ...item.restore },
       ...res,
       reason: 'reverted to the recorded "before" options on request',

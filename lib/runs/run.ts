@@ -92,6 +92,8 @@ export interface RunHooks {
 export interface PlanOverview {
   regions: { region: string; changes: Record<string, number> }[];
   total: number;
+  /** Each resource that would change, in plan order. */
+  resources: { region: string; type: string; id: string; name?: string; cluster?: string }[];
 }
 
 export interface BackfillInput {
@@ -120,7 +122,18 @@ function overview(plans: Planned[]): PlanOverview {
       if (r.outcome === 'would-remediate') changes[r.resource.type] = (changes[r.resource.type] ?? 0) + 1;
     return { region: unitLabel(unit), changes };
   });
-  return { regions, total: regions.reduce((n, r) => n + Object.values(r.changes).reduce((a, b) => a + b, 0), 0) };
+  const resources = plans.flatMap(({ plan }) =>
+    (plan?.records ?? [])
+      .filter((r) => r.outcome === 'would-remediate')
+      .map(({ resource: { region, type, id, name, cluster } }) => ({
+        region,
+        type,
+        id,
+        ...(name ? { name } : {}),
+        ...(cluster ? { cluster } : {}),
+      })),
+  );
+  return { regions, total: regions.reduce((n, r) => n + Object.values(r.changes).reduce((a, b) => a + b, 0), 0), resources };
 }
 
 interface Planned {

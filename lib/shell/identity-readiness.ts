@@ -1,7 +1,18 @@
-// EKS and IAM reads for workload identity readiness (IRSA, Pod Identity) of one cluster. Each of the four
-// calls counts on its own: a failed ListPodIdentityAssociations does not discard a positive IRSA answer.
+// EKS and IAM reads for workload identity readiness (IRSA, Pod Identity) of one cluster, and of each known add-on
+// installed in it (DescribeAddon's serviceAccountRoleArn, or a Pod Identity association for its service account).
+// Each call counts on its own: a failed ListPodIdentityAssociations does not discard a positive IRSA answer, and a
+// failed DescribeAddon leaves only that add-on unknown.
+import { addonIdentities, KNOWN_ADDONS, type AddonFacts } from '../domain/addons.js';
 import { errorOf } from '../domain/errors.js';
-import { DescribeClusterCommand, ListAddonsCommand, ListPodIdentityAssociationsCommand, type EKSClient } from '@aws-sdk/client-eks';
+import {
+  DescribeAddonCommand,
+  DescribeClusterCommand,
+  ListAddonsCommand,
+  ListPodIdentityAssociationsCommand,
+  type EKSClient,
+  type ListAddonsCommandOutput,
+  type ListPodIdentityAssociationsCommandOutput,
+} from '@aws-sdk/client-eks';
 import { ListOpenIDConnectProvidersCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { issuerRegistered, type IdentityReadiness } from '../domain/identity.js';
 
@@ -30,9 +41,11 @@ export async function identityReadiness(eks: EKSClient, iam: IAMClient, cluster:
     iam.send(new ListOpenIDConnectProvidersCommand({})),
   ]);
   const calls = ['DescribeCluster', 'ListAddons', 'ListPodIdentityAssociations', 'ListOpenIDConnectProviders'];
-  const errors = [desc, addons, assocs, providers].flatMap((r, n) =>
-    r.status === 'rejected' ? [`${errorLine(r.reason)} (${calls[n]})`] : [],
-  );
+  const addonFacts = await describeKnownAddons(eks, cluster, addons, assocs);
+  const errors = [
+    ...[desc, addons, assocs, providers].flatMap((r, n) => (r.status === 'rejected' ? [`${errorLine(r.reason)} (${calls[n]})`] : [])),
+    ...Object.entries(addonFacts.described).flatMap(([name, d]) => (d.error ? [`${d.error} (DescribeAddon ${name})`] : [])),
+  ];
   const issuer = desc.status === 'fulfilled' ? desc.value.cluster?.identity?.oidc?.issuer : undefined;
   const arns = providers.status === 'fulfilled' ? (providers.value.OpenIDConnectProviderList ?? []).map((p) => p.Arn ?? '') : [];
   return {
@@ -40,6 +53,37 @@ export async function identityReadiness(eks: EKSClient, iam: IAMClient, cluster:
     irsa: issuer ? issuerRegistered(issuer, arns) : false,
     podIdentityAgent: addons.status === 'fulfilled' && (addons.value.addons ?? []).includes('eks-pod-identity-agent'),
     podIdentityAssociations: assocs.status === 'fulfilled' ? (assocs.value.associations?.length ?? 0) : 0,
+    addons: addonIdentities(addonFacts),
     ...(errors.length ? { error: errors.join('; ') } : {}),
+  };
+}
+
+/** DescribeAddon for each known EKS add-on that ListAddons named, in parallel; one failure stays that add-on's. */
+async function describeKnownAddons(
+  eks: EKSClient,
+  cluster: string,
+  addons: PromiseSettledResult<ListAddonsCommandOutput>,
+  assocs: PromiseSettledResult<ListPodIdentityAssociationsCommandOutput>,
+): Promise<AddonFacts> {
+  const installed = addons.status === 'fulfilled' ? (addons.value.addons ?? []) : undefined;
+  const known = KNOWN_ADDONS.filter((a) => a.eksAddon && installed?.includes(a.name)).map((a) => a.name);
+  // Filled in `known` order (whatever order the answers come in), so errors read the same way every time.
+  const described: AddonFacts['described'] = Object.fromEntries(known.map((name) => [name, {}]));
+  await Promise.all(
+    known.map((name) =>
+      eks.send(new DescribeAddonCommand({ clusterName: cluster, addonName: name })).then(
+        (out) => (described[name] = { serviceAccountRoleArn: out.addon?.serviceAccountRoleArn }),
+        (err: unknown) => (described[name] = { error: errorLine(err) }),
+      ),
+    ),
+  );
+  return {
+    installed,
+    described,
+    associations: assocs.status === 'fulfilled' ? (assocs.value.associations ?? []) : undefined,
+    errors: {
+      ...(addons.status === 'rejected' ? { addons: errorLine(addons.reason) } : {}),
+      ...(assocs.status === 'rejected' ? { associations: errorLine(assocs.reason) } : {}),
+    },
   };
 }

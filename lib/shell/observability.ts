@@ -12,6 +12,7 @@ export function recordAudit(r: AuditRecord): void {
   if (r.outcome === 'failed') logger.error(`audit ${r.outcome} ${r.resource.type} ${r.resource.id}`, line);
   else logger.info(`audit ${r.outcome} ${r.resource.type} ${r.resource.id}`, line);
   if (r.outcome === 'remediated') metrics.addMetric('remediated', MetricUnit.Count, 1);
+  if (r.outcome === 'reverted') metrics.addMetric('reverted', MetricUnit.Count, 1);
   if (r.violations.length > 0) metrics.addMetric('violations', MetricUnit.Count, 1);
   if (r.outcome === 'failed') metrics.addMetric('failures', MetricUnit.Count, 1);
 }

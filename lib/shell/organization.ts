@@ -1,6 +1,8 @@
 // Which member accounts an org-wide run covers: every active account of the organization (ListAccounts), the
 // active accounts under an OU and its child OUs (ListAccountsForParent, ListOrganizationalUnitsForParent), or
 // an explicit list. Called once per run from the hub (the management or a delegated administrator account).
+// And the organization's accounts as a hub's event gate sees them: ListAccounts (every page), kept for a few
+// minutes; an account not in the list triggers one early refresh (a newly joined member), at most once a minute.
 import {
   ListAccountsCommand,
   ListAccountsForParentCommand,
@@ -96,7 +98,63 @@ export async function selectAccounts(org: OrganizationsClient, sel: AccountSelec
   return [...new Set(ids)].sort();
 }
 
-/** The Organizations client (a global service; its endpoint is in us-east-1 in the aws partition). */
+/**
+ * The Organizations client (a global service; its endpoint is in us-east-1 in the aws partition).
+ * @example
+ * const org = organizationsClient(3);
+ */
 export function organizationsClient(maxAttempts = 6): OrganizationsClient {
   return new OrganizationsClient({ region: 'us-east-1', maxAttempts, retryMode: 'adaptive' });
+}
+
+export interface OrgAccount {
+  id: string;
+  name?: string;
+  status?: string;
+}
+
+/** Every account of the caller's organization (all pages). */
+export async function listAccounts(client: OrganizationsClient): Promise<OrgAccount[]> {
+  const listed = await pages(async (NextToken) => {
+    const r = await client.send(new ListAccountsCommand({ ...(NextToken ? { NextToken } : {}) }));
+    return { items: r.Accounts ?? [], next: r.NextToken };
+  });
+  return listed.flatMap((a) =>
+    a.Id ? [{ id: a.Id, ...(a.Name ? { name: a.Name } : {}), ...(a.Status ? { status: a.Status } : {}) }] : [],
+  );
+}
+
+export interface MembershipOptions {
+  ttlMs?: number;
+  /** An unknown account refreshes the list early, but not more often than this. */
+  refreshMs?: number;
+  maxAttempts?: number;
+  now?: () => number;
+  client?: OrganizationsClient;
+}
+
+/**
+ * Whether an account is an active member, from a cached ListAccounts.
+ * @example
+ * const isMember = membership();
+ * if (!(await isMember('444455556666'))) reject();
+ */
+export function membership(opts: MembershipOptions = {}): (account: string) => Promise<boolean> {
+  const now = opts.now ?? Date.now;
+  const ttl = opts.ttlMs ?? 5 * 60_000;
+  const refresh = opts.refreshMs ?? 60_000;
+  let client = opts.client;
+  let cache: { at: number; active: Set<string> } | undefined;
+  const load = async () => {
+    client ??= organizationsClient(opts.maxAttempts ?? 3);
+    const accounts = await listAccounts(client);
+    cache = { at: now(), active: new Set(accounts.filter((a) => !a.status || a.status === 'ACTIVE').map((a) => a.id)) };
+    return cache.active;
+  };
+  return async (account) => {
+    const active = cache && now() - cache.at < ttl ? cache.active : await load();
+    if (active.has(account)) return true;
+    if (cache && now() - cache.at >= refresh) return (await load()).has(account);
+    return false;
+  };
 }

@@ -34,8 +34,27 @@ export interface RegionContextOptions extends Pick<ClientOptions, 'plugins'> {
   partition?: string;
 }
 
+/** The deployment's own account: the one its topic (or queue) lives in. */
+export function homeAccount(config: Config): string | undefined {
+  return (
+    /^arn:[\w-]+:sns:[\w-]+:(\d{12}):/.exec(config.TOPIC_ARN ?? '')?.[1] ?? /\/(\d{12})\//.exec(config.REMEDIATION_QUEUE_URL ?? '')?.[1]
+  );
+}
+
+/**
+ * Where an event's work happens: in a hub, the account the event names (through its member role); in an
+ * account deployment, the function's own account whatever the event says.
+ * @example
+ * regionContext(config, trigger.region, actingIn(config, trigger.account, trigger.eventId));
+ */
+export function actingIn(config: Config, account: string, eventId?: string): RegionContextOptions {
+  if (config.DEPLOYMENT !== 'hub') return {};
+  const home = homeAccount(config);
+  return { account, ...(home ? { home } : {}), ...(eventId ? { eventId } : {}) };
+}
+
 /** The member account and credentials a context acts with, or undefined for the function's own. */
-function accessFor(config: Config, o: RegionContextOptions): AccountAccess | undefined {
+export function accessFor(config: Config, o: RegionContextOptions): AccountAccess | undefined {
   if (!o.account || o.account === o.home) return undefined;
   const opts = {
     roleName: config.MEMBER_ROLE_NAME,

@@ -9,10 +9,9 @@ import {
 } from '@aws-sdk/client-securityhub';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import type { AuditRecord } from '../domain/audit.js';
-import type { FindingRef } from '../domain/finding-event.js';
+import { SELF_NOTE_AUTHOR, type FindingRef } from '../domain/finding-event.js';
 import type { FindingClose } from '../report/findings/closing.js';
 import { batches, toAsff, type AsffFinding } from '../report/findings/asff.js';
-import { PRODUCT_NAME } from '../report/findings/common.js';
 import { logger, metrics } from './observability.js';
 
 /** What one export did: findings accepted, findings Security Hub refused (each logged), workflow updates made. */
@@ -23,10 +22,10 @@ export interface FindingsSent {
 }
 
 /** The note's author on every BatchUpdateFindings imds-guard makes: the findings-in loop guard looks for it. */
-const NOTE_AUTHOR = PRODUCT_NAME;
+const NOTE_AUTHOR = SELF_NOTE_AUTHOR;
 
 const clients = new Map<string, SecurityHubClient>();
-/** One client per Region, reused across invocations (like lib/shell/clients.ts); tests point it elsewhere. */
+/** One client per Region, reused across invocations (like lib/shell/clients.ts). */
 export function securityHubClient(region: string, maxAttempts = 6): SecurityHubClient {
   let c = clients.get(region);
   if (!c) {
@@ -34,11 +33,6 @@ export function securityHubClient(region: string, maxAttempts = 6): SecurityHubC
     clients.set(region, c);
   }
   return c;
-}
-
-/** Tests point the same process at fresh endpoints. */
-export function resetSecurityHubClients(): void {
-  clients.clear();
 }
 
 /**

@@ -5,6 +5,7 @@ import {
   CreateLaunchTemplateCommand,
   DescribeInstancesCommand,
   RunInstancesCommand,
+  type Instance,
   type Tag,
   type RunInstancesCommandInput,
 } from '@aws-sdk/client-ec2';
@@ -14,10 +15,12 @@ import {
   CreateClusterCommand,
   CreateNodegroupCommand,
   CreatePodIdentityAssociationCommand,
+  type AMITypes,
 } from '@aws-sdk/client-eks';
 // client-iam is present as a dev (transitive) dependency; only the demo uses it.
 import { IAMClient, CreateOpenIDConnectProviderCommand } from '@aws-sdk/client-iam';
 import { STSClient, GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import { launchNodegroupNodes, optionalApi } from './emulator-gaps.js';
 
 export interface DemoEnv {
   endpoint: string;
@@ -40,7 +43,7 @@ export interface DemoInfo {
   /** IRSA for `payments`: its OIDC issuer registered in IAM. */
   oidcProviderArn: string;
   nodegroups: {
-    /** EKS default template (`eks-<uuid>`, tokens optional, hop 2), 3 nodes, tags team=payments on the node group. */
+    /** AL2 (legacy) with the EKS default template (`eks-<uuid>`, tokens optional, hop 2), 3 nodes, tags team=payments. */
     paymentsDefault: { clusterName: string; nodegroupName: string; launchTemplateId: string; instanceIds: string[] };
     /** Custom template `analytics-nodes` (tokens optional, hop 2, tagged team=analytics), 2 nodes. */
     analyticsCustom: {
@@ -61,8 +64,31 @@ export interface DemoInfo {
   exemptInstanceId: string;
   /** Pod Identity for `analytics`. */
   podIdentity: { addonName: string; associationId: string };
-  /** EKS nodes that violate tokens=required/hop≤1 and are not exempt (7). */
+  /** EKS nodes that violate tokens=required/hop≤1 and are not exempt (10: 7 above, the Windows node and the 2 eksctl nodes). */
   expectedNonCompliantNodes: string[];
+  /** APIs the endpoint does not implement (moto: CreateAddon, ...); the seed went on without them. */
+  missingApis: string[];
+  /** Today's node groups in `payments` (one node each), by AMI type; see sandbox/services/eks-ami-defaults.ts. */
+  modernNodegroups: ModernNodegroups;
+}
+
+interface DemoNodegroup {
+  clusterName: string;
+  nodegroupName: string;
+  amiType: string;
+  launchTemplateId: string;
+  instanceIds: string[];
+}
+
+interface ModernNodegroups {
+  /** AL2023: EKS's template has tokens required, hop limit 1 (compliant, left alone). */
+  al2023: DemoNodegroup;
+  /** Bottlerocket: modelled like AL2023 (required, 1; unconfirmed). */
+  bottlerocket: DemoNodegroup;
+  /** Windows: modelled with the legacy template (optional, 2; unconfirmed). */
+  windows: DemoNodegroup;
+  /** eksctl self-managed nodes (Auto Scaling, eksctl's template: required, hop limit 2), 2 nodes. */
+  eksctl: { clusterName: string; nodegroupName: string; launchTemplateId: string; instanceIds: string[] };
 }
 
 const AMI = 'ami-0abcdef1234567890';
@@ -102,15 +128,21 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
       ThumbprintList: ['9e99a48a9960b14926bb7f3b02e22da2b0ab7280'],
     }),
   );
-  await eks.send(new CreateAddonCommand({ clusterName: 'analytics', addonName: 'eks-pod-identity-agent' }));
-  const { association } = await eks.send(
-    new CreatePodIdentityAssociationCommand({
-      clusterName: 'analytics',
-      namespace: 'analytics',
-      serviceAccount: 'spark-jobs',
-      roleArn: role('analytics-spark'),
-    }),
+  const missingApis: string[] = [];
+  await optionalApi('CreateAddon', missingApis, () =>
+    eks.send(new CreateAddonCommand({ clusterName: 'analytics', addonName: 'eks-pod-identity-agent' })),
   );
+  const { association } =
+    (await optionalApi('CreatePodIdentityAssociation', missingApis, () =>
+      eks.send(
+        new CreatePodIdentityAssociationCommand({
+          clusterName: 'analytics',
+          namespace: 'analytics',
+          serviceAccount: 'spark-jobs',
+          roleArn: role('analytics-spark'),
+        }),
+      ),
+    )) ?? {};
 
   const nodesOf = async (cluster: string, nodegroup: string) => {
     const out = await ec2.send(
@@ -131,12 +163,22 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
       nodegroupName: 'payments-default',
       nodeRole: role('eks-node'),
       subnets: SUBNETS,
+      // The legacy AMI type: EKS's template for AL2 has tokens optional, hop limit 2.
+      amiType: 'AL2_x86_64',
       scalingConfig: { minSize: 1, maxSize: 5, desiredSize: 3 },
       tags: { team: 'payments', owner: 'payments-oncall@example.com' },
     }),
   );
-  const paymentsNodes = await nodesOf('payments', 'payments-default');
-  const eksLtId = paymentsNodes[0]?.Tags?.find((t) => t.Key === 'aws:ec2launchtemplate:id')?.Value ?? '';
+  let paymentsNodes = await nodesOf('payments', 'payments-default');
+  let eksLtId = paymentsNodes[0]?.Tags?.find((t) => t.Key === 'aws:ec2launchtemplate:id')?.Value ?? '';
+  if (paymentsNodes.length === 0) {
+    // The endpoint's CreateNodegroup launched no nodes (moto): launch them as the node group's ASG would.
+    const nodes = await launchNodegroupNodes(ec2, {
+      ...{ cluster: 'payments', nodegroup: 'payments-default', count: 3, imageId: AMI },
+      metadata: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
+    });
+    [paymentsNodes, eksLtId] = [nodes.instances, nodes.launchTemplateId];
+  }
 
   const { LaunchTemplate: lt } = await ec2.send(
     new CreateLaunchTemplateCommand({
@@ -162,7 +204,15 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
       tags: { team: 'analytics' },
     }),
   );
-  const analyticsNodes = await nodesOf('analytics', 'analytics-custom');
+  let analyticsNodes = await nodesOf('analytics', 'analytics-custom');
+  if (analyticsNodes.length === 0) {
+    const lt1 = { id: lt?.LaunchTemplateId ?? '', version: '1' };
+    const nodes = await launchNodegroupNodes(ec2, {
+      ...{ cluster: 'analytics', nodegroup: 'analytics-custom', count: 2, imageId: AMI, launchTemplate: lt1 },
+      metadata: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
+    });
+    analyticsNodes = nodes.instances;
+  }
 
   const run = async (
     input: Omit<RunInstancesCommandInput, 'MinCount' | 'MaxCount' | 'ImageId'>,
@@ -218,6 +268,7 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
   });
 
   const ids = (xs: { InstanceId?: string }[]) => xs.map((i) => i.InstanceId ?? '');
+  const modernNodegroups = await seedModern({ ec2, eks, role, nodesOf, run });
   return {
     region,
     accountId,
@@ -243,6 +294,80 @@ export async function seedDemo(env: DemoEnv): Promise<DemoInfo> {
     bastionInstanceId,
     exemptInstanceId,
     podIdentity: { addonName: 'eks-pod-identity-agent', associationId: association?.associationId ?? '' },
-    expectedNonCompliantNodes: [...ids(paymentsNodes), ...ids(analyticsNodes), optionalHop1, requiredHop2],
+    expectedNonCompliantNodes: [
+      ...ids(paymentsNodes),
+      ...ids(analyticsNodes),
+      optionalHop1,
+      requiredHop2,
+      ...modernNodegroups.windows.instanceIds,
+      ...modernNodegroups.eksctl.instanceIds,
+    ],
+    modernNodegroups,
+    missingApis,
+  };
+}
+
+interface SeedTools {
+  ec2: EC2Client;
+  eks: EKSClient;
+  role: (n: string) => string;
+  nodesOf: (cluster: string, nodegroup: string) => Promise<Instance[]>;
+  run: (
+    input: Omit<RunInstancesCommandInput, 'MinCount' | 'MaxCount' | 'ImageId'>,
+    count?: number,
+    t?: Record<string, string>,
+  ) => Promise<string[]>;
+}
+
+/** One managed node group per current AMI type (EKS's own template each), and eksctl self-managed nodes. */
+async function seedModern({ ec2, eks, role, nodesOf, run }: SeedTools): Promise<ModernNodegroups> {
+  const managed = async (nodegroupName: string, amiType: AMITypes): Promise<DemoNodegroup> => {
+    await eks.send(
+      new CreateNodegroupCommand({
+        clusterName: 'payments',
+        nodegroupName,
+        nodeRole: role('eks-node'),
+        subnets: SUBNETS,
+        amiType,
+        scalingConfig: { minSize: 1, maxSize: 3, desiredSize: 1 },
+        tags: { team: 'payments', owner: 'payments-oncall@example.com' },
+      }),
+    );
+    const nodes = await nodesOf('payments', nodegroupName);
+    const launchTemplateId = nodes[0]?.Tags?.find((t) => t.Key === 'aws:ec2launchtemplate:id')?.Value ?? '';
+    return { clusterName: 'payments', nodegroupName, amiType, launchTemplateId, instanceIds: nodes.map((i) => i.InstanceId ?? '') };
+  };
+  const al2023 = await managed('payments-al2023', 'AL2023_x86_64_STANDARD');
+  const bottlerocket = await managed('payments-bottlerocket', 'BOTTLEROCKET_x86_64');
+  const windows = await managed('payments-windows', 'WINDOWS_CORE_2022_x86_64');
+  // eksctl's self-managed node group: a CloudFormation launch template with eksctl's defaults
+  // (disableIMDSv1 true -> tokens required; disablePodIMDS false -> hop limit 2), launched by Auto Scaling.
+  const eksctlTags = {
+    Name: 'payments-ng-eksctl-Node',
+    'alpha.eksctl.io/cluster-name': 'payments',
+    'alpha.eksctl.io/nodegroup-name': 'ng-eksctl',
+    'alpha.eksctl.io/nodegroup-type': 'unmanaged',
+    'kubernetes.io/cluster/payments': 'owned',
+    team: 'payments',
+    owner: 'payments-oncall@example.com',
+  };
+  const { LaunchTemplate: lt } = await ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: 'eksctl-payments-nodegroup-ng-eksctl',
+      LaunchTemplateData: {
+        ImageId: AMI,
+        InstanceType: 'm6i.large',
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2 },
+        TagSpecifications: [{ ResourceType: 'instance', Tags: tags(eksctlTags) }],
+      },
+    }),
+  );
+  const launchTemplateId = lt?.LaunchTemplateId ?? '';
+  const eksctlIds = await run({ LaunchTemplate: { LaunchTemplateId: launchTemplateId, Version: '1' } }, 2, eksctlTags);
+  return {
+    al2023,
+    bottlerocket,
+    windows,
+    eksctl: { clusterName: 'payments', nodegroupName: 'ng-eksctl', launchTemplateId, instanceIds: eksctlIds },
   };
 }

@@ -4,6 +4,7 @@
 // and `SET`/`REMOVE` updates. Anything else fails loudly with a ValidationException, as AWS would.
 import { AwsError } from '../errors.js';
 import type { Ctx } from '../runtime.js';
+import { batchWrite, query, type IndexDef } from './dynamodb-query.js';
 
 type AttributeValue = {
   S?: string;
@@ -20,7 +21,7 @@ export type Item = Record<string, AttributeValue>;
 type Names = Record<string, string>;
 type Values = Record<string, AttributeValue>;
 
-interface Table {
+export interface Table {
   name: string;
   arn: string;
   id: string;
@@ -29,6 +30,8 @@ interface Table {
   attributeDefinitions: { AttributeName: string; AttributeType: string }[];
   billingMode: string;
   items: Map<string, Item>;
+  /** GlobalSecondaryIndexes (Query with IndexName reads them; projection is always ALL here). */
+  indexes: IndexDef[];
 }
 
 const MAX_ITEM_BYTES = 400 * 1024;
@@ -89,6 +92,21 @@ export class DynamoDb {
         t.items.delete(k);
         return input.ReturnValues === 'ALL_OLD' && old ? { Attributes: old } : {};
       }
+      case 'Query':
+        return query(
+          this.table(ctx, input.TableName),
+          input,
+          (expr) => (item, names, values, used) => evaluate(parse(expr, 'KeyConditionExpression'), item, names, values, used),
+        );
+      case 'BatchWriteItem':
+        return batchWrite(
+          input,
+          (name) => this.table(ctx, name),
+          (t, item) => {
+            checkSize(item);
+            t.items.set(keyOf(t, pick(item, t), 'item'), structuredClone(item));
+          },
+        );
       default:
         throw new AwsError('UnknownOperationException', `DynamoDB operation ${op} is not implemented by the imds-guard sandbox`);
     }
@@ -119,6 +137,7 @@ export class DynamoDb {
       attributeDefinitions: defs,
       billingMode: input.BillingMode ?? 'PROVISIONED',
       items: new Map(),
+      indexes: (input.GlobalSecondaryIndexes ?? []).map((g: any) => ({ name: String(g.IndexName), keySchema: g.KeySchema ?? [] })),
     };
     this.tables.set(id, t);
     return { TableDescription: describe(t) };

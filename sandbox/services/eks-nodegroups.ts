@@ -1,6 +1,6 @@
 // EKS managed node groups. Without a custom launch template EKS creates its own
-// `eks-<uuid>` template (tokens optional, hop limit 2, as in real records); nodes
-// are launched through the same path as RunInstances, so account defaults and
+// `eks-<uuid>` template whose metadata options depend on the AMI type (eks-ami-defaults.ts:
+// AL2 optional/2, AL2023 and Bottlerocket required/1); nodes are launched through the same path as RunInstances, so account defaults and
 // IMDSv2 enforcement apply to them too.
 import type { _InstanceType } from '@aws-sdk/client-ec2';
 import type { CreateNodegroupRequest, UpdateNodegroupVersionRequest } from '@aws-sdk/client-eks';
@@ -9,6 +9,7 @@ import type { Ctx } from '../runtime.js';
 import type { ClusterRecord, LaunchTemplateRecord, LtRef, NodegroupRecord, UpdateRecord } from '../state.js';
 import { launchInstances, terminate } from './ec2-instances.js';
 import { addVersion, createTemplate, findTemplate, resolveVersion } from './ec2-templates.js';
+import { eksTemplateDefaults } from './eks-ami-defaults.js';
 import { cluster, invalidParameter, listPage } from './eks-common.js';
 
 function nodegroup(c: ClusterRecord, name: string | undefined): NodegroupRecord {
@@ -190,7 +191,7 @@ export const nodegroupHandlers = {
           BlockDeviceMappings: [
             { DeviceName: '/dev/xvda', Ebs: { VolumeSize: ng.diskSize, VolumeType: 'gp2', DeleteOnTermination: true } },
           ],
-          MetadataOptions: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
+          MetadataOptions: eksTemplateDefaults(ng.amiType).metadata,
         },
       });
       ng.eksLaunchTemplate = { id: lt.id, name: lt.name, version: '1' };

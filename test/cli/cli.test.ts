@@ -116,7 +116,8 @@ describe('imds-guard scan', () => {
     expect(table.stdout).toMatch(/REGION\s+TYPE\s+ID\s+CLUSTER\s+OUTCOME\s+BEFORE\s+AFTER\s+REASON/);
     expect(table.stdout).toContain(demo.selfManaged.optionalHop1);
     expect(table.stdout).not.toContain(demo.karpenterInstanceIds[0]!); // compliant: hidden
-    expect(table.stdout).toMatch(/Exit 1: 9 would change/);
+    // The demo's 10 non-compliant nodes, its 2 non-compliant custom templates (analytics-nodes, eksctl's) and analytics-custom.
+    expect(table.stdout).toMatch(/Exit 1: \d+ resource\(s\) in scope left out of policy \(13 would change\)/);
     expect((await cli(['scan', '--regions', R, '--all', ...at()])).stdout).toContain(demo.karpenterInstanceIds[0]!);
     expect(table.stderr).toBe(''); // not a TTY: nothing but the result
   });
@@ -145,13 +146,13 @@ describe('imds-guard enforce', () => {
     const state = metadata();
     const r = await cli(['enforce', '--dry-run', '--regions', R, '--output', 'json', ...at()]);
     expect(r.code).toBe(1);
-    expect(r.json().counts['would-remediate']).toBe(9);
+    expect(r.json().counts['would-remediate']).toBe(demo.expectedNonCompliantNodes.length + 3);
     expect(r.json().counts.remediated).toBeUndefined();
     expect(mutatingSince(before)).toEqual([]);
     expect(metadata()).toEqual(state);
   });
 
-  it('--yes fixes them: one Modify per instance, no Describe per instance; the follow-up scan exits 0', async () => {
+  it('--yes fixes them: one Modify per instance, no Describe per instance; the follow-up scan exits 0 with --fail-on fixable', async () => {
     const before = snapshotCalls();
     const r = await cli(['enforce', '--yes', '--rollout', '--regions', R, '--output', 'json', ...at()]);
     expect(r.code).toBe(0);
@@ -168,7 +169,7 @@ describe('imds-guard enforce', () => {
       const m = sb.state.region(R).instances.get(id)!;
       if (m.state !== 'terminated') expect(m.metadata).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
     }
-    const again = await cli(['scan', '--regions', R, '--output', 'json', ...at()]);
+    const again = await cli(['scan', '--regions', R, '--fail-on', 'fixable', '--output', 'json', ...at()]);
     expect(again.code).toBe(0);
     expect(again.json().counts['would-remediate']).toBeUndefined();
   });
@@ -177,15 +178,15 @@ describe('imds-guard enforce', () => {
     const before = snapshotCalls();
     const no = await cli(['enforce', '--regions', R, '--output', 'json', ...at()], { interactive: true, answer: 'n' });
     expect(no.prompts).toHaveLength(1);
-    expect(no.prompts[0]).toMatch(/Apply these 9 changes in account 111122223333\?/);
-    expect(no.stderr).toMatch(/would change 9 resource\(s\)/);
+    expect(no.prompts[0]).toMatch(/Apply these 13 changes in account 111122223333\?/);
+    expect(no.stderr).toMatch(/would change 13 resource\(s\)/);
     expect(no.code).toBe(1);
     expect(no.json().declined).toBe(true);
     expect(mutatingSince(before)).toEqual([]);
 
     const yes = await cli(['enforce', '--regions', R, '--output', 'json', ...at()], { interactive: true, answer: 'y' });
-    expect(yes.json().counts.remediated).toBeGreaterThanOrEqual(8);
-    expect(calls().ModifyInstanceMetadataOptions).toBe(7);
+    expect(yes.json().counts.remediated).toBeGreaterThanOrEqual(12);
+    expect(calls().ModifyInstanceMetadataOptions).toBe(demo.expectedNonCompliantNodes.length);
   });
 });
 
@@ -207,9 +208,13 @@ describe('imds-guard revert', () => {
     expect(metadata()).toEqual(original);
     const j = r.json();
     expect(j.records.map((x) => x.resource.id).sort()).toEqual([...demo.expectedNonCompliantNodes].sort());
-    expect(j.records.every((x) => x.outcome === 'remediated' && x.trigger.eventName === 'Revert')).toBe(true);
-    expect(j.skipped?.map((s) => s.id)).toEqual([demo.nodegroups.analyticsCustom.launchTemplateId]);
-    expect(calls().ModifyInstanceMetadataOptions! - (before.ModifyInstanceMetadataOptions ?? 0)).toBe(7);
+    expect(j.records.every((x) => x.outcome === 'reverted' && x.trigger.eventName === 'Revert')).toBe(true);
+    expect(j.skipped?.map((s) => s.id).sort()).toEqual(
+      [demo.nodegroups.analyticsCustom.launchTemplateId, demo.modernNodegroups.eksctl.launchTemplateId].sort(),
+    );
+    expect(calls().ModifyInstanceMetadataOptions! - (before.ModifyInstanceMetadataOptions ?? 0)).toBe(
+      demo.expectedNonCompliantNodes.length,
+    );
   });
 
   it('sends HttpTokens and the hop limit (and HttpEndpoint when recorded), never one alone', async () => {
@@ -286,7 +291,8 @@ describe('imds-guard revert', () => {
     expect(r.code).toBe(0);
     expect(sb.state.region(R).instances.get(id)!.metadata).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 2 });
     expect(r.json().records[0]).toMatchObject({
-      outcome: 'remediated',
+      outcome: 'reverted',
+      severity: 'high',
       before: { httpTokens: 'required', hopLimit: 1 },
       after: { httpTokens: 'optional', hopLimit: 2 },
     });

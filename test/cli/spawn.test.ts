@@ -24,14 +24,16 @@ function cliEnv(): NodeJS.ProcessEnv {
     AWS_SECRET_ACCESS_KEY: 'spawn',
     AWS_REGION: 'eu-west-1',
     AWS_EC2_METADATA_DISABLED: 'true',
+    // The documented switch for the Node version line (its own test below runs without it).
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };
   delete env.AWS_ENDPOINT_URL;
   return env;
 }
 
-function spawnCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function spawnCli(args: string[], env = cliEnv()): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env: cliEnv(), timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
@@ -48,6 +50,22 @@ describe('bin/imds-guard.mjs', () => {
         (x: { outcome: string; resource: { type: string } }) => x.outcome === 'would-remediate' && x.resource.type === 'instance',
       ),
     ).toHaveLength(demo.expectedNonCompliantNodes.length);
+  }, 60_000);
+
+  it('on Node < 22: one line about the SDK needing Node >= 22 instead of its nine-line notice; other warnings still show', async () => {
+    const env = cliEnv();
+    delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    // Preloaded: a process warning unrelated to the SDK, which the CLI must not hide.
+    env.NODE_OPTIONS = `${env.NODE_OPTIONS ?? ''} --import=data:text/javascript,process.emitWarning(%22imds-guard-test-warning%22)`;
+    const r = await spawnCli(['scan', '--endpoint-url', sb.url, '--regions', 'eu-west-1', '--output', 'json'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/NodeVersionSupportWarning/);
+    expect(r.stderr).toMatch(/imds-guard-test-warning/); // a real warning is not hidden
+    const ours = r.stderr.split('\n').filter((l) => l.startsWith('imds-guard: Node'));
+    if (Number(process.versions.node.split('.')[0]) < 22) {
+      expect(ours).toHaveLength(1);
+      expect(ours[0]).toMatch(/after the first week of January 2027 need Node >= 22/);
+    } else expect(ours).toEqual([]);
   }, 60_000);
 
   it('a usage error exits 2 with one line', async () => {

@@ -24,6 +24,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 function lint(name: string, template: unknown): string[] {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(template, null, 2));
+  return lintFile(file);
+}
+
+function lintFile(file: string): string[] {
   const r = spawnSync('cfn-lint', ['--format', 'json', '--', file], { encoding: 'utf8' });
   if (r.error) throw r.error;
   const out = JSON.parse(r.stdout || '[]') as { Rule: { Id: string }; Message: string; Location: { Path: unknown[] } }[];
@@ -42,12 +46,17 @@ describe.skipIf(!version)(`cfn-lint (${version ?? 'not installed'}) on the packa
       onCallEndpoint: 'https://pager.example.com/hook',
     },
     'sweep off, dry run': { sweepSchedule: 'off', mode: 'dry-run', selfManagedClusters: 'payments,legacy-1' },
+    'hub deployment (issue 14)': { deployment: 'hub', organizationId: 'o-exampleorgid' },
   };
   for (const [name, params] of Object.entries(variants)) {
     it(`${name}: 0 errors, 0 warnings`, { timeout: 180_000 }, () => {
       expect(lint(name.replace(/\W+/g, '-'), packagedTemplate(params))).toEqual([]);
     });
   }
+
+  it('infra/member.yml (the member StackSet template): 0 errors, 0 warnings', () => {
+    expect(lintFile(join(import.meta.dirname, '../../infra/member.yml'))).toEqual([]);
+  });
 });
 
 describe('the evidence outlives the stack', () => {

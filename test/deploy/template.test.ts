@@ -49,7 +49,12 @@ const roleArn = (name: string, account = ACCOUNT) => `arn:aws:iam::${account}:ro
 const fnByHandler = (name: string) =>
   resourcesOfType(t, 'AWS::Lambda::Function').find(([id]) => id.toLowerCase().startsWith(name.toLowerCase()))?.[1];
 const functions = () => resourcesOfType(eks, 'AWS::Lambda::Function');
-const EVENT_FUNCTIONS = ['EnforceInstancesLambdaFunction', 'EnforceLaunchTemplatesLambdaFunction', 'EnforceNodegroupsLambdaFunction'];
+const EVENT_FUNCTIONS = [
+  'EnforceInstancesLambdaFunction',
+  'EnforceLaunchTemplatesLambdaFunction',
+  'EnforceNodegroupsLambdaFunction',
+  'EnforceFindingsLambdaFunction',
+];
 /** Invoked by the SQS event source (synchronously): its failures go through the queue's redrive, not a destination. */
 const CONSUMER = 'RemediateInstancesLambdaFunction';
 const statementsOf = (tpl: any, role: string) =>
@@ -96,7 +101,8 @@ const ACCOUNT_WIDE =
 
 // Both roles that fix instances (the queue consumer, the backfill) must carry the same scope statements.
 // enforce-instances no longer does (issue 13): it queues each change for remediate-instances.
-const REMEDIATING_ROLES = ['RemediateInstancesRole', 'BackfillRole'];
+// enforce-findings (issue 15) fixes the instance a finding names itself, to close the finding with the outcome.
+const REMEDIATING_ROLES = ['RemediateInstancesRole', 'BackfillRole', 'EnforceFindingsRole'];
 const remediationStatements = (tpl: any, role = 'RemediateInstancesRole') =>
   iamStatements(tpl)
     .filter(({ resource, statement }) => resource === role && asArray(statement.Action).includes('ec2:ModifyInstanceMetadataOptions'))
@@ -134,6 +140,10 @@ describe('npx osls package: CloudFormation template', () => {
       'create-fleet-karpenter': ['EnforceInstancesLambdaFunction'],
       'run-instances-direct-3': ['EnforceInstancesLambdaFunction'],
       'run-instances-nodegroup-asg': ['EnforceInstancesLambdaFunction'],
+      'run-instances-nodegroup-al2023': ['EnforceInstancesLambdaFunction'],
+      'run-instances-nodegroup-bottlerocket': ['EnforceInstancesLambdaFunction'],
+      'run-instances-nodegroup-windows': ['EnforceInstancesLambdaFunction'],
+      'run-instances-eksctl-self-managed': ['EnforceInstancesLambdaFunction'],
       'modify-metadata-options-revert': ['EnforceInstancesLambdaFunction'],
       'create-launch-template': ['EnforceLaunchTemplatesLambdaFunction'],
       'create-launch-template-version': ['EnforceLaunchTemplatesLambdaFunction'],
@@ -143,6 +153,11 @@ describe('npx osls package: CloudFormation template', () => {
       'run-instances-failed': [],
       'create-tags-eks-cluster-name': ['EnforceInstancesLambdaFunction'],
       'delete-tags-exempt': ['EnforceInstancesLambdaFunction'],
+      // Real shapes (issue 16): a capacity failure has no top-level errorCode, so it reaches the function.
+      'run-instances-tag-one': ['EnforceInstancesLambdaFunction'],
+      'create-fleet-karpenter-single': ['EnforceInstancesLambdaFunction'],
+      'create-fleet-capacity-failure': ['EnforceInstancesLambdaFunction'],
+      'update-nodegroup-version-url-encoded': ['EnforceNodegroupsLambdaFunction'],
     };
     for (const f of readdirSync(join(ROOT, 'events')).filter((f) => f.endsWith('.json'))) {
       const name = f.replace(/\.json$/, '');
@@ -152,7 +167,7 @@ describe('npx osls package: CloudFormation template', () => {
 
   it("the rules drop imds-guard's own calls (every role in SELF_ROLE_NAMES), and still take callers without a session issuer", () => {
     const selfRoles = fnByHandler('EnforceInstances').Properties.Environment.Variables.SELF_ROLE_NAMES.split(',');
-    expect(selfRoles).toHaveLength(6);
+    expect(selfRoles).toHaveLength(7);
     // Every function role is named there (the loop guard must know all of them).
     const roleNames = functions().map(([, fn]) => t.Resources[fn.Properties.Role['Fn::GetAtt'][0]].Properties.RoleName);
     expect([...selfRoles].sort()).toEqual([...roleNames].sort());
@@ -579,7 +594,8 @@ describe('npx osls package: remediation queue, consumer, sweep (issue 13)', () =
   it('every event function and the backfill get REMEDIATION_QUEUE_URL; notify-slack does not', () => {
     for (const [id, fn] of functions()) {
       const url = fn.Properties.Environment?.Variables?.REMEDIATION_QUEUE_URL;
-      if (id === 'NotifySlackLambdaFunction') expect(url, id).toBeUndefined();
+      // enforce-findings makes the change itself: it closes the finding with the outcome (issue 15).
+      if (id === 'NotifySlackLambdaFunction' || id === 'EnforceFindingsLambdaFunction') expect(url, id).toBeUndefined();
       else expect(url, id).toEqual({ Ref: 'RemediationQueue' });
     }
   });

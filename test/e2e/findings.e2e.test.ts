@@ -72,7 +72,7 @@ async function importedEvent(id: string): Promise<Record<string, unknown>> {
     account,
     time: new Date().toISOString(),
     region: t.region,
-    resources: [f!.ProductArn + '/' + f!.Id],
+    resources: [`${f!.ProductArn}/${f!.Id}`],
     detail: { findings: [f] },
   };
 }

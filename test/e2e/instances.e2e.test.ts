@@ -1,9 +1,9 @@
 // Issue 2/3 end to end: CloudTrail events for the demo estate, delivered to the real enforce-instances.
-import { ModifyInstanceMetadataOptionsCommand } from '@aws-sdk/client-ec2';
+import { ModifyInstanceMetadataOptionsCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { afterAll, afterEach, beforeAll, describe as group, expect, it, vi } from 'vitest';
 import * as ct from '../../sandbox/cloudtrail.js';
 import { seedDemo, type DemoInfo } from '../../sandbox/scenarios/demo.js';
-import { callCounter, describe, lambdaFor, options, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
+import { callCounter, describe, lambdaFor, options, publishedRecords, sandboxIt, startTarget, type Target } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
 
 let t: Target;
@@ -25,6 +25,8 @@ group('enforce-instances on the sandbox', () => {
   it('fixes every non-compliant EKS node from its launch events; leaves exempt, non-EKS and compliant nodes alone', async () => {
     const run = await lambdaFor(t, 'enforce-instances', { IDENTITY_GATE: 'off' });
     const ng = demo.nodegroups;
+    const m = demo.modernNodegroups;
+    const modern = [...m.al2023.instanceIds, ...m.bottlerocket.instanceIds, ...m.windows.instanceIds, ...m.eksctl.instanceIds];
     const all = [
       ...ng.paymentsDefault.instanceIds,
       ...ng.analyticsCustom.instanceIds,
@@ -32,6 +34,7 @@ group('enforce-instances on the sandbox', () => {
       demo.selfManaged.requiredHop2,
       demo.bastionInstanceId,
       demo.exemptInstanceId,
+      ...modern,
     ];
     const before = await describe(t, [...all, ...demo.karpenterInstanceIds]);
     const pick = (ids: string[]) => ids.map((id) => before.get(id)!);
@@ -46,12 +49,15 @@ group('enforce-instances on the sandbox', () => {
         w,
       ),
     );
+    // Today's node groups (AL2023, Bottlerocket, Windows) and eksctl's nodes, each launched by Auto Scaling.
+    await run(ct.runInstances(pick(modern), 'autoscaling', w));
     const used = calls.since();
     const fleet = await run(ct.createFleet(demo.karpenterInstanceIds, w));
 
     const after = await describe(t, [...all, ...demo.karpenterInstanceIds]);
     for (const id of demo.expectedNonCompliantNodes) expect(options(after.get(id)), id).toEqual(['required', 1]);
-    for (const id of [demo.bastionInstanceId, demo.exemptInstanceId, ...demo.karpenterInstanceIds])
+    const compliantNow = [...demo.karpenterInstanceIds, ...m.al2023.instanceIds, ...m.bottlerocket.instanceIds];
+    for (const id of [demo.bastionInstanceId, demo.exemptInstanceId, ...compliantNow])
       expect(options(after.get(id)), id).toEqual(options(before.get(id)));
     expect(fleet.counts).toEqual({ compliant: demo.karpenterInstanceIds.length });
     if (t.sandbox) {
@@ -108,6 +114,20 @@ group('enforce-instances on the sandbox', () => {
       bad.map((i) => i.InstanceId!),
     );
     for (const i of bad) expect(options(after.get(i.InstanceId!))).toEqual(['optional', 2]);
+  });
+
+  it('a terminated node: its gone record carries the owner and cluster DescribeInstances returned', async () => {
+    const [node] = await launch(1, 'optional', 2, { 'kubernetes.io/cluster/payments': 'owned', owner: 'gone-owner@example.com' });
+    const id = node!.InstanceId!;
+    await t.ec2.send(new TerminateInstancesCommand({ InstanceIds: [id] }));
+    const records = await publishedRecords(t);
+    // instance-first: the owner comes from the instance's own tags (the cluster's team tag would come first otherwise).
+    const run = await lambdaFor(t, 'enforce-instances', { IDENTITY_GATE: 'off', OWNER_SOURCE: 'instance-first' });
+    // A drift event names the instance only: its tags come from DescribeInstances, which still shows it terminated.
+    const res = await run(ct.modifyMetadataOptions(id, w));
+    expect(res.decisions).toEqual([expect.objectContaining({ id, outcome: 'gone', owner: 'gone-owner@example.com' })]);
+    const record = (await records()).find((r) => r.resource.id === id);
+    expect(record).toMatchObject({ outcome: 'gone', resource: { owner: 'gone-owner@example.com', cluster: 'payments' } });
   });
 
   sandboxIt('under EC2 throttling the SDK retries until every node is fixed', async () => {

@@ -7,7 +7,8 @@ import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import { EKSClient } from '@aws-sdk/client-eks';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
 import { it } from 'vitest';
 import { startSandbox, type Sandbox, type SandboxOptions } from '../../sandbox/server.js';
@@ -68,8 +69,38 @@ export async function errorOf(p: Promise<unknown>): Promise<Error & { $metadata?
 // ---- End to end: the real handlers, over HTTP ----
 
 const EXTERNAL = process.env.IMDS_GUARD_E2E_ENDPOINT;
-/** A test that needs the sandbox's own introspection. */
-export const sandboxIt = EXTERNAL ? it.skip : it;
+/** Which emulator the e2e suite runs against: the sandbox, moto_server (scripts/test-runs.mjs), or another endpoint. */
+export const e2eTarget: 'sandbox' | 'moto' | 'external' = !EXTERNAL
+  ? 'sandbox'
+  : process.env.IMDS_GUARD_E2E_EMULATOR === 'moto'
+    ? 'moto'
+    : 'external';
+
+/** `it`, or on another endpoint `it.skip` with the reason in the test's name, so the skip says why. */
+function skipElsewhere(skip: boolean, reason: string): typeof it {
+  if (!skip) return it;
+  const label = (name: string) => `${name} [skipped: ${reason}]`;
+  const named = (name: string, ...rest: any[]) => (it.skip as any)(label(name), ...rest);
+  const each =
+    (cases: any) =>
+    (name: string, ...rest: any[]) =>
+      (it.skip.each(cases) as any)(label(name), ...rest);
+  return Object.assign(named, { each }) as unknown as typeof it;
+}
+
+/** A test that needs the sandbox's own introspection (fault injection, control API, throttling, call counts). */
+export const sandboxIt = skipElsewhere(e2eTarget !== 'sandbox', 'sandbox only');
+
+/** A test that needs an AWS API moto_server does not implement (docs/sandbox.md lists them). */
+export function motoLacksIt(api: string) {
+  return skipElsewhere(e2eTarget === 'moto', `moto lacks ${api}`);
+}
+
+/** moto keeps state for its whole life: each test file starts from an empty account. */
+async function resetMoto(endpoint: string): Promise<void> {
+  const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+  if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status}`);
+}
 
 export interface Target {
   endpoint: string;
@@ -84,6 +115,7 @@ export async function startTarget(opts: SandboxOptions = {}): Promise<Target> {
   const region = process.env.AWS_REGION ?? 'eu-west-1';
   const sandbox = EXTERNAL ? undefined : await startTestSandbox(opts);
   const endpoint = EXTERNAL ?? sandbox!.url;
+  if (e2eTarget === 'moto') await resetMoto(endpoint);
   const cfg = { region, endpoint };
   const topic = await new SNSClient(cfg).send(new CreateTopicCommand({ Name: `imds-guard-e2e-${Date.now()}` }));
   return {
@@ -145,6 +177,62 @@ export async function createIdempotencyTable(endpoint: string, region: string, n
       BillingMode: 'PAY_PER_REQUEST',
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
       AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+    }),
+  );
+}
+
+/**
+ * The audit records published to the target's topic from now on: the sandbox's captured messages, or, on another
+ * endpoint (moto), the messages of an SQS queue subscribed to the topic (raw delivery).
+ */
+export async function publishedRecords(t: Target): Promise<() => Promise<any[]>> {
+  const fromBody = (body: string) => (JSON.parse(body).records ?? []) as any[];
+  if (t.sandbox) {
+    const seen = t.sandbox.messages().length;
+    return async () =>
+      t
+        .sandbox!.messages()
+        .slice(seen)
+        .flatMap((m) => fromBody(m.bodies.default!));
+  }
+  const sqs = new SQSClient({ region: t.region, endpoint: t.endpoint });
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: `records-${Date.now()}` }));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await new SNSClient({ region: t.region, endpoint: t.endpoint }).send(
+    new SubscribeCommand({
+      TopicArn: t.topicArn,
+      Protocol: 'sqs',
+      Endpoint: Attributes!.QueueArn!,
+      Attributes: { RawMessageDelivery: 'true' },
+    }),
+  );
+  return async () => {
+    const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+    return (out.Messages ?? []).flatMap((m) => fromBody(m.Body!));
+  };
+}
+
+/** The audit store table the stack creates (infra/resources.yml AuditTable): key (eventId, id), index byDay (day, at). */
+export async function createAuditTable(endpoint: string, region: string, name: string): Promise<void> {
+  await new DynamoDBClient({ region, endpoint }).send(
+    new CreateTableCommand({
+      TableName: name,
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'eventId', KeyType: 'HASH' },
+        { AttributeName: 'id', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: ['eventId', 'id', 'day', 'at'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byDay',
+          KeySchema: [
+            { AttributeName: 'day', KeyType: 'HASH' },
+            { AttributeName: 'at', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
     }),
   );
 }

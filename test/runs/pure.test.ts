@@ -1,7 +1,7 @@
 // The pure parts: account-defaults posture, exit codes, the SNS summary, revert selection, CSV.
 import { describe, expect, it } from 'vitest';
 import { renderCsv } from '../../cli/format.js';
-import { parseAuditLines, parseBeforeSpec, RevertInputError, selectReverts } from '../../lib/runs/revert.js';
+import { parseAuditInput, parseBeforeSpec, RevertInputError, selectReverts } from '../../lib/runs/revert.js';
 import { exitCode, regionSummary, renderSummaryMessage, summarize } from '../../lib/report/summary.js';
 import { buildRecord, type AuditRecord, type Outcome } from '../../lib/domain/audit.js';
 import { applyDefaultsChange, evaluateDefaults, toAccountDefaults } from '../../lib/kinds/account-defaults/policy.js';
@@ -72,15 +72,26 @@ describe('account defaults posture', () => {
 });
 
 describe('exit codes', () => {
-  it('2 on a failed Region, 1 on would-remediate or failed, else 0 (reported and exempt need people, not reruns)', () => {
+  it('--fail-on fixable: 2 on a failed Region, 1 on would-remediate or failed, else 0 (reported and exempt need people)', () => {
     expect(exitCode([{ records: [rec('i-1', 'remediated')], error: { name: 'X', message: 'y' } }])).toBe(2);
     expect(exitCode([{ records: [rec('i-1', 'would-remediate')] }])).toBe(1);
     expect(exitCode([{ records: [rec('i-1', 'failed')] }])).toBe(1);
     expect(
-      exitCode([
-        { records: [rec('i-1', 'reported'), rec('i-2', 'exempt'), rec('i-3', 'compliant'), rec('i-4', 'remediated'), rec('i-5', 'gone')] },
-      ]),
+      exitCode(
+        [
+          {
+            records: [rec('i-1', 'reported'), rec('i-2', 'exempt'), rec('i-3', 'compliant'), rec('i-4', 'remediated'), rec('i-5', 'gone')],
+          },
+        ],
+        'fixable',
+      ),
     ).toBe(0);
+  });
+
+  it('--fail-on any (the default): a reported resource left out of policy exits 1 too; exempt never does', () => {
+    expect(exitCode([{ records: [rec('i-1', 'reported'), rec('i-4', 'remediated')] }])).toBe(1);
+    expect(exitCode([{ records: [rec('i-1', 'reported')] }], 'any')).toBe(1);
+    expect(exitCode([{ records: [rec('i-2', 'exempt'), rec('i-3', 'compliant'), rec('i-4', 'remediated'), rec('i-5', 'gone')] }])).toBe(0);
   });
 });
 
@@ -149,9 +160,9 @@ describe('revert input', () => {
 
   it('reads JSON Lines and names the bad line', () => {
     const good = JSON.stringify(rec('i-1', 'remediated'));
-    expect(parseAuditLines(`${good}\n\n${good}\n`)).toHaveLength(2);
-    expect(() => parseAuditLines(`${good}\n{oops`)).toThrow(/line 2: not JSON/);
-    expect(() => parseAuditLines('{"schema":"other"}')).toThrow(/line 1: not an imds-guard.audit\/v1 record/);
+    expect(parseAuditInput(`${good}\n\n${good}\n`)).toHaveLength(2);
+    expect(() => parseAuditInput(`${good}\n{oops`)).toThrow(/line 2: not JSON/);
+    expect(() => parseAuditInput('{"schema":"other"}')).toThrow(/line 1: not an imds-guard.audit\/v1 record/);
   });
 });
 

@@ -165,3 +165,15 @@ describe('EC2 buckets per account and Region', () => {
     expect(await ids(aUs)).toEqual([]);
   });
 });
+
+describe('control plane', () => {
+  it('creates roles and lists the accounts over HTTP', async () => {
+    const post = await fetch(`${sb.url}/_sandbox/roles`, { method: 'POST', body: JSON.stringify({ account: B, name: 'seeded' }) });
+    expect(await post.json()).toEqual({ arn: roleArn(B, 'seeded') });
+    expect((await assume(B, 'seeded')).accessKeyId).toMatch(/^ASIA/);
+    const bad = await fetch(`${sb.url}/_sandbox/roles`, { method: 'POST', body: JSON.stringify({ name: 'x' }) });
+    expect(bad.status).toBe(400);
+    const view = (await (await fetch(`${sb.url}/_sandbox/accounts`)).json()) as { members: { Id: string }[] };
+    expect(view.members.map((m) => m.Id)).toEqual([HUB, A, B]);
+  });
+});

@@ -81,9 +81,28 @@ describe('seedDemo', () => {
     expect(tags(info.exemptInstanceId)).toMatchObject({ 'imds-guard:exempt': 'true', 'kubernetes.io/cluster/payments': 'owned' });
   });
 
-  it('lists the 7 non-compliant, non-exempt EKS nodes', () => {
-    expect(info.expectedNonCompliantNodes).toHaveLength(7);
+  it("has today's node groups: AL2023 and Bottlerocket compliant from EKS's template; Windows and eksctl not", async () => {
+    const m = info.modernNodegroups;
+    for (const ng of [m.al2023, m.bottlerocket, m.windows]) {
+      expect(ng.instanceIds, ng.nodegroupName).toHaveLength(1);
+      const d = await h.eks.send(new DescribeNodegroupCommand({ clusterName: 'payments', nodegroupName: ng.nodegroupName }));
+      expect(d.nodegroup!.amiType).toBe(ng.amiType);
+      expect(d.nodegroup!.launchTemplate).toBeUndefined();
+      expect(tags(ng.instanceIds[0]!)['aws:ec2launchtemplate:id']).toBe(ng.launchTemplateId);
+    }
+    for (const id of [...m.al2023.instanceIds, ...m.bottlerocket.instanceIds]) expect(compliant(id)).toBe(true);
+    expect(mo(m.windows.instanceIds[0]!)).toMatchObject({ HttpTokens: 'optional', HttpPutResponseHopLimit: 2 });
+    expect(m.eksctl.instanceIds).toHaveLength(2);
+    for (const id of m.eksctl.instanceIds) {
+      expect(mo(id)).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 2 });
+      expect(tags(id)).toMatchObject({ 'alpha.eksctl.io/cluster-name': 'payments', 'kubernetes.io/cluster/payments': 'owned' });
+    }
+  });
+
+  it('lists the 10 non-compliant, non-exempt EKS nodes', () => {
+    expect(info.expectedNonCompliantNodes).toHaveLength(10);
     for (const id of info.expectedNonCompliantNodes) expect(compliant(id)).toBe(false);
-    expect(byId.size).toBe(3 + 2 + 2 + 2 + 1 + 1);
+    // payments-default 3, analytics-custom 2, Karpenter 2, self-managed 2, bastion, exempt; AL2023, Bottlerocket, Windows, eksctl 2.
+    expect(byId.size).toBe(3 + 2 + 2 + 2 + 1 + 1 + 1 + 1 + 1 + 2);
   });
 });

@@ -106,9 +106,31 @@ describe('clusters', () => {
 });
 
 describe('managed node groups', () => {
-  it('without a launch template: EKS creates eks-<uuid> (optional/2) and launches tagged nodes', async () => {
+  it("EKS's own template follows the AMI type: AL2 and Windows optional/2, AL2023 and Bottlerocket required/1", async () => {
+    await cluster('payments');
+    const expected: Record<string, { HttpTokens: string; HttpPutResponseHopLimit: number }> = {
+      AL2_x86_64: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
+      AL2023_x86_64_STANDARD: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+      AL2023_ARM_64_STANDARD: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+      BOTTLEROCKET_x86_64: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+      WINDOWS_CORE_2022_x86_64: { HttpTokens: 'optional', HttpPutResponseHopLimit: 2 },
+    };
+    for (const [n, amiType] of Object.keys(expected).entries()) {
+      await nodegroup('payments', `ng-${n}`, { amiType, scalingConfig: { minSize: 1, maxSize: 1, desiredSize: 1 } });
+      const [node] = await nodes(`ng-${n}`);
+      const { HttpTokens, HttpPutResponseHopLimit } = node!.MetadataOptions!;
+      expect({ amiType, HttpTokens, HttpPutResponseHopLimit }).toEqual({ amiType, ...expected[amiType] });
+    }
+    // No AMI type: EKS's default for current Kubernetes versions, AL2023.
+    const { nodegroup: ng } = await nodegroup('payments', 'ng-default', { scalingConfig: { minSize: 1, maxSize: 1, desiredSize: 1 } });
+    expect(ng!.amiType).toBe('AL2023_x86_64_STANDARD');
+    expect((await nodes('ng-default'))[0]!.MetadataOptions).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
+  });
+
+  it('without a launch template: EKS creates eks-<uuid> (AL2: optional/2) and launches tagged nodes', async () => {
     await cluster('payments');
     const { nodegroup: ng } = await nodegroup('payments', 'default-ng', {
+      amiType: 'AL2_x86_64',
       scalingConfig: { minSize: 1, maxSize: 5, desiredSize: 3 },
       tags: { team: 'payments' },
     });
@@ -227,10 +249,10 @@ describe('managed node groups', () => {
     expect(change.name).toBe('InvalidParameterException');
   });
 
-  it('node launches obey IMDSv2 enforcement: the EKS default template fails to launch', async () => {
+  it('node launches obey IMDSv2 enforcement: the EKS default template (AL2) fails to launch', async () => {
     await h.ec2.send(new ModifyInstanceMetadataDefaultsCommand({ HttpTokensEnforced: 'enabled' }));
     await cluster('payments');
-    const { nodegroup: ng } = await nodegroup('payments', 'ng');
+    const { nodegroup: ng } = await nodegroup('payments', 'ng', { amiType: 'AL2_x86_64' });
     expect(ng!.status).toBe('CREATE_FAILED');
     expect(ng!.health!.issues![0]!.code).toBe('AsgInstanceLaunchFailures');
     expect(await nodes('ng')).toHaveLength(0);
@@ -238,7 +260,7 @@ describe('managed node groups', () => {
 
   it('a rolling update that cannot launch under enforcement degrades the node group', async () => {
     await cluster('payments');
-    await nodegroup('payments', 'ng');
+    await nodegroup('payments', 'ng', { amiType: 'AL2_x86_64' });
     await h.ec2.send(new ModifyInstanceMetadataDefaultsCommand({ HttpTokensEnforced: 'enabled' }));
     const { update } = await h.eks.send(
       new UpdateNodegroupVersionCommand({ clusterName: 'payments', nodegroupName: 'ng', releaseVersion: '1.31.1-20260201' }),

@@ -1,6 +1,7 @@
 // The account defaults kind's part in a backfill: one per Region, reported, never changed by a scan or an
 // enforce (imds-guard account-defaults --apply changes them).
 import { arn, recordFor, type AuditRecord } from '../../domain/audit.js';
+import { errorOf } from '../../domain/errors.js';
 import type { Trigger } from '../../domain/cloudtrail.js';
 import type { RegionContext } from '../../shell/region-context.js';
 import { basePolicy } from '../../shell/settings.js';
@@ -43,6 +44,38 @@ export function accountDefaultsRecord(
   );
 }
 
+/**
+ * The record of a Region whose account defaults could not be read: one failed record, so the rest of the Region
+ * is still scanned (and reported) and the run exits 1 naming what could not be checked.
+ *
+ * @example
+ * accountDefaultsReadFailed(ctx, trigger, 'dry-run', err).outcome; // => 'failed'
+ */
+export function accountDefaultsReadFailed(
+  ctx: Pick<RegionContext, 'region' | 'settings'>,
+  trigger: Trigger,
+  mode: AuditRecord['mode'],
+  err: unknown,
+): AuditRecord {
+  const id = `account-defaults/${ctx.region}`;
+  const resource = {
+    type: 'account-defaults' as const,
+    id,
+    arn: arn(ctx.region, 'ec2', trigger.account, 'instance-metadata-defaults'),
+    region: ctx.region,
+    account: trigger.account,
+    owner: ctx.settings.defaultOwner,
+    name: 'instance metadata defaults',
+  };
+  return recordFor(resource, {
+    trigger,
+    mode,
+    outcome: 'failed',
+    error: errorOf(err),
+    reason: 'GetInstanceMetadataDefaults failed: the account defaults were not checked (needs ec2:GetInstanceMetadataDefaults)',
+  });
+}
+
 function reasonOf(p: DefaultsPosture): string {
   return p.compliant
     ? 'account defaults require tokens and a compliant hop limit'
@@ -56,7 +89,14 @@ export const accountDefaultsBackfill: BackfillSection<string, never> = {
   discover: async (s) => ({ targets: [s.ctx.region] }),
   async plan(targets, s) {
     if (targets.length === 0) return { records: [], ready: [] };
-    const defaults = await getMetadataDefaults(s.ctx.clients.ec2);
+    let defaults: AccountDefaults;
+    try {
+      defaults = await getMetadataDefaults(s.ctx.clients.ec2);
+    } catch (err) {
+      const failed = accountDefaultsReadFailed(s.ctx, s.trigger, 'dry-run', err);
+      s.record?.(failed);
+      return { records: [failed], ready: [] };
+    }
     const posture = evaluateDefaults(defaults, basePolicy(s.config));
     const record = accountDefaultsRecord(s.ctx, s.trigger, defaults, posture, {
       mode: 'dry-run',

@@ -9,7 +9,8 @@ import { isFreshLaunch } from './instance.js';
 import { itemRecord, type QueueItem } from './queue-item.js';
 
 export interface ConsumeContext {
-  ec2For: (region: string) => EC2Client;
+  /** The EC2 client of a Region, acting in `account` (the item's; a hub's consumer assumes its member role). */
+  ec2For: (region: string, account: string) => EC2Client;
   /** The queue's maxReceiveCount: the receive that may not fail quietly, because the next one is the DLQ. */
   maxReceives: number;
   ledger?: Ledger | undefined;
@@ -45,7 +46,7 @@ export async function consume(item: QueueItem, receiveCount: number, ctx: Consum
     return seen.state === 'published' ? { status: 'duplicate' } : { status: 'done', record: seen.record, stored: true };
   }
   try {
-    const res = await modifyMetadataOptions(ctx.ec2For(item.resource.region), item.resource.id, item.change);
+    const res = await modifyMetadataOptions(ctx.ec2For(item.resource.region, item.resource.account), item.resource.id, item.change);
     const after = { ...applyRemediation(item.before, item.change), ...res.applied };
     const record = itemRecord(item, { outcome: 'remediated', after, ...(res.requestId ? { requestId: res.requestId } : {}) });
     await ctx.ledger?.modified(item.id, record);
@@ -67,7 +68,10 @@ function failure(item: QueueItem, receiveCount: number, err: unknown, ctx: Consu
     const reason = fresh ? `instance still not found after ${receiveCount} attempts; treated as terminated` : 'instance no longer exists';
     return { status: 'done', record: itemRecord(item, { outcome: 'gone', reason }) };
   }
-  if (!last) return { status: 'retry', delaySeconds, error };
+  // A member account that refuses the role will refuse it again: failed now, naming the account and the role.
+  const refused = error.name === 'MemberAccessError' && (err as { reason?: string }).reason === 'AccessDenied';
+  if (!last && !refused) return { status: 'retry', delaySeconds, error };
+  if (refused) return { status: 'done', record: itemRecord(item, { outcome: 'failed', error, reason: error.message }) };
   const requestId = e?.$metadata?.requestId;
   const record = itemRecord(item, {
     outcome: 'failed',

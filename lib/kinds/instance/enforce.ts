@@ -88,8 +88,7 @@ export async function enforceInstances(targets: InstanceTarget[], trigger: Trigg
     for (const t of targets) emit(instance.describe(t, run.settings, facts));
     return records;
   }
-  for (const t of found.gone)
-    emit(instance.describe(t, run.settings, { ...base, outcome: 'gone', reason: 'instance not found (terminated)' }));
+  for (const t of found.gone) emit(await goneRecord(t, base, run));
 
   const queue = run.mode === 'enforce' ? run.queue : undefined;
   const shared: Shared = { run, trigger, emit, isFresh, retry, limit: pLimit(run.concurrency), queued: queue ? [] : undefined };
@@ -200,6 +199,19 @@ async function sendQueued(queue: RemediationQueue, items: QueueItem[], run: Inst
  * The instance with its managed node group's tags beside its own (EKS does not copy them to instances):
  * the owner comes from the node group first unless OWNER_SOURCE=instance-first and the instance names one.
  */
+/** A gone instance's record. One still described (terminated) keeps its tags: its owner and cluster, as if live. */
+async function goneRecord(
+  t: InstanceTarget,
+  base: { trigger: Trigger; mode: InstanceRun['mode'] },
+  run: InstanceRun,
+): Promise<AuditRecord> {
+  const facts = { ...base, outcome: 'gone' as const, reason: 'instance not found (terminated)' };
+  if (!t.tags || !t.metadataOptions) return instance.describe(t, run.settings, facts);
+  const node = identifyNode(t.tags);
+  const subject = await withOwnerTags(t as instance.KnownInstance, node, run);
+  return instance.describe(subject, run.settings, { ...facts, node });
+}
+
 async function withOwnerTags(i: instance.KnownInstance, node: NodeIdentity, run: InstanceRun): Promise<instance.KnownInstance> {
   const instanceFirst = run.settings.ownerSource === 'instance-first';
   if (!run.ownerTagsFor || (instanceFirst && resolveOwner(i.tags, run.settings.ownerTagKeys, '') !== '')) return i;

@@ -80,14 +80,14 @@ export async function find(ec2: EC2Client, targets: InstanceTarget[], opts: Find
       continue;
     }
     const d = described.get(t.instanceId);
-    if (!d || d.state === 'terminated' || d.state === 'shutting-down') gone.push(t);
-    else
-      known.push({
-        ...t,
-        metadataOptions: t.metadataOptions ?? d.metadataOptions,
-        tags: { ...d.tags, ...t.tags },
-        ...(d.launchTime ? { launchTime: d.launchTime } : {}),
-      });
+    if (!d) {
+      gone.push(t);
+      continue;
+    }
+    // Terminated but still described: the record keeps the tags EC2 returned (owner, cluster), not the event's none.
+    const filled = { ...t, metadataOptions: t.metadataOptions ?? d.metadataOptions, tags: { ...d.tags, ...t.tags } };
+    if (d.state === 'terminated' || d.state === 'shutting-down') gone.push(filled);
+    else known.push({ ...filled, ...(d.launchTime ? { launchTime: d.launchTime } : {}) });
   }
   return { known, gone };
 }

@@ -30,7 +30,7 @@ export function closingOf(records: AuditRecord[]): FindingClose {
     const how = a ? ` (HttpTokens ${a.httpTokens ?? '?'}, hop limit ${a.hopLimit ?? '?'})` : '';
     return {
       workflow: 'RESOLVED',
-      note: note(fixed ? `remediated ${fixed.resource.id}${how}` : `${records[0]!.resource.id} is compliant`),
+      note: note(fixed ? `remediated ${fixed.resource.id}${how}` : `${records[0]?.resource.id} is compliant`),
     };
   }
   const id = r.resource.id;

@@ -25,6 +25,8 @@ const VERDICTS: Readonly<Record<string, Verdict>> = {
   compliant: PASSED,
   'would-remediate': FAILED,
   failed: FAILED,
+  // Put back to its recorded "before" on request: out of policy again, and nobody has been asked to act yet.
+  reverted: FAILED,
   reported: { ...FAILED, workflow: 'NOTIFIED' },
   exempt: { compliance: 'WARNING', workflow: 'NOTIFIED', recordState: 'ACTIVE' },
   gone: { compliance: 'NOT_AVAILABLE', workflow: 'RESOLVED', recordState: 'ARCHIVED' },

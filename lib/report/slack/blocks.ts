@@ -3,6 +3,7 @@ import { OUTCOME_ORDER, countByOutcome, firstRecord, worstOutcome, type AuditRec
 import { formatOptions } from '../message.js';
 import { countsLine } from '../summary.js';
 import { partitionOf, REGION_NAME } from '../../domain/region.js';
+import { revertCommands, type UndoContext } from '../undo.js';
 import { clipTag, escapeSlackMrkdwn, neutralSlack, slackEntities, wellFormed } from '../escape.js';
 
 /**
@@ -34,6 +35,7 @@ export interface SlackMessage {
 
 const EMOJI: Record<Outcome, string> = {
   failed: ':x:',
+  reverted: ':rewind:',
   reported: ':warning:',
   'would-remediate': ':large_yellow_circle:',
   remediated: ':white_check_mark:',
@@ -129,24 +131,29 @@ function resourceSection(r: AuditRecord): SlackBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: clip(lines.filter(Boolean).join('\n'), SLACK_LIMITS.sectionChars) } };
 }
 
-function revertHints(records: AuditRecord[]): Mrkdwn[] {
+function revertHints(records: AuditRecord[], undo: UndoContext): Mrkdwn[] {
   const { trigger: t, mode } = firstRecord(records);
-  const changed = records.filter((r) => r.outcome === 'remediated' && r.resource.type === 'instance').map((r) => r.resource.id);
-  const ids = changed.length > 10 ? `${changed.slice(0, 10).join(',')},…` : changed.join(',');
+  // Commands are never clipped (a cut command does not run); the event line goes first so it always shows.
+  const commands = revertCommands(records, undo);
   const hints = [
     mode === 'dry-run' ? ':test_tube: Dry run: nothing was changed. Set MODE=enforce to apply.' : '',
-    `To undo: ${code('imds-guard revert --audit <file.jsonl>')} (the "before" options are in each audit record)`,
-    changed.length ? `or ${code(`imds-guard revert --instances ${ids} --region ${t.region}`, 400)}` : '',
     `imds-guard · event ${code(t.eventId, 100)} · account ${esc(t.account, 20)}`,
+    records.some((r) => r.outcome === 'reverted') ? ':rewind: IMDS options were reverted on request: check they are meant to be.' : '',
+    ...commands.map((c) => `To undo: \`${escapeSlack(c)}\``),
   ];
   return hints
     .filter(Boolean)
+    .filter((h) => h.length <= SLACK_LIMITS.sectionChars)
     .slice(0, SLACK_LIMITS.contextElements)
     .map((text) => ({ type: 'mrkdwn', text: clip(text, SLACK_LIMITS.sectionChars) }));
 }
 
 /** Render one SNS message's records. The owner defaults to the records' own. */
-export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.resource.owner ?? 'unowned'): SlackMessage {
+export function renderSlackMessage(
+  records: AuditRecord[],
+  owner = records[0]?.resource.owner ?? 'unowned',
+  undo: UndoContext = {},
+): SlackMessage {
   if (records.length === 0)
     return { text: 'imds-guard: no records', blocks: [{ type: 'section', text: { type: 'mrkdwn', text: 'imds-guard: no records' } }] };
   const { trigger: t, mode } = firstRecord(records);
@@ -166,7 +173,7 @@ export function renderSlackMessage(records: AuditRecord[], owner = records[0]?.r
     { type: 'section', text: { type: 'mrkdwn', text: clip(summary, SLACK_LIMITS.sectionChars) } },
     { type: 'divider' },
   ];
-  const tail: SlackBlock[] = [{ type: 'divider' }, { type: 'context', elements: revertHints(records) }];
+  const tail: SlackBlock[] = [{ type: 'divider' }, { type: 'context', elements: revertHints(records, undo) }];
 
   // Most urgent first, so truncation drops the least interesting resources.
   const ordered = [...records].sort((a, b) => OUTCOME_ORDER.indexOf(a.outcome) - OUTCOME_ORDER.indexOf(b.outcome));

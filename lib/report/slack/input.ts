@@ -12,12 +12,14 @@ const AuditMessageSchema = z.looseObject({
   schema: z.literal(MESSAGE_SCHEMA),
   owner: nonEmpty(),
   records: z.array(AuditRecordSchema).check(z.minLength(1)),
+  /** The audit store the records are kept in, for the `revert --event` command (issue 15). */
+  auditTable: z.optional(z.string()),
 });
 
 // Picked by shape rather than z.union, whose error would collapse to a bare "Invalid input".
 const RecordArray = z.array(AuditRecordSchema).check(z.minLength(1));
 
-export type Parsed = { kind: 'ok'; batches: OwnerBatch[] } | { kind: 'invalid'; message: string; issues: string[] };
+export type Parsed = { kind: 'ok'; batches: OwnerBatch[]; auditTable?: string } | { kind: 'invalid'; message: string; issues: string[] };
 
 /**
  * Parse one SNS Message. Accepts the message envelope, a bare AuditRecord array, and (if a publisher
@@ -46,5 +48,7 @@ export function parseSnsMessage(message: string, ownerAttribute?: string): Parse
   }
   const envelopeOwner = Array.isArray(parsed.data) ? undefined : parsed.data.owner;
   const records = Array.isArray(parsed.data) ? parsed.data : parsed.data.records;
-  return { kind: 'ok', batches: groupByTriggerAndOwner(records, (r) => ownerAttribute || envelopeOwner || r.resource.owner) };
+  const auditTable = Array.isArray(parsed.data) ? undefined : parsed.data.auditTable;
+  const batches = groupByTriggerAndOwner(records, (r) => ownerAttribute || envelopeOwner || r.resource.owner);
+  return { kind: 'ok', batches, ...(auditTable ? { auditTable } : {}) };
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { evaluate } from '../../../lib/domain/policy.js';
+import { identifyNode } from '../../../lib/domain/scope.js';
 import { parseInstanceEvent } from '../../../lib/kinds/instance/events.js';
 import { clone, loadEvent } from '../../helpers/events.js';
 
@@ -24,6 +26,25 @@ describe('parseInstanceEvent on the sample events', () => {
       eventId: 'a1f0c2e4-0001-4b6e-9d3c-111122223333',
     });
   });
+
+  it.each([
+    ['run-instances-nodegroup-al2023', 'required', 1, 'al2023-ng', true],
+    ['run-instances-nodegroup-bottlerocket', 'required', 1, 'bottlerocket-ng', true],
+    ['run-instances-nodegroup-windows', 'optional', 2, 'windows-ng', false],
+    ['run-instances-eksctl-self-managed', 'required', 2, undefined, false],
+  ] as const)(
+    "today's node launches (%s): the template's options, the node's cluster, compliant only when required/1",
+    (name, tokens, hop, ng, ok) => {
+      const r = parseInstanceEvent(loadEvent(name), SELF);
+      if (r.kind !== 'targets') throw new Error(r.kind);
+      expect(r.targets).toHaveLength(1);
+      const [t] = r.targets;
+      expect(t!.metadataOptions).toMatchObject({ httpTokens: tokens, hopLimit: hop });
+      expect(t!.tags?.['eks:nodegroup-name']).toBe(ng);
+      expect(identifyNode(t!.tags ?? {})).toMatchObject({ eks: true, cluster: 'payments' });
+      expect(evaluate(t!.metadataOptions!, { maxHopLimit: 1 }).compliant).toBe(ok);
+    },
+  );
 
   it('direct RunInstances with 3 instances', () => {
     const r = parseInstanceEvent(loadEvent('run-instances-direct-3'), SELF);

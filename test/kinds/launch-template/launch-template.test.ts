@@ -56,7 +56,7 @@ group('find', () => {
 group('evaluate', () => {
   it('an EKS-created template is reported, never fixed', async () => {
     await createCluster(h, 'c1');
-    await createNodegroup(h, 'c1', 'managed');
+    await createNodegroup(h, 'c1', 'managed', { amiType: 'AL2_x86_64' });
     const f = (await find(h.ec2, ref(await eksCreatedTemplate(h, 'c1', 'managed'))))!;
     const d = evaluate(f, POLICY, settings());
     expect(d).toMatchObject({ action: 'report', cluster: 'c1', reason: expect.stringContaining('EKS-created launch template') });
@@ -130,7 +130,7 @@ group('describe', () => {
 group('enforceTemplate', () => {
   it('an EKS-created template: reported with the recommendation, and not modified', async () => {
     await createCluster(h, 'c1');
-    await createNodegroup(h, 'c1', 'managed');
+    await createNodegroup(h, 'c1', 'managed', { amiType: 'AL2_x86_64' });
     const id = await eksCreatedTemplate(h, 'c1', 'managed');
     const before = await versions(h, id);
     const [r] = await enforce(id);

@@ -60,7 +60,7 @@ group('find', () => {
   });
 
   it('a node group without a template: the EKS-created one, found by its tags; a missing node group is undefined', async () => {
-    await createNodegroup(h, 'c1', 'managed');
+    await createNodegroup(h, 'c1', 'managed', { amiType: 'AL2_x86_64' });
     const f = (await find(h.eks, h.ec2, target('managed')))!;
     expect(f.nodegroup.launchTemplate).toBeUndefined();
     expect(f.template!.template.id).toBe(await eksCreatedTemplate(h, 'c1', 'managed'));
@@ -74,7 +74,7 @@ group('evaluate', () => {
     await onCustomTemplate('custom');
     const d = evaluate((await find(h.eks, h.ec2, target('custom')))!, POLICY);
     expect(d).toMatchObject({ action: 'fix', fix: { sourceVersion: 1, makeDefault: true, metadataOptions: { httpTokens: 'required' } } });
-    await createNodegroup(h, 'c1', 'managed');
+    await createNodegroup(h, 'c1', 'managed', { amiType: 'AL2_x86_64' });
     const m = evaluate((await find(h.eks, h.ec2, target('managed')))!, POLICY);
     expect(m).toMatchObject({ action: 'report', reason: expect.stringContaining('EKS-created launch template') });
     const good = await createTemplate(h, 'lt-good', nodeData('required', 1));
@@ -154,7 +154,7 @@ group('enforceNodegroup', () => {
   });
 
   it('an EKS-created template: reported and not modified, even with ROLLOUT=true', async () => {
-    await createNodegroup(h, 'c1', 'managed');
+    await createNodegroup(h, 'c1', 'managed', { amiType: 'AL2_x86_64' });
     const id = await eksCreatedTemplate(h, 'c1', 'managed');
     const before = await versions(h, id);
     const [r] = await enforceNodegroup(target('managed'), trigger, run(true));

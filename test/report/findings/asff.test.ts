@@ -24,6 +24,7 @@ const EXPECTED: Record<string, { compliance: string; workflow: string; label: st
   compliant: { compliance: 'PASSED', workflow: 'RESOLVED', label: 'INFORMATIONAL', state: 'ACTIVE' },
   'would-remediate': { compliance: 'FAILED', workflow: 'NEW', label: 'MEDIUM', state: 'ACTIVE' },
   failed: { compliance: 'FAILED', workflow: 'NEW', label: 'HIGH', state: 'ACTIVE' },
+  reverted: { compliance: 'FAILED', workflow: 'NEW', label: 'HIGH', state: 'ACTIVE' },
   reported: { compliance: 'FAILED', workflow: 'NOTIFIED', label: 'MEDIUM', state: 'ACTIVE' },
   exempt: { compliance: 'WARNING', workflow: 'NOTIFIED', label: 'LOW', state: 'ACTIVE' },
   gone: { compliance: 'NOT_AVAILABLE', workflow: 'RESOLVED', label: 'INFORMATIONAL', state: 'ARCHIVED' },

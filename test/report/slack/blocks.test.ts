@@ -63,9 +63,12 @@ describe('renderSlackMessage', () => {
     const context = msg.blocks.at(-1)!;
     expect(context.type).toBe('context');
     const hint = texts([context])[0]!;
-    // <file.jsonl> must be escaped, or Slack would read it as a link.
-    expect(hint).toContain('`imds-guard revert --audit &lt;file.jsonl&gt;`');
-    expect(hint).toContain('`imds-guard revert --instances i-00000000000000001 --region eu-west-1`');
+    // A command that runs as printed (issue 15): --regions, and --before with the recorded options.
+    expect(hint).not.toContain('&lt;file.jsonl&gt;');
+    expect(hint).toContain('`imds-guard revert --instances i-00000000000000001 --regions eu-west-1 --before tokens=optional,hop=2');
+    expect(texts([context]).join('\n')).not.toMatch(/--region |…/);
+    const stored = texts([renderSlackMessage([record(1)], 'payments', { auditTable: 'imds-guard-prod-audit' }).blocks.at(-1)!]).join('\n');
+    expect(stored).toContain(`\`imds-guard revert --event ${record(1).trigger.eventId} --audit-table imds-guard-prod-audit\``);
     expect(msg.text).toMatch(/^:x: imds-guard: 1 failed, 1 reported, 1 remediated · payments — RunInstances by arn:aws:sts/);
     expectWithinLimits(msg);
   });
@@ -206,7 +209,9 @@ describe('renderSlackPreview', () => {
       'instance i-00000000000000001 (https://eu-west-1.console.aws.amazon.com/ec2/home?region=eu-west-1#InstanceDetails:instanceId=i-00000000000000001)',
     );
     expect(out).toContain('`tokens=optional hop=2` → `tokens=required hop=1`');
-    expect(out).toContain('  › To undo: `imds-guard revert --audit <file.jsonl>`');
+    expect(out).toContain(
+      '  › To undo: `imds-guard revert --instances i-00000000000000001 --regions eu-west-1 --before tokens=optional,hop=2',
+    );
     expect(out).toContain('─'.repeat(72));
     expect(out).not.toMatch(/&amp;|&lt;|&gt;|<!date/);
   });
