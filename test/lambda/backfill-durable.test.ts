@@ -1,6 +1,7 @@
 // The backfill as a durable execution, run by the durable functions testing SDK (LocalDurableTestRunner: a local
 // checkpoint server, replay across invocations) against the sandbox: units, links with continuation, the one
 // summary, and an execution cut off half-way that resumes without redoing the finished units.
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { withDurableExecution } from '@aws/durable-execution-sdk-js';
@@ -9,11 +10,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { makeBackfillHandler, SAFETY_MS, type BackfillDeps } from '../../lib/lambda/backfill.js';
 import { backfillContext } from '../../lib/runs/context.js';
 import { resetClients } from '../../lib/shell/clients.js';
+import { auditStoreFor, readAuditRecords } from '../../lib/shell/audit-store.js';
 import { loadConfig } from '../../lib/shell/config.js';
 import { RateLimiter } from '../../lib/shell/rate-limit.js';
 import type { Sandbox } from '../../sandbox/server.js';
 import { launchInstances } from '../helpers/launch.js';
-import { startTestSandbox } from '../helpers/sandbox.js';
+import { createAuditTable, startTestSandbox } from '../helpers/sandbox.js';
 
 let sb: Sandbox;
 let topic: string;
@@ -65,6 +67,25 @@ describe('durable backfill, one account', () => {
     const body = JSON.parse(summaries()[0]!.bodies.default!);
     expect(body).toMatchObject({ mode: 'enforce', counts: { remediated: 7 } });
     expect(body.regions.map((r: { region: string }) => r.region).sort()).toEqual([...REGIONS].sort());
+  });
+});
+
+describe('durable backfill: the audit store', () => {
+  it("keeps every unit's records in AUDIT_TABLE, under the run id", async () => {
+    await createAuditTable(sb.url, 'eu-west-1', 'audit');
+    await seed('eu-west-1', 2);
+    await seed('us-east-1', 1);
+    const config = loadConfig({ TOPIC_ARN: topic, IDENTITY_GATE: 'off', AUDIT_TABLE: 'audit' });
+    expect(auditStoreFor(config, 'eu-west-1')).toBeDefined();
+    const handler = withDurableExecution(makeBackfillHandler(config, { limiter: new RateLimiter({ enabled: false }) }));
+    const ex = await new LocalDurableTestRunner({ handlerFunction: handler }).run({ payload: { mode: 'enforce', regions: REGIONS } });
+    expect(ex.getStatus()).toBe('SUCCEEDED');
+    const { runId } = ex.getResult() as { runId: string };
+    const kept = await readAuditRecords(new DynamoDBClient({ region: 'eu-west-1', endpoint: sb.url, credentials: creds }), 'audit', {
+      eventId: runId,
+    });
+    expect(kept.filter((r) => r.resource.type === 'instance' && r.outcome === 'remediated')).toHaveLength(3);
+    expect(new Set(kept.map((r) => r.resource.region))).toEqual(new Set(REGIONS));
   });
 });
 
