@@ -160,10 +160,13 @@ async function finishRun(env: Env, event: BackfillEvent, plan: RunPlan, batch: B
   const summary = summarize(plan.run, mode, lines, new Date(env.now()).toISOString());
   await publishMessages(env.unit.sns(), env.topicArn, [renderSummaryMessage(summary, env.config.DEFAULT_OWNER)]);
   const failed = lines.filter((l) => l.error).length;
-  if (failed) {
-    // A unit that failed counts as a failure: the FailuresAlarm path.
-    metrics.addMetric('failures', MetricUnit.Count, failed);
-    logger.error('backfill units failed', { backfill: { runId: plan.run.runId, failed: lines.filter((l) => l.error) } });
+  // A unit that failed counts as a failure: the FailuresAlarm path.
+  if (failed) metrics.addMetric('failures', MetricUnit.Count, failed);
+  // One line per unit; the dashboard's "Last sweep per Region" reads them (infra/dashboard.yml).
+  for (const l of lines) {
+    const unit = { runId: plan.run.runId, region: l.region, ...(l.account ? { account: l.account } : {}), counts: l.counts };
+    if (l.error) logger.error('backfill region failed', { backfill: { ...unit, error: l.error } });
+    else logger.info('backfill region complete', { backfill: unit });
   }
   if (event.sweep) {
     metrics.addMetric(
