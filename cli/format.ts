@@ -5,6 +5,9 @@ import type { MetadataOptions } from '../lib/domain/policy.js';
 import { allRecords, type BackfillResult } from '../lib/runs/run.js';
 import { leftNonCompliant } from '../lib/report/left.js';
 import { renderOcsf } from './ocsf.js';
+import { csvOf } from './csv.js';
+
+export { CSV_COLUMNS } from './csv.js';
 import { countsLine, countsByType } from '../lib/report/summary.js';
 import { type Display, PLAIN, paintOutcome as paint } from './display.js';
 import { commandLines, grid, liftCommands } from './table.js';
@@ -39,10 +42,15 @@ function where(r: AuditRecord): string {
   return cluster ? (nodegroup && r.resource.type !== 'nodegroup' ? `${cluster}/${nodegroup}` : cluster) : '-';
 }
 
-function findingsTable(shown: AuditRecord[], d: Display): string {
+/** An org-wide run (units in member accounts) shows each row's account first. */
+const orgWide = (result: BackfillResult) => result.regions.some((r) => r.account);
+
+function findingsTable(shown: AuditRecord[], d: Display, accounts: boolean): string {
+  const account = (r: AuditRecord) => (accounts ? [r.resource.account] : []);
   const rows: [string[], ...string[][]] = [
-    ['REGION', 'TYPE', 'ID', 'CLUSTER', 'OUTCOME', 'BEFORE', 'AFTER', 'REASON'],
+    [...(accounts ? ['ACCOUNT'] : []), 'REGION', 'TYPE', 'ID', 'CLUSTER', 'OUTCOME', 'BEFORE', 'AFTER', 'REASON'],
     ...shown.map((r) => [
+      ...account(r),
       r.resource.region,
       r.resource.type,
       r.resource.id,
@@ -85,9 +93,10 @@ function identityLines(result: BackfillResult, d: Display): string[] {
 function summaryLines(result: BackfillResult): string[] {
   const out = ['', 'Summary:'];
   for (const r of result.regions) {
-    if (r.error) out.push(`  ${r.region}: ERROR ${r.error.name}: ${r.error.message}`);
+    const where = r.account ? `${r.account}/${r.region}` : r.region;
+    if (r.error) out.push(`  ${where}: ERROR ${r.error.name}: ${r.error.message}`);
     else {
-      out.push(`  ${r.region}: ${countsLine(countByOutcome(r.records))}`);
+      out.push(`  ${where}: ${countsLine(countByOutcome(r.records))}`);
       for (const n of r.notes) out.push(`    note: ${n}`);
       if (r.continuation)
         out.push(`    stopped early: ${r.continuation.remaining} instances after ${r.continuation.afterInstanceId} remain`);
@@ -106,7 +115,7 @@ function renderTable(i: RenderInput): string {
   out.push(`imds-guard ${i.command}  run ${result.run.runId}  account ${result.run.account}  as ${result.run.actor}`);
   if (result.mode === 'dry-run') out.push('dry run: nothing was changed');
   out.push('');
-  if (shown.length) out.push(findingsTable(shown, d));
+  if (shown.length) out.push(findingsTable(shown, d, orgWide(result)));
   else out.push(records.length ? 'No findings.' : 'Nothing in scope.');
   out.push(...identityLines(result, d), ...summaryLines(result));
   const hidden = records.length - shown.length;
@@ -174,62 +183,8 @@ function renderJson(i: RenderInput): string {
   )}\n`;
 }
 
-export const CSV_COLUMNS = [
-  'region',
-  'type',
-  'id',
-  'name',
-  'cluster',
-  'nodegroup',
-  'owner',
-  'outcome',
-  'severity',
-  'before_tokens',
-  'before_hop',
-  'before_endpoint',
-  'after_tokens',
-  'after_hop',
-  'after_endpoint',
-  'violations',
-  'reason',
-  'error',
-  'run_id',
-  'time',
-] as const;
-
-function csvCell(v: unknown): string {
-  const s = v === undefined || v === null ? '' : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-export function renderCsv(i: RenderInput): string {
-  const rows = allRecords(i.result).map((r) => {
-    const after = r.after ?? r.desired;
-    return [
-      r.resource.region,
-      r.resource.type,
-      r.resource.id,
-      r.resource.name,
-      r.resource.cluster,
-      r.resource.nodegroup,
-      r.resource.owner,
-      r.outcome,
-      r.severity,
-      r.before?.httpTokens,
-      r.before?.hopLimit,
-      r.before?.httpEndpoint,
-      after?.httpTokens,
-      after?.hopLimit,
-      after?.httpEndpoint,
-      r.violations.join('; '),
-      r.reason,
-      r.error ? `${r.error.name}: ${r.error.message}` : '',
-      r.trigger.eventId,
-      r.time,
-    ];
-  });
-  return `${[CSV_COLUMNS as readonly string[], ...rows].map((row) => row.map(csvCell).join(',')).join('\r\n')}\r\n`;
-}
+/** `--output csv` (cli/csv.ts). */
+export const renderCsv = (i: RenderInput): string => csvOf(i.result);
 
 export function render(format: OutputFormat, i: RenderInput): string {
   if (format === 'ocsf') return renderOcsf(i);

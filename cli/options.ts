@@ -58,7 +58,15 @@ export interface ConnectionOpts {
   quiet?: boolean;
 }
 
-export interface ScanOpts extends ConnectionOpts {
+/** Org-wide runs: which member accounts, and the role to assume in each. */
+export interface AccountOpts {
+  accounts?: string;
+  org?: boolean;
+  ou?: string;
+  roleName?: string;
+}
+
+export interface ScanOpts extends ConnectionOpts, AccountOpts {
   scope?: 'eks' | 'all';
   cluster: string[];
   maxHopLimit?: number;
@@ -117,5 +125,9 @@ export function scanning(cmd: Command): Command {
         .default('inventory'),
     )
     .option('--all', 'table: also list compliant and out-of-scope resources')
-    .option('--security-hub', "also send every record to Security Hub as the account's own ASFF findings (BatchImportFindings)");
+    .option('--security-hub', "also send every record to Security Hub as the account's own ASFF findings (BatchImportFindings)")
+    .option('--accounts <list>', 'run in these member accounts (comma-separated ids), through --role-name')
+    .option('--org', 'run in every active account of the organization (Organizations ListAccounts)')
+    .option('--ou <id>', 'run in the active accounts of this OU and its child OUs (ou-… or r-…)')
+    .option('--role-name <name>', 'the member role to assume in each account (default: MEMBER_ROLE_NAME or imds-guard-member)');
 }

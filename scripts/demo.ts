@@ -182,6 +182,9 @@ try {
   console.log(
     `storm: ${storm.compliant}/${storm.nodes} nodes compliant, ${storm.nodes - storm.compliant} left, ${storm.modifyCalls} Modify calls, ${storm.seconds.toFixed(1)} s`,
   );
+  console.log(`\nAn organization: a hub and 3 member accounts in one OU, 2 Regions each, backfilled by one durable execution`);
+  const { runOrgDemo } = await import('./lib/org-demo.js');
+  console.log(await runOrgDemo());
 } finally {
   await sandbox.close();
 }

@@ -92,7 +92,9 @@ const moto = await motoRun();
 if (moto) runs.push(moto);
 rmSync(dir, { recursive: true, force: true });
 const sum = (k) => runs.reduce((n, r) => n + r.counts[k], 0);
-const each = runs.map((r, i) => `${i === 0 && !process.argv.includes('--moto') ? 'sandbox' : 'moto'} ${r.counts.passed}/${r.counts.failed}/${r.counts.skipped}`);
+const each = runs.map(
+  (r, i) => `${i === 0 && !process.argv.includes('--moto') ? 'sandbox' : 'moto'} ${r.counts.passed}/${r.counts.failed}/${r.counts.skipped}`,
+);
 // The plain last line CI logs are read for; the one before says how it splits (passed/failed/skipped per run).
 process.stdout.write(`\nboth runs (passed/failed/skipped): ${each.join(', ')}; ${sum('skipped')} skipped in all\n`);
 process.stdout.write(`${sum('passed')} passed, ${sum('failed')} failed\n`);

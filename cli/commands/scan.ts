@@ -3,7 +3,8 @@ import { type Command, Option } from 'commander';
 import type { FailOn } from '../../lib/report/left.js';
 import { exportFindings } from '../../lib/report/report.js';
 import { exitCode } from '../../lib/report/summary.js';
-import { allRecords, type BackfillResult, type PlanOverview, runBackfill } from '../../lib/runs/run.js';
+import { allRecords, type BackfillResult, type PlanOverview, runBackfill, unitLabel, unitsOf } from '../../lib/runs/run.js';
+import { accountsFor } from '../accounts.js';
 import type { CommandContext } from '../context.js';
 import { type ConfirmOpts, type ScanOpts, scanning } from '../options.js';
 
@@ -71,12 +72,17 @@ export async function backfill(ctx: CommandContext, command: 'scan' | 'enforce',
     ...scanOverrides(o),
     ...(o.rollout ? { ROLLOUT: 'true' } : {}),
     MODE: dry ? 'dry-run' : 'enforce',
+    ...(o.roleName ? { MEMBER_ROLE_NAME: o.roleName } : {}),
   });
-  const progress = ctx.progressFor(s.regions, o.quiet);
+  const accounts = await accountsFor(o, s.config.MAX_ATTEMPTS);
+  const units = unitsOf({ regions: s.regions, ...(accounts ? { accounts } : {}) });
+  if (accounts && ctx.io.stderr.isTTY && !o.quiet) ctx.io.stderr.write(`${accounts.length} accounts x ${s.regions.length} Regions\n`);
+  const progress = ctx.progressFor(units.map(unitLabel), o.quiet);
+  const where = accounts ? `${accounts.length} accounts` : `account ${s.run.account}`;
   const ask = async (plan: PlanOverview) => {
     progress.stop();
     ctx.io.stderr.write(`\n${planText(plan)}\n`);
-    return ctx.ask(`Apply these ${plan.total} changes in account ${s.run.account}? [y/N] `);
+    return ctx.ask(`Apply these ${plan.total} changes in ${where}? [y/N] `);
   };
   let result: BackfillResult;
   try {
@@ -85,7 +91,13 @@ export async function backfill(ctx: CommandContext, command: 'scan' | 'enforce',
       run: s.run,
       limiter: s.limiter,
       hooks: progress.hooks,
-      request: { mode: dry ? 'dry-run' : 'enforce', regions: s.regions, clusters: o.cluster, query: o.query },
+      request: {
+        mode: dry ? 'dry-run' : 'enforce',
+        regions: s.regions,
+        ...(accounts ? { accounts } : {}),
+        clusters: o.cluster,
+        query: o.query,
+      },
       ...(confirm ? { confirm: ask } : {}),
     });
   } finally {

@@ -1,231 +1,202 @@
-// backfill: invoked by hand with {mode, regions?, scope?, clusters?}, or by the sweep schedule with
-// {mode, sweep: true, regions}. The first invocation fans out one asynchronous child per Region
-// (self-invocation); a child whose Region does not fit in one invocation hands over to a continuation child
-// with the last instance ID it handled. The last link of each Region publishes that Region's summary (and, for
-// a sweep, stamps the queue's last-sweep tag). With REMEDIATION_QUEUE_URL set, instance changes go onto the
-// remediation queue. See docs/backfill.md for why not Step Functions.
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+// backfill: one AWS Lambda durable execution per run (invoked by hand with {mode, regions?, accounts? | org? |
+// ou?, ...}, or by the sweep schedule with {mode, sweep: true, regions}). Its first step resolves the caller,
+// the Regions and the member accounts into (account x Region) units; a durable map runs the units with bounded
+// concurrency, each a chain of checkpointed links of the per-Region worker (backfill-unit.ts); a unit that
+// fails is retried, then counted against the failure tolerance; the last step publishes one summary for the
+// whole run (and, for a sweep, stamps the queue's last-sweep tag). A finished step is never run again: an
+// execution cut off half-way resumes from its checkpoints. See docs/backfill.md for why not Step Functions.
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { Context } from 'aws-lambda';
+import {
+  createRetryStrategy,
+  withDurableExecution,
+  type BatchResult,
+  type DurableContext,
+  type StepConfig,
+} from '@aws/durable-execution-sdk-js';
 import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
 import { listEnabledRegions } from '../kinds/instance/scan.js';
 import { RateLimiter } from '../shell/rate-limit.js';
 import { publishMessages } from '../report/sns.js';
 import { loadConfig, requireTopic, type Config } from '../shell/config.js';
-import { callerIdentity, newRunId, type RunInfo } from '../runs/context.js';
-import { INCLUDE_ALL, INSTANCES_ONLY } from '../runs/discover.js';
-import { runBackfill, type RegionResult } from '../runs/run.js';
+import { callerIdentity, newRunId, type BackfillContext, type RunInfo } from '../runs/context.js';
+import { unitLabel, unitsOf, type Unit } from '../runs/run.js';
 import { stampLastSweep } from '../runs/sweep.js';
-import { errorOf } from '../domain/errors.js';
 import { formatIssues } from '../domain/issues.js';
-import { addCounts, regionSummary, renderSummaryMessage, summarize, sweepCounts, type Counts } from '../report/summary.js';
+import { addCounts, renderSummaryMessage, summarize, type Counts, type RegionSummary } from '../report/summary.js';
+import { AccountSelectionError, organizationsClient, selectAccounts } from '../shell/organization.js';
 import { logger, metrics } from '../shell/observability.js';
-import { auditLog, report } from '../report/report.js';
 import { auditStoreFor } from '../shell/audit-store.js';
-import { BackfillEventSchema, EXPECTED, MAX_LINKS, type BackfillEvent, type Child } from './backfill-event.js';
+import { BackfillEventSchema, EXPECTED, MAX_LINKS, type BackfillEvent } from './backfill-event.js';
+import { mergeOutcome, runLink, SAFETY_MS, UnitError, unitErrorOf, type RunPlan, type UnitEnv, type UnitOutcome } from './backfill-unit.js';
 import { lambda } from './wrap.js';
 
-export type { BackfillEvent } from './backfill-event.js';
+export { SAFETY_MS } from './backfill-unit.js';
 
-/** Counted when a fan-out starts some Regions but not all; infra/backfill.yml alarms on it. */
-export const REGIONS_NOT_STARTED_METRIC = 'backfillRegionsNotStarted';
 /** A sweep's queued nodes that launched long enough ago that their event should have fixed them. */
 const SWEEP_MISSED_METRIC = 'sweepMissedByEvents';
-/** Kept back from the invocation's time for reporting, publishing and the hand-over. */
-export const SAFETY_MS = 90_000;
-
-type Queued = NonNullable<Child['queued']>;
-type Done = { runId: string; region: string; link: number; counts: Counts };
 
 export type BackfillHandlerResult =
   | { status: 'invalid'; message: string; issues: string[] }
   | {
-      status: 'fanned-out';
+      status: 'done' | 'failed';
       runId: string;
-      regions: string[];
-      invocations: number;
-      notStarted?: string[];
-      error?: { name: string; message: string };
-    }
-  | (Done & { status: 'continued'; afterInstanceId: string; remaining: number })
-  | (Done & { status: 'done'; queued?: Queued; error?: { name: string; message: string } });
+      units: number;
+      succeeded: number;
+      failed: number;
+      counts: Counts;
+      completionReason: string;
+    };
 
 export interface BackfillDeps {
-  lambda?: LambdaClient;
   sts?: STSClient;
   sqs?: SQSClient;
+  organizations?: OrganizationsClient;
   limiter?: RateLimiter;
   now?: () => number;
+  /** The invocation's remaining time (default: the Lambda context's); tests cut an invocation short with it. */
+  remainingMs?: () => number;
+  /** Injected in tests; default backfillContext (through the member role for a member account). */
+  context?: (region: string, account?: string) => BackfillContext;
+  /** Attempts per link and the first retry's delay; default 3 attempts, 5 s then 10 s apart. */
+  retry?: { maxAttempts: number; delaySeconds: number };
 }
 
-class FanOutError extends Error {
-  override name = 'FanOutError';
-}
+/** A failed link is tried again (a throttled AssumeRole, a 5xx burst) with a growing delay. */
+const unitRetry = (r: { maxAttempts: number; delaySeconds: number } = { maxAttempts: 3, delaySeconds: 5 }) => ({
+  retryStrategy: createRetryStrategy({ maxAttempts: r.maxAttempts, initialDelay: { seconds: r.delaySeconds }, backoffRate: 2 }),
+});
 
 const eventNameOf = (e: BackfillEvent) => (e.sweep ? 'Sweep' : e.mode === 'scan' ? 'Scan' : 'Backfill');
 
-const addQueued = (a: Queued | undefined, b: Queued): Queued => ({
-  queued: (a?.queued ?? 0) + b.queued,
-  missedByEvents: (a?.missedByEvents ?? 0) + b.missedByEvents,
-  inFlight: (a?.inFlight ?? 0) + b.inFlight,
-});
-
-/** What every step of the handler shares: configuration, clients (made on first use) and the clock. */
 function envFor(config: Config, deps: BackfillDeps) {
   const topicArn = requireTopic(config);
-  // One limiter per container: AWS's buckets are per account and Region, and a container serves one chain at a time.
+  // One limiter per container: its buckets are per account and Region, as AWS's are.
   const limiter = deps.limiter ?? new RateLimiter();
   const now = deps.now ?? Date.now;
-  let lambdaClient = deps.lambda;
-  const lambdaFor = (region: string) => (lambdaClient ??= new LambdaClient({ region, maxAttempts: config.MAX_ATTEMPTS }));
-  const sns = () => snsClient(regionOfArn(topicArn), { maxAttempts: config.MAX_ATTEMPTS });
   const home = () => process.env.AWS_REGION ?? regionOfArn(topicArn);
   let sqsClient = deps.sqs;
   const sqs = () => (sqsClient ??= new SQSClient({ region: home(), maxAttempts: config.MAX_ATTEMPTS }));
-  const queueUrl = config.REMEDIATION_QUEUE_URL;
-
-  const invoke = async (functionArn: string, payload: BackfillEvent) => {
-    await lambdaFor(regionOfArn(functionArn)).send(
-      new InvokeCommand({ FunctionName: functionArn, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(payload)) }),
-    );
+  const unit: UnitEnv = {
+    config,
+    limiter,
+    topicArn,
+    sns: () => snsClient(regionOfArn(topicArn), { maxAttempts: config.MAX_ATTEMPTS }),
+    sqs,
+    queueUrl: config.REMEDIATION_QUEUE_URL,
+    store: auditStoreFor(config, home()),
+    ...(deps.context ? { context: deps.context } : {}),
   };
-  const iso = () => new Date(now()).toISOString();
-  const store = auditStoreFor(config, home());
-  return { config, deps, topicArn, limiter, now, iso, sns, home, sqs, queueUrl, invoke, store };
+  return { config, deps, topicArn, now, home, unit };
 }
 
 type Env = ReturnType<typeof envFor>;
 
-async function fanOut(env: Env, event: BackfillEvent, context: Context): Promise<BackfillHandlerResult> {
-  const { config, now, home, sns, invoke, deps, topicArn } = env;
+/** Step 1: who runs, where, in which accounts. An account selection that names nothing real is the caller's error. */
+async function resolvePlan(env: Env, event: BackfillEvent): Promise<RunPlan | { invalid: string }> {
+  const { config, deps, home, now } = env;
   const caller = await callerIdentity(home(), deps.sts);
   const regions = event.regions ?? (await listEnabledRegions(ec2Client(home(), { maxAttempts: config.MAX_ATTEMPTS })));
-  const runId = newRunId(new Date(now()));
-  const startedAt = new Date(now()).toISOString();
-  const settled = await Promise.allSettled(
-    regions.map((region) =>
-      invoke(context.invokedFunctionArn, {
-        ...event,
-        regions: [region],
-        child: { runId, region, link: 0, account: caller.account, actor: caller.arn, startedAt, counts: {}, identityNotReady: [] },
-      }),
-    ),
-  );
-  const failed = regions.filter((_, i) => settled[i]?.status === 'rejected');
-  const started = regions.filter((r) => !failed.includes(r));
-  logger.info('backfill fanned out', { backfill: { runId, mode: event.mode, regions, failed } });
-  if (!failed.length) return { status: 'fanned-out', runId, regions, invocations: regions.length };
-
-  const first = settled.find((s) => s.status === 'rejected') as PromiseRejectedResult;
-  const why =
-    `could not start Region(s) ${failed.join(', ')} (${errorOf(first.reason).message}); ` +
-    `started ${started.join(', ') || 'none'}. Invoke again with "regions": ${JSON.stringify(failed)}`;
-  // Nothing started: failing the invocation is safe, since Lambda's retry starts the whole run again.
-  if (!started.length) throw new FanOutError(`run ${runId}: ${why}.`);
-  // Some Regions already run: a retry would start them twice. Keep the rest in the audit trail instead:
-  // a summary per Region not started (a failed publish still fails the invocation), an error log and
-  // the backfillRegionsNotStarted metric, which alarms.
-  const run = { runId, account: caller.account, actor: caller.arn, startedAt, eventName: eventNameOf(event) };
-  const error = { name: 'FanOutError', message: why };
-  const mode = event.mode === 'enforce' ? 'enforce' : 'dry-run';
-  const finishedAt = new Date(now()).toISOString();
-  await publishMessages(
-    sns(),
-    topicArn,
-    failed.map((region) =>
-      renderSummaryMessage(summarize(run, mode, [{ ...regionSummary({ region, records: [] }), error }], finishedAt), config.DEFAULT_OWNER),
-    ),
-  );
-  logger.error('backfill Regions not started', { backfill: { runId, failed, error } });
-  metrics.addMetric(REGIONS_NOT_STARTED_METRIC, MetricUnit.Count, failed.length);
-  return { status: 'fanned-out', runId, regions: started, invocations: started.length, notStarted: failed, error };
-}
-
-/** One link: enforce (or scan) what fits, through the queue when there is one; report every record. */
-async function runLink(env: Env, event: BackfillEvent, child: Child, run: RunInfo, context: Context) {
-  const { config, limiter, queueUrl, sqs, now, sns, topicArn, store } = env;
-  const cfg: Config = {
-    ...config,
-    ...(event.scope ? { SCOPE: event.scope } : {}),
-    ...(event.rollout !== undefined ? { ROLLOUT: event.rollout } : {}),
+  let accounts: string[] | undefined;
+  const sel = event.accounts ? { accounts: event.accounts } : event.org ? { org: true as const } : event.ou ? { ou: event.ou } : undefined;
+  try {
+    if (sel) accounts = await selectAccounts(deps.organizations ?? organizationsClient(config.MAX_ATTEMPTS), sel);
+  } catch (err) {
+    if (err instanceof AccountSelectionError) return { invalid: err.message };
+    throw err;
+  }
+  const startedAt = new Date(now());
+  const run: RunInfo = {
+    runId: newRunId(startedAt),
+    account: caller.account,
+    actor: caller.arn,
+    startedAt: startedAt.toISOString(),
+    source: 'backfill',
+    eventName: eventNameOf(event),
   };
-  const launched: { launchTime?: string | undefined }[] = [];
-  // Records are logged as they are decided where they are final (a dry run; the apply phase), the rest at the end.
-  const log = auditLog();
-  let final = event.mode !== 'enforce';
-  const result = await runBackfill({
-    config: cfg,
-    run,
-    limiter,
-    hooks: {
-      phase: (_r, phase) => {
-        if (phase === 'apply') final = true;
-      },
-      record: (_r, rec) => {
-        if (final) log.now(rec);
-      },
-    },
-    ...(queueUrl ? { queue: { sqs: sqs(), url: queueUrl, maxHopLimit: cfg.MAX_HOP_LIMIT } } : {}),
-    onQueued: (_region, _item, launchTime) => launched.push({ launchTime }),
-    request: {
-      mode: event.mode === 'enforce' ? 'enforce' : 'dry-run',
-      regions: [child.region],
-      clusters: event.clusters ?? [],
-      query: event.query ?? 'inventory',
-      include: child.link === 0 ? INCLUDE_ALL : INSTANCES_ONLY,
-      ...(child.afterInstanceId ? { afterInstanceId: child.afterInstanceId } : {}),
-      deadline: now() + context.getRemainingTimeInMillis() - SAFETY_MS,
-    },
+  const units = unitsOf({ regions, ...(accounts ? { accounts } : {}) });
+  const toleratedFailures = event.toleratedFailures ?? Math.max(1, Math.ceil(units.length / 10));
+  logger.info('backfill planned', { backfill: { runId: run.runId, mode: event.mode, units: units.length, toleratedFailures } });
+  return { run, units, toleratedFailures };
+}
+
+/** One unit: a chain of checkpointed links, with a durable wait between them (a fresh invocation if time ran out). */
+async function runUnit(env: Env, ctx: DurableContext, event: BackfillEvent, plan: RunPlan, unit: Unit): Promise<UnitOutcome> {
+  const remaining = env.deps.remainingMs ?? (() => ctx.lambdaContext.getRemainingTimeInMillis());
+  let outcome: UnitOutcome | undefined;
+  let after: string | undefined;
+  for (let link = 0; link < MAX_LINKS; link++) {
+    const r = await ctx.step(
+      `link-${link}`,
+      async () => runLink(env.unit, event, plan.run, unit, link, after, env.now() + remaining() - SAFETY_MS),
+      unitRetry(env.deps.retry) as StepConfig<Awaited<ReturnType<typeof runLink>>>,
+    );
+    outcome = outcome ? mergeOutcome(outcome, r.outcome) : r.outcome;
+    if (!r.continuation) return outcome;
+    after = r.continuation.afterInstanceId;
+    // Lets the invocation end once every branch is waiting; the next one replays the finished links from checkpoints.
+    await ctx.wait(`resume-${link}`, { seconds: 1 });
+  }
+  throw new UnitError('TooManyLinks', `stopped after ${MAX_LINKS} links; run the backfill again for ${unitLabel(unit)}`);
+}
+
+/** The summary lines: every unit, a failed or never-started one with its error. */
+function unitLines(plan: RunPlan, batch: BatchResult<UnitOutcome>): RegionSummary[] {
+  return plan.units.map((unit, i) => {
+    const item = batch.all.find((x) => x.index === i);
+    if (item?.result) return item.result;
+    const error = item?.error
+      ? unitErrorOf(item.error.cause ?? item.error)
+      : { name: 'NotStarted', message: `not started: the run stopped after ${plan.toleratedFailures} tolerated failures` };
+    return { region: unit.region, ...(unit.account ? { account: unit.account } : {}), counts: {}, byType: {}, identityNotReady: [], error };
   });
-  const region = result.regions[0] as RegionResult;
-  // Every record is an audit log line; owners hear about PUBLISH_OUTCOMES.
-  log.rest(region.records);
-  const rep = await report(region.records, sns(), topicArn, config.PUBLISH_OUTCOMES, { securityHub: config.SECURITY_HUB, store });
-  const queued = addQueued(child.queued, sweepCounts(launched, child.startedAt));
-  return { mode: result.mode, region, counts: addCounts(child.counts as Counts, rep.counts), queued };
 }
 
-async function runChild(env: Env, event: BackfillEvent, child: Child, context: Context): Promise<BackfillHandlerResult> {
-  const { config, topicArn, iso, sns, invoke, queueUrl, sqs, now } = env;
-  const { runId, account, actor, startedAt } = child;
-  const run: RunInfo = { runId, account, actor, startedAt, source: 'backfill', eventName: eventNameOf(event) };
-  const { mode, region, counts, queued } = await runLink(env, event, child, run, context);
-  const rs = regionSummary(region);
-  const identityNotReady = [...new Set([...child.identityNotReady, ...rs.identityNotReady])];
-  const accountDefaultsCompliant = rs.accountDefaultsCompliant ?? child.accountDefaultsCompliant;
-  const adc = accountDefaultsCompliant !== undefined ? { accountDefaultsCompliant } : {};
-  const base = { runId: child.runId, region: child.region, link: child.link };
-
-  if (region.continuation && !region.error && child.link + 1 < MAX_LINKS) {
-    const { afterInstanceId, remaining } = region.continuation;
-    const next: Child = { ...child, link: child.link + 1, afterInstanceId, counts, identityNotReady, queued, ...adc };
-    await invoke(context.invokedFunctionArn, { ...event, child: next });
-    logger.info('backfill continues', { backfill: { ...base, afterInstanceId, remaining } });
-    return { status: 'continued', ...base, afterInstanceId, remaining, counts };
+async function finishRun(env: Env, event: BackfillEvent, plan: RunPlan, batch: BatchResult<UnitOutcome>): Promise<BackfillHandlerResult> {
+  const lines = unitLines(plan, batch);
+  const mode = event.mode === 'enforce' ? 'enforce' : 'dry-run';
+  const summary = summarize(plan.run, mode, lines, new Date(env.now()).toISOString());
+  await publishMessages(env.unit.sns(), env.topicArn, [renderSummaryMessage(summary, env.config.DEFAULT_OWNER)]);
+  const failed = lines.filter((l) => l.error).length;
+  // A unit that failed counts as a failure: the FailuresAlarm path.
+  if (failed) metrics.addMetric('failures', MetricUnit.Count, failed);
+  // One line per unit; the dashboard's "Last sweep per Region" reads them (infra/dashboard.yml).
+  for (const l of lines) {
+    const unit = { runId: plan.run.runId, region: l.region, ...(l.account ? { account: l.account } : {}), counts: l.counts };
+    if (l.error) logger.error('backfill region failed', { backfill: { ...unit, error: l.error } });
+    else logger.info('backfill region complete', { backfill: unit });
   }
-
-  const error = region.error ?? tooManyLinks(region);
-  const sweep = event.sweep ? { missedByEvents: queued.missedByEvents, inFlight: queued.inFlight } : {};
-  const line = { ...rs, counts, identityNotReady, ...adc, ...(error ? { error } : {}), links: child.link + 1 };
-  const summary = summarize(run, mode, [{ ...line, ...(queued.queued || event.sweep ? { queued: queued.queued } : {}), ...sweep }], iso());
-  await publishMessages(sns(), topicArn, [renderSummaryMessage(summary, config.DEFAULT_OWNER)]);
-  if (error) {
-    // A Region that failed (an enqueue that failed, say) counts as a failure: the FailuresAlarm path.
-    metrics.addMetric('failures', MetricUnit.Count, 1);
-    logger.error('backfill region failed', { backfill: { ...base, counts, error } });
-  } else logger.info('backfill region complete', { backfill: { ...base, counts, queued } });
   if (event.sweep) {
-    metrics.addMetric(SWEEP_MISSED_METRIC, MetricUnit.Count, queued.missedByEvents);
-    if (queueUrl && !error) await stampLastSweep(sqs(), queueUrl, new Date(now()));
+    metrics.addMetric(
+      SWEEP_MISSED_METRIC,
+      MetricUnit.Count,
+      lines.reduce((n, l) => n + (l.missedByEvents ?? 0), 0),
+    );
+    if (env.unit.queueUrl && !failed) await stampLastSweep(env.unit.sqs(), env.unit.queueUrl, new Date(env.now()));
   }
-  return { status: 'done', ...base, counts, ...(queueUrl ? { queued } : {}), ...(error ? { error } : {}) };
+  const counts = lines.reduce<Counts>((acc, l) => addCounts(acc, l.counts), {});
+  logger.info('backfill complete', { backfill: { runId: plan.run.runId, counts, failed, reason: batch.completionReason } });
+  return {
+    status: batch.completionReason === 'FAILURE_TOLERANCE_EXCEEDED' ? 'failed' : 'done',
+    runId: plan.run.runId,
+    units: plan.units.length,
+    succeeded: lines.length - failed,
+    failed,
+    counts,
+    completionReason: batch.completionReason,
+  };
 }
 
+/**
+ * The durable orchestration, before withDurableExecution wraps it (tests run it through the testing SDK).
+ * @example
+ * const handler = withDurableExecution(makeBackfillHandler(loadConfig()));
+ */
 export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
   const env = envFor(config, deps);
-  return async (raw: unknown, context: Context): Promise<BackfillHandlerResult> => {
+  return async (raw: unknown, ctx: DurableContext): Promise<BackfillHandlerResult> => {
     const parsed = BackfillEventSchema.safeParse(raw);
     if (!parsed.success) {
       const issues = formatIssues(parsed.error.issues, '(event)');
@@ -233,17 +204,21 @@ export function makeBackfillHandler(config: Config, deps: BackfillDeps = {}) {
       return { status: 'invalid', message: EXPECTED, issues };
     }
     const event = parsed.data;
-    return event.child ? runChild(env, event, event.child, context) : fanOut(env, event, context);
+    const plan = await ctx.step('plan', async () => resolvePlan(env, event));
+    if ('invalid' in plan) {
+      logger.error('rejected backfill input', { rejection: { reason: 'invalid-accounts', issues: [plan.invalid] } });
+      return { status: 'invalid', message: EXPECTED, issues: [plan.invalid] };
+    }
+    const batch = await ctx.map('units', plan.units, async (c, unit) => runUnit(env, c, event, plan, unit), {
+      maxConcurrency: event.concurrency ?? 20,
+      completionConfig: { toleratedFailureCount: plan.toleratedFailures },
+      itemNamer: (unit) => unitLabel(unit),
+    });
+    return ctx.step('summary', async () => finishRun(env, event, plan, batch));
   };
 }
 
-function tooManyLinks(region: RegionResult): { name: string; message: string } | undefined {
-  if (!region.continuation) return undefined;
-  const left = region.continuation.remaining;
-  return { name: 'TooManyLinks', message: `stopped after ${MAX_LINKS} invocations with ${left} instances left; run the backfill again` };
-}
-
-/** The backfill function: configuration read at cold start, wrapped like every function (wrap.ts). */
+/** The backfill function: configuration read at cold start, a durable execution wrapped like every function. */
 export function backfillFunction(config: Config = loadConfig()) {
-  return lambda(makeBackfillHandler(config));
+  return lambda(withDurableExecution(makeBackfillHandler(config)));
 }

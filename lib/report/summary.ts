@@ -19,6 +19,8 @@ export type Counts = Partial<Record<Outcome, number>>;
 
 export interface RegionSummary {
   region: string;
+  /** The member account of an org-wide run's unit (unset: the run's own account). */
+  account?: string;
   counts: Counts;
   byType: Partial<Record<ResourceType, Counts>>;
   /** Clusters whose pods may still rely on the node role (no IRSA, no Pod Identity). */
@@ -139,7 +141,6 @@ export function summarize(
  * - 2: a Region (or the whole run) failed: bad credentials, API errors after retries.
  * - 1: something in scope is still out of policy (leftNonCompliant: with `fixable`, only what imds-guard can fix).
  * - 0: otherwise.
- *
  * @example
  * exitCode(result.regions, 'fixable'); // the pre-issue-15 behaviour: `reported` alone exits 0
  */
@@ -150,7 +151,6 @@ export function exitCode(regions: { records: AuditRecord[]; error?: unknown }[],
 
 /**
  * The counts, most urgent outcome first, for titles and summary lines; `none` when all are zero.
- *
  * @example
  * countsLine({ remediated: 2, failed: 1 }); // => '1 failed, 2 remediated'
  */
@@ -173,10 +173,13 @@ export interface SummaryMessage extends SnsMessage {
   records: AuditRecord[];
 }
 
+/** A unit's name in a summary: `account/Region` in an org-wide run, else the Region. */
+const where = (r: RegionSummary) => (r.account ? `${r.account}/${r.region}` : r.region);
+
 function regionLines(r: RegionSummary): string[] {
   const links = r.links && r.links > 1 ? ` (${r.links} invocations)` : '';
   return [
-    `${r.region}: ${r.error ? `ERROR ${r.error.name}: ${r.error.message}` : countsLine(r.counts)}${links}`,
+    `${where(r)}: ${r.error ? `ERROR ${r.error.name}: ${r.error.message}` : countsLine(r.counts)}${links}`,
     ...Object.entries(r.byType).map(([t, c]) => `  ${t}: ${countsLine(c ?? {})}`),
     ...(missedLine(r) ? [`  ${missedLine(r)}`] : []),
     ...(r.identityNotReady.length ? [`  clusters without IRSA or Pod Identity: ${r.identityNotReady.join(', ')}`] : []),
@@ -208,8 +211,8 @@ function chatbotBody(s: RunSummary) {
     title: `${failed ? ':x:' : ':shield:'} imds-guard ${s.eventName}${s.mode === 'dry-run' ? ' (dry run)' : ''}: ${countsLine(s.counts)}`,
     description: [
       `Run \`${s.runId}\` by \`${s.actor}\` in ${s.account}`,
-      ...s.regions.map((r) => `• *${r.region}*: ${r.error ? `error ${r.error.name}` : countsLine(r.counts)}`),
-      ...s.regions.flatMap((r) => (missedLine(r) ? [`• *${r.region}*: ${missedLine(r)}`] : [])),
+      ...s.regions.map((r) => `• *${where(r)}*: ${r.error ? `error ${r.error.name}` : countsLine(r.counts)}`),
+      ...s.regions.flatMap((r) => (missedLine(r) ? [`• *${where(r)}*: ${missedLine(r)}`] : [])),
     ],
     nextSteps: [
       ...(failed ? ['Check the failed Regions and resources in the imds-guard logs'] : []),

@@ -26,7 +26,8 @@ export function newRunId(now = new Date()): string {
     .replace(/\.\d+Z$/, 'Z')}-${randomBytes(3).toString('hex')}`;
 }
 
-export function triggerFor(run: RunInfo, region: string): Trigger {
+/** The trigger of a run's records in one Region; `account` is the member account a unit runs in (default the run's). */
+export function triggerFor(run: RunInfo, region: string, account = run.account): Trigger {
   return {
     source: run.source,
     eventName: run.eventName,
@@ -34,7 +35,7 @@ export function triggerFor(run: RunInfo, region: string): Trigger {
     eventTime: run.startedAt,
     actor: run.actor,
     region,
-    account: run.account,
+    account,
   };
 }
 
@@ -55,8 +56,27 @@ export interface BackfillContext extends RegionContext {
   limiter?: RateLimiter;
 }
 
-export function backfillContext(config: Config, region: string, limiter?: RateLimiter): BackfillContext {
+/** Which account a unit acts in: `account` through its member role, unless it is `home` (the caller's own). */
+export interface UnitAccess {
+  account?: string | undefined;
+  home?: string;
+  /** The run id, for the AssumeRole session name. */
+  eventId?: string;
+}
+
+/**
+ * A unit's context: in `access.account` (through the member role) when given, else with the caller's own credentials.
+ * @example
+ * const ctx = backfillContext(config, 'eu-west-1', new RateLimiter(), { account: '444455556666', home: '111122223333' });
+ */
+export function backfillContext(config: Config, region: string, limiter?: RateLimiter, access: UnitAccess = {}): BackfillContext {
+  const member = access.account && access.account !== access.home ? access.account : undefined;
   // The limiter plugs into EC2 only (clients.ts applies plugins to the EC2 client); EKS and IAM calls are few.
-  const ctx = regionContext(config, region, limiter ? { plugins: [limiter.plugin(region)] } : {});
+  const ctx = regionContext(config, region, {
+    ...(limiter ? { plugins: [limiter.plugin(region, member)] } : {}),
+    ...(member ? { account: member } : {}),
+    ...(access.home ? { home: access.home } : {}),
+    ...(access.eventId ? { eventId: access.eventId } : {}),
+  });
   return { ...ctx, ...(limiter ? { limiter } : {}) };
 }

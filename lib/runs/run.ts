@@ -1,5 +1,7 @@
-// A backfill over many Regions: Regions run in parallel (each has its own EC2 buckets), and within
-// a Region the instance work runs through enforceInstances' p-limit pool behind the rate limiter.
+// A backfill over (account x Region) units: units run in parallel, at most `unitConcurrency` at once (each
+// account and Region has its own EC2 buckets), and within a unit the instance work runs through
+// enforceInstances' p-limit pool behind the rate limiter. One account (no `accounts`) is the caller's.
+import pLimit from 'p-limit';
 import type { InstanceQuery } from '../kinds/instance/scan.js';
 import type { RateLimiter, RateLimiterStats } from '../shell/rate-limit.js';
 import type { Config } from '../shell/config.js';
@@ -14,6 +16,10 @@ import { errorOf } from '../domain/errors.js';
 interface BackfillRequest {
   mode: Mode;
   regions: string[];
+  /** Member accounts to run in (each through its member role); unset: the caller's own account. */
+  accounts?: string[];
+  /** Units (account x Region) in flight at once; default 32. */
+  unitConcurrency?: number;
   /** Only these clusters (empty: all). */
   clusters: string[];
   query: InstanceQuery;
@@ -27,6 +33,8 @@ interface BackfillRequest {
 
 export interface RegionResult {
   region: string;
+  /** The member account the unit ran in (unset: the caller's own account). */
+  account?: string;
   records: AuditRecord[];
   identity: IdentityReadiness[];
   accountDefaults?: { defaults: AccountDefaults; posture: DefaultsPosture };
@@ -50,8 +58,31 @@ export interface BackfillResult {
 
 type Phase = 'discover' | 'plan' | 'apply';
 
+/** One unit of work: a Region, in a member account or (unset) the caller's own. */
+export interface Unit {
+  region: string;
+  account?: string;
+}
+
+/**
+ * The key hooks and progress use for a unit: the Region alone in the one-account case.
+ * @example
+ * unitLabel({ region: 'eu-west-1', account: '111111111111' }); // '111111111111/eu-west-1'
+ */
+export const unitLabel = (u: Unit): string => (u.account ? `${u.account}/${u.region}` : u.region);
+
+/**
+ * Every (account x Region) unit of a request, accounts outermost.
+ * @example
+ * unitsOf({ regions: ['a-1', 'b-1'], accounts: ['1', '2'] }).length; // 4
+ */
+export function unitsOf(req: { regions: string[]; accounts?: string[] }): Unit[] {
+  if (!req.accounts) return req.regions.map((region) => ({ region }));
+  return req.accounts.flatMap((account) => req.regions.map((region) => ({ region, account })));
+}
+
 export interface RunHooks {
-  /** A Region entered a phase; `total` is the number of records the phase will emit (when known). */
+  /** A unit (its unitLabel) entered a phase; `total` is the number of records the phase will emit (when known). */
   phase?: (region: string, phase: Phase, total?: number) => void;
   record?: (region: string, r: AuditRecord) => void;
   /** A Region finished (or failed). */
@@ -80,16 +111,16 @@ export interface BackfillInput {
   queue?: ApplyOptions['queue'];
   /** Called for every instance change queued, with the instance's launch time when known. */
   onQueued?: (region: string, ...queued: Parameters<NonNullable<ApplyOptions['onQueued']>>) => void;
-  /** Injected in tests; default backfillContext(config, region, limiter). */
-  context?: (region: string) => BackfillContext;
+  /** Injected in tests; default backfillContext(config, region, limiter, account). */
+  context?: (region: string, account?: string) => BackfillContext;
 }
 
-function overview(plans: { region: string; plan?: RegionPlan }[]): PlanOverview {
-  const regions = plans.map(({ region, plan }) => {
+function overview(plans: Planned[]): PlanOverview {
+  const regions = plans.map(({ unit, plan }) => {
     const changes: Record<string, number> = {};
     for (const r of plan?.records ?? [])
       if (r.outcome === 'would-remediate') changes[r.resource.type] = (changes[r.resource.type] ?? 0) + 1;
-    return { region, changes };
+    return { region: unitLabel(unit), changes };
   });
   const resources = plans.flatMap(({ plan }) =>
     (plan?.records ?? [])
@@ -106,6 +137,7 @@ function overview(plans: { region: string; plan?: RegionPlan }[]): PlanOverview 
 }
 
 interface Planned {
+  unit: Unit;
   region: string;
   started: number;
   ctx?: BackfillContext;
@@ -113,30 +145,36 @@ interface Planned {
   error?: { name: string; message: string };
 }
 
-async function planOne(input: BackfillInput, region: string): Promise<Planned> {
+async function planOne(input: BackfillInput, unit: Unit): Promise<Planned> {
   const { config, request: req, run, hooks = {} } = input;
+  const { region, account } = unit;
+  const label = unitLabel(unit);
   const include = req.include ?? INCLUDE_ALL;
   const started = performance.now();
   try {
-    const ctx = (input.context ?? ((r: string) => backfillContext(config, r, input.limiter)))(region);
-    hooks.phase?.(region, 'discover');
-    const d = await discoverRegion(ctx, triggerFor(run, region), {
+    const open =
+      input.context ??
+      ((r: string, a?: string) => backfillContext(config, r, input.limiter, { account: a, home: run.account, eventId: run.runId }));
+    const ctx = open(region, account);
+    hooks.phase?.(label, 'discover');
+    const d = await discoverRegion(ctx, triggerFor(run, region, account), {
       clusters: req.clusters,
       query: req.query,
       include,
       ...(req.afterInstanceId ? { afterInstanceId: req.afterInstanceId } : {}),
     });
-    hooks.phase?.(region, 'plan', targetCount(d));
-    const plan = await planRegion(ctx, d, include, { record: (r) => hooks.record?.(region, r) });
-    return { region, started, ctx, plan };
+    hooks.phase?.(label, 'plan', targetCount(d));
+    const plan = await planRegion(ctx, d, include, { record: (r) => hooks.record?.(label, r) });
+    return { unit, region, started, ctx, plan };
   } catch (err) {
-    return { region, started, error: errorOf(err) };
+    return { unit, region, started, error: errorOf(err) };
   }
 }
 
 function finish(input: BackfillInput, p: Planned, records: AuditRecord[], extra: Partial<RegionResult> = {}): RegionResult {
   const result: RegionResult = {
     region: p.region,
+    ...(p.unit.account ? { account: p.unit.account } : {}),
     records,
     identity: p.plan?.identity ?? [],
     ...(p.plan?.accountDefaults ? { accountDefaults: p.plan.accountDefaults } : {}),
@@ -146,7 +184,7 @@ function finish(input: BackfillInput, p: Planned, records: AuditRecord[], extra:
     ...extra,
     durationMs: Math.round(performance.now() - p.started),
   };
-  input.hooks?.done?.(p.region, result);
+  input.hooks?.done?.(unitLabel(p.unit), result);
   return result;
 }
 
@@ -154,11 +192,12 @@ async function applyOne(input: BackfillInput, p: Planned): Promise<RegionResult>
   const { request: req, hooks = {} } = input;
   if (!p.plan || !p.ctx || req.mode === 'dry-run') return finish(input, p, p.plan?.records ?? []);
   const would = p.plan.records.filter((r) => r.outcome === 'would-remediate').length;
+  const label = unitLabel(p.unit);
   try {
-    hooks.phase?.(p.region, 'apply', would);
+    hooks.phase?.(label, 'apply', would);
     const applied = await applyRegion(
       p.plan,
-      { record: (r) => hooks.record?.(p.region, r) },
+      { record: (r) => hooks.record?.(label, r) },
       {
         ...(req.deadline !== undefined ? { deadline: req.deadline } : {}),
         ...(req.chunkSize !== undefined ? { chunkSize: req.chunkSize } : {}),
@@ -184,19 +223,21 @@ export async function runBackfill(input: BackfillInput): Promise<BackfillResult>
     ...(input.limiter ? { rateLimit: input.limiter.stats() } : {}),
   });
 
+  const units = unitsOf(req);
+  const pool = pLimit(req.unitConcurrency ?? 32);
   if (req.mode === 'enforce' && input.confirm) {
     // Barrier: the operator sees the whole plan before the first change.
-    const planned = await Promise.all(req.regions.map((r) => planOne(input, r)));
+    const planned = await Promise.all(units.map((u) => pool(() => planOne(input, u))));
     const o = overview(planned);
     if (o.total > 0 && !(await input.confirm(o)))
       return done(
         planned.map((p) => finish(input, p, p.plan?.records ?? [])),
         true,
       );
-    return done(await Promise.all(planned.map((p) => applyOne(input, p))));
+    return done(await Promise.all(planned.map((p) => pool(() => applyOne(input, p)))));
   }
-  // No barrier: each Region goes from plan to apply on its own.
-  return done(await Promise.all(req.regions.map(async (r) => applyOne(input, await planOne(input, r)))));
+  // No barrier: each unit goes from plan to apply on its own.
+  return done(await Promise.all(units.map((u) => pool(async () => applyOne(input, await planOne(input, u))))));
 }
 
 /** Every record of a result, Regions in order. */

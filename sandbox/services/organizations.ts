@@ -1,5 +1,6 @@
 // AWS Organizations (JSON 1.1, `AWSOrganizationsV20161128`, served from its home Region): DescribeOrganization,
-// ListAccounts and ListAccountsForParent over sandbox/accounts.ts, paged 20 at a time as AWS does by default.
+// ListAccounts, ListAccountsForParent and ListOrganizationalUnitsForParent over sandbox/accounts.ts, paged 20 at
+// a time as AWS does by default. The sandbox's OUs are the accounts' parents, one level under the root.
 import type * as org from '@aws-sdk/client-organizations';
 import type { OrgAccount } from '../accounts.js';
 import { AwsError } from '../errors.js';
@@ -38,6 +39,17 @@ function listed(ctx: Ctx, input: { MaxResults?: number; NextToken?: string }, sc
   return { Accounts: items.map((a) => accountView(o, a)), ...(next ? { NextToken: next } : {}) };
 }
 
+/** The root or an OU some account is in; anything else is ParentNotFoundException, as in AWS. */
+function knownParent(ctx: Ctx, id: string | undefined): string {
+  const { o, accounts } = organization(ctx);
+  const parent = id ?? '';
+  const known = parent === o.rootId || accounts.members().some((a) => a.ParentId === parent);
+  if (!/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/.test(parent) || !known) {
+    throw new AwsError('ParentNotFoundException', "We can't find a root or OU with the ParentId that you specified.");
+  }
+  return parent;
+}
+
 export const organizationsService: Json11Service = {
   target: 'AWSOrganizationsV20161128',
   namespace: 'com.amazonaws.organizations.v20161128',
@@ -62,13 +74,23 @@ export const organizationsService: Json11Service = {
     },
     ListAccounts: (ctx: Ctx, input: org.ListAccountsRequest) => listed(ctx, input, 'ListAccounts', () => true),
     ListAccountsForParent(ctx: Ctx, input: org.ListAccountsForParentRequest) {
-      const { o, accounts } = organization(ctx);
-      const parent = input.ParentId ?? '';
-      const known = parent === o.rootId || accounts.members().some((a) => a.ParentId === parent);
-      if (!/^(r-[0-9a-z]{4,32}|ou-[0-9a-z]{4,32}-[a-z0-9]{8,32})$/.test(parent) || !known) {
-        throw new AwsError('ParentNotFoundException', "We can't find a root or OU with the ParentId that you specified.");
-      }
+      const parent = knownParent(ctx, input.ParentId);
       return listed(ctx, input, `ListAccountsForParent:${parent}`, (a) => a.ParentId === parent);
+    },
+    ListOrganizationalUnitsForParent(ctx: Ctx, input: org.ListOrganizationalUnitsForParentRequest) {
+      const { o, accounts } = organization(ctx);
+      const parent = knownParent(ctx, input.ParentId);
+      const ous = parent === o.rootId ? [...new Set(accounts.members().map((a) => a.ParentId))].filter((p) => p !== o.rootId) : [];
+      const bad = () => new AwsError('InvalidInputException', 'The NextToken is not valid.');
+      const { items, next } = page(ous.sort(), input.MaxResults ?? 20, input.NextToken, `ListOUs:${parent}`, bad);
+      return {
+        OrganizationalUnits: items.map((id) => ({
+          Id: id,
+          Name: id,
+          Arn: `arn:aws:organizations::${o.managementAccountId}:ou/${o.id}/${id}`,
+        })),
+        ...(next ? { NextToken: next } : {}),
+      };
     },
   },
 };

@@ -8,6 +8,8 @@ import { functionOptions } from '../../scripts/esbuild-options.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BUDGET_KB = 600;
+/** The backfill runs on the durable execution SDK, which brings its checkpoint client (@aws-sdk/client-lambda): ~170 KB more. */
+const BUDGETS_KB: Record<string, number> = { 'backfill.ts': 800 };
 const functions = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts'));
 const built = new Map<string, { kb: number; metafile: Metafile }>();
 
@@ -27,8 +29,8 @@ beforeAll(async () => {
 }, 60_000);
 
 describe('function bundles', () => {
-  it.each(functions)(`%s bundles to one ESM file under ${BUDGET_KB} KB`, (f) => {
-    expect(built.get(f)!.kb).toBeLessThan(BUDGET_KB);
+  it.each(functions)(`%s bundles to one ESM file under ${BUDGET_KB} KB (the backfill ${BUDGETS_KB['backfill.ts']})`, (f) => {
+    expect(built.get(f)!.kb).toBeLessThan(BUDGETS_KB[f] ?? BUDGET_KB);
   });
 
   // Profiles, SSO, sign-in, process and web identity cannot apply inside Lambda (lib/shell/lambda-credentials.ts).

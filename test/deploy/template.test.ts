@@ -2,7 +2,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { matches } from '../helpers/event-pattern.js';
-import { REGIONS_NOT_STARTED_METRIC } from '../../lib/lambda/backfill.js';
 import { EXPIRY_ATTRIBUTE } from '../../lib/lambda/idempotency.js';
 import {
   asArray,
@@ -84,8 +83,9 @@ const MUTATING: [RegExp, RegExp][] = [
   [/^sqs:SendMessage$/, /^AWS::SQS::Queue:/],
   // The remediation queue: consumed by remediate-instances, tagged by the sweep (`imds-guard:last-sweep`).
   [/^sqs:(ReceiveMessage|DeleteMessage|ChangeMessageVisibility|GetQueueAttributes|TagQueue)$/, /^AWS::SQS::Queue:RemediationQueue$/],
-  // The sweep schedule invokes the backfill.
-  [/^lambda:InvokeFunction$/, /^(AWS::Lambda::Function:BackfillLambdaFunction|arn:.*:function:imds-guard-[\w-]+-backfill(:\*)?)$/],
+  // The sweep schedule invokes the backfill (durable: by a qualified ARN); the backfill checkpoints its own executions.
+  [/^lambda:InvokeFunction$/, /^\$\{BackfillLambdaFunction\.Arn\}:\$LATEST$/],
+  [/^lambda:CheckpointDurableExecution$/, /^arn:.*:function:imds-guard-[\w-]+-backfill:\*$/],
   [/^dynamodb:(PutItem|UpdateItem|DeleteItem|GetItem)$/, /^AWS::DynamoDB::Table:IdempotencyTable$/],
   [/^kms:(Encrypt|Decrypt|GenerateDataKey)$/, /^AWS::KMS::Key:AuditKey$/],
   [/^logs:(CreateLogStream|PutLogEvents)$/, /:log-group:\/aws\/lambda\/[\w-]+:\*$/],
@@ -95,7 +95,9 @@ const MUTATING: [RegExp, RegExp][] = [
 const MUTATING_VERB =
   /:(Create|Modify|Update|Delete|Put|Publish|Send|Terminate|Run|Start|Stop|Attach|Detach|Tag|Untag|Set|Encrypt|Decrypt|Generate|Change|Receive|Invoke)/;
 /** Calls with no resource-level permissions: the only ones allowed on "*". */
-const ACCOUNT_WIDE = /^(ec2:Describe\w+|ec2:(Get|Modify)InstanceMetadataDefaults|eks:ListClusters|iam:ListOpenIDConnectProviders)$/;
+// The organization's accounts and OUs: the OU an org-wide backfill lists is only known at run time.
+const ACCOUNT_WIDE =
+  /^(ec2:Describe\w+|ec2:(Get|Modify)InstanceMetadataDefaults|eks:ListClusters|iam:ListOpenIDConnectProviders|organizations:List(Accounts|AccountsForParent|OrganizationalUnitsForParent))$/;
 
 // Both roles that fix instances (the queue consumer, the backfill) must carry the same scope statements.
 // enforce-instances no longer does (issue 13): it queues each change for remediate-instances.
@@ -494,17 +496,17 @@ describe('npx osls package: CloudFormation template', () => {
     for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
   });
 
-  it('a backfill that could not start every Region alarms on the metric the function emits', () => {
-    const env = fnByHandler('Backfill').Properties.Environment.Variables;
-    const alarm = resourcesOfType(t, 'AWS::CloudWatch::Alarm')
-      .map(([, a]) => a.Properties)
-      .find((a) => a.MetricName === REGIONS_NOT_STARTED_METRIC);
-    expect(alarm).toMatchObject({
-      Namespace: env.POWERTOOLS_METRICS_NAMESPACE,
-      Dimensions: [{ Name: 'service', Value: env.POWERTOOLS_SERVICE_NAME }],
-      Threshold: 0,
-      AlarmActions: [{ Ref: 'AlarmTopic' }],
-    });
+  it('the backfill is a durable function: DurableConfig on it, and its role may checkpoint only its own executions', () => {
+    expect(t.Resources.BackfillLambdaFunction.Properties.DurableConfig).toEqual({ ExecutionTimeout: 86400, RetentionPeriodInDays: 14 });
+    const checkpoint = statementsOf(t, 'BackfillRole').filter((st) => asArray(st.Action).includes('lambda:CheckpointDurableExecution'));
+    expect(checkpoint.map((st) => [[...asArray(st.Action)].sort(), st.Resource])).toEqual([
+      [
+        ['lambda:CheckpointDurableExecution', 'lambda:GetDurableExecutionState'],
+        { 'Fn::Sub': 'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:imds-guard-prod-backfill:*' },
+      ],
+    ]);
+    // The self-invocation chain is gone.
+    expect(statementsOf(t, 'BackfillRole').flatMap((st) => asArray(st.Action))).not.toContain('lambda:InvokeFunction');
   });
 
   it('event functions reach only their own Region (their events come from it); the backfill and the consumer every Region', () => {
@@ -604,7 +606,7 @@ describe('npx osls package: remediation queue, consumer, sweep (issue 13)', () =
     expect(s.Properties.ScheduleExpression).toBe('rate(6 hours)');
     expect(s.Properties.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
     const target = s.Properties.Target;
-    expect(target.Arn).toEqual({ 'Fn::GetAtt': ['BackfillLambdaFunction', 'Arn'] });
+    expect(target.Arn).toEqual({ 'Fn::Sub': '${BackfillLambdaFunction.Arn}:$LATEST' });
     expect(target.RoleArn).toEqual({ 'Fn::GetAtt': ['SweepSchedulerRole', 'Arn'] });
     const input = JSON.parse(target.Input['Fn::Sub'].replace('${AWS::Region}', 'eu-central-1'));
     expect(input).toEqual({ mode: 'enforce', sweep: true, regions: ['eu-central-1'] });
@@ -638,7 +640,7 @@ describe('npx osls package: remediation queue, consumer, sweep (issue 13)', () =
 
   it('the scheduler role may only invoke the backfill and send to the events DLQ (and use its key)', () => {
     expect(statementsOf(eks, 'SweepSchedulerRole').map((s) => [s.Effect, [...asArray(s.Action)].sort(), s.Resource, s.Condition])).toEqual([
-      ['Allow', ['lambda:InvokeFunction'], { 'Fn::GetAtt': ['BackfillLambdaFunction', 'Arn'] }, undefined],
+      ['Allow', ['lambda:InvokeFunction'], { 'Fn::Sub': '${BackfillLambdaFunction.Arn}:$LATEST' }, undefined],
       ['Allow', ['sqs:SendMessage'], { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] }, undefined],
       ['Allow', ['kms:Decrypt', 'kms:GenerateDataKey'], { 'Fn::GetAtt': ['AuditKey', 'Arn'] }, undefined],
     ]);

@@ -3,12 +3,12 @@
 // consumer, and read back compliant; the summary reports them as missed by events, and the queue carries
 // the last-sweep tag that `imds-guard doctor` reads.
 import { EC2Client } from '@aws-sdk/client-ec2';
-import type { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, ListQueueTagsCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { STSClient } from '@aws-sdk/client-sts';
-import type { Context } from 'aws-lambda';
+import { withDurableExecution } from '@aws/durable-execution-sdk-js';
+import { LocalDurableTestRunner } from '@aws/durable-execution-sdk-js-testing';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeBackfillHandler } from '../../lib/lambda/backfill.js';
 import { makeRemediationHandler } from '../../lib/lambda/remediation.js';
@@ -17,12 +17,11 @@ import { loadConfig } from '../../lib/shell/config.js';
 import { RateLimiter } from '../../lib/shell/rate-limit.js';
 import { fireSchedule, startSqsEventSource } from '../../sandbox/event-source.js';
 import type { Sandbox } from '../../sandbox/server.js';
-import { lambdaContext } from '../helpers/lambda.js';
 import { launchInstances } from '../helpers/launch.js';
 import { startTestSandbox } from '../helpers/sandbox.js';
 
 const REGION = 'eu-west-1';
-const FN = 'arn:aws:lambda:eu-west-1:111122223333:function:imds-guard-prod-backfill';
+const FN = 'arn:aws:lambda:eu-west-1:111122223333:function:imds-guard-prod-backfill:live';
 let sb: Sandbox;
 let cfg: { endpoint: string; region: string; credentials: { accessKeyId: string; secretAccessKey: string } };
 
@@ -32,30 +31,18 @@ beforeAll(async () => {
   vi.stubEnv('AWS_ENDPOINT_URL', sb.url);
   vi.stubEnv('AWS_REGION', REGION);
   resetClients();
+  await LocalDurableTestRunner.setupTestEnvironment({ skipTime: false });
 });
-afterAll(() => {
+afterAll(async () => {
   vi.unstubAllEnvs();
+  await LocalDurableTestRunner.teardownTestEnvironment();
   return sb.close();
 });
 
-/** The backfill's self-invocation, in process: each asynchronous child runs the same handler. */
-function selfInvoking(handler: () => (event: unknown, context: Context) => Promise<unknown>) {
-  const children: Promise<unknown>[] = [];
-  const results: unknown[] = [];
-  const client = {
-    send: async (cmd: InvokeCommand) => {
-      const payload = JSON.parse(new TextDecoder().decode(cmd.input.Payload as Uint8Array));
-      children.push(
-        handler()(payload, { ...lambdaContext('imds-guard-prod-backfill'), invokedFunctionArn: FN }).then((r) => results.push(r)),
-      );
-      return { StatusCode: 202 };
-    },
-  } as unknown as LambdaClient;
-  const settle = async () => {
-    while (children.length) await children.shift();
-    return results;
-  };
-  return { client, settle };
+/** The backfill as Lambda runs it: a durable execution, here on the durable functions testing SDK. */
+function durable(handler: ReturnType<typeof makeBackfillHandler>) {
+  const runner = new LocalDurableTestRunner({ handlerFunction: withDurableExecution(handler) });
+  return async (event: unknown) => (await runner.run({ payload: event as object })).getResult();
 }
 
 describe('the sweep', () => {
@@ -71,13 +58,7 @@ describe('the sweep', () => {
 
     const env = { TOPIC_ARN: topic, REMEDIATION_QUEUE_URL: queueUrl, IDENTITY_GATE: 'off', PUBLISH_OUTCOMES: 'remediated,failed' };
     const config = loadConfig(env);
-    let backfill: ReturnType<typeof makeBackfillHandler>;
-    const lambda = selfInvoking(() => backfill);
-    backfill = makeBackfillHandler(config, {
-      lambda: lambda.client,
-      sts: new STSClient(cfg),
-      limiter: new RateLimiter({ enabled: false }),
-    });
+    const backfill = durable(makeBackfillHandler(config, { sts: new STSClient(cfg), limiter: new RateLimiter({ enabled: false }) }));
 
     const scheduler = new SchedulerClient(cfg);
     await scheduler.send(
@@ -92,10 +73,8 @@ describe('the sweep', () => {
         },
       }),
     );
-    const fanned = await fireSchedule({ endpoint: sb.url, region: REGION, name: 'imds-guard-prod-sweep', handler: backfill });
-    expect(fanned).toMatchObject({ status: 'fanned-out', regions: [REGION], invocations: 1 });
-    const [done] = await lambda.settle();
-    expect(done).toMatchObject({ status: 'done', region: REGION, queued: { queued: 40, missedByEvents: 40, inFlight: 0 } });
+    const done = await fireSchedule({ endpoint: sb.url, region: REGION, name: 'imds-guard-prod-sweep', handler: backfill });
+    expect(done).toMatchObject({ status: 'done', units: 1, succeeded: 1, counts: { 'would-remediate': 40 } });
     // The sweep itself changed nothing: every change went onto the queue.
     expect(sb.stats().calls.ModifyInstanceMetadataOptions ?? 0).toBe(0);
 

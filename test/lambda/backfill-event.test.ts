@@ -12,19 +12,16 @@ describe('BackfillEventSchema', () => {
     expect(BackfillEventSchema.safeParse({ mode: 'enforce', sweep: 'yes' }).success).toBe(false);
   });
 
-  it('still rejects unknown fields, at the top and in a child', () => {
+  it('still rejects unknown fields, and the old self-invocation child', () => {
     expect(BackfillEventSchema.safeParse({ mode: 'enforce', sweep: true, sweeps: true }).success).toBe(false);
-    const child = {
-      runId: 'imds-guard-x',
-      region: 'eu-west-1',
-      link: 0,
-      account: '111122223333',
-      actor: 'a',
-      startedAt: 't',
-      queued: { queued: 1, missedByEvents: 1, inFlight: 0 },
-    };
-    expect(BackfillEventSchema.safeParse({ mode: 'enforce', child }).success).toBe(true);
-    expect(BackfillEventSchema.safeParse({ mode: 'enforce', child: { ...child, extra: 1 } }).success).toBe(false);
-    expect(BackfillEventSchema.safeParse({ mode: 'enforce', child: { ...child, queued: { queued: 1 } } }).success).toBe(false);
+    expect(BackfillEventSchema.safeParse({ mode: 'enforce', child: { runId: 'imds-guard-x', region: 'eu-west-1' } }).success).toBe(false);
+  });
+
+  it('accounts, org or ou: one of them, each well-formed', () => {
+    expect(BackfillEventSchema.safeParse({ mode: 'scan', accounts: ['111111111111', '222222222222'] }).success).toBe(true);
+    expect(BackfillEventSchema.safeParse({ mode: 'scan', org: true, concurrency: 20, toleratedFailures: 2 }).success).toBe(true);
+    expect(BackfillEventSchema.safeParse({ mode: 'scan', ou: 'ou-ab12-cdef3456' }).success).toBe(true);
+    expect(BackfillEventSchema.safeParse({ mode: 'scan', accounts: ['11111111111'] }).success).toBe(false);
+    expect(BackfillEventSchema.safeParse({ mode: 'scan', org: true, ou: 'ou-ab12-cdef3456' }).success).toBe(false);
   });
 });

@@ -58,7 +58,9 @@ async function apply(targets: ScannedInstance[], s: BackfillScope, _earlier: Aud
     const chunk = targets.slice(i, i + size);
     const last = targets[i - 1];
     if (last) {
-      const modify = s.limiter?.estimateMs(s.ctx.region, 'ModifyInstanceMetadataOptions', chunk.length) ?? chunk.length * 200;
+      // The limiter keys a member account's buckets `<account>/<region>` (rate-limit.ts plugin).
+      const scope = s.ctx.account ? `${s.ctx.account}/${s.ctx.region}` : s.ctx.region;
+      const modify = s.limiter?.estimateMs(scope, 'ModifyInstanceMetadataOptions', chunk.length) ?? chunk.length * 200;
       if (now() + modify + (o.marginMs ?? 30_000) > o.deadline)
         return { records: out, continuation: { afterInstanceId: last.instanceId, remaining: targets.length - i } };
     }
