@@ -182,7 +182,7 @@ async function runLink(env: Env, event: BackfillEvent, child: Child, run: RunInf
   const region = result.regions[0] as RegionResult;
   // Every record is an audit log line; owners hear about PUBLISH_OUTCOMES.
   log.rest(region.records);
-  const rep = await report(region.records, sns(), topicArn, config.PUBLISH_OUTCOMES, { securityHub: config.SECURITY_HUB, store });
+  const rep = await report(region.records, sns(), topicArn, config.PUBLISH_OUTCOMES, { store });
   const queued = addQueued(child.queued, sweepCounts(launched, child.startedAt));
   return { mode: result.mode, region, counts: addCounts(child.counts as Counts, rep.counts), queued };
 }
