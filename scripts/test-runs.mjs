@@ -2,7 +2,7 @@
 // The test runs `npm test` makes after tsc and lint (issue 16): every test on the sandbox, then the end-to-end
 // suite (test/e2e) a second time against an independent emulator, moto_server, started here on a free loopback
 // port and stopped at exit. Without moto (`python3 -c "import moto"` fails) the second run is skipped with one
-// line. The last line adds both runs: "total: N passed, N failed, N skipped".
+// line. The last line adds both runs: "N passed, N failed".
 // Usage: node scripts/test-runs.mjs            both runs (what `npm test` and CI run)
 //        node scripts/test-runs.mjs --moto     the moto run alone (`npm run test:moto`)
 import { execFileSync, spawn } from 'node:child_process';
@@ -92,5 +92,8 @@ const moto = await motoRun();
 if (moto) runs.push(moto);
 rmSync(dir, { recursive: true, force: true });
 const sum = (k) => runs.reduce((n, r) => n + r.counts[k], 0);
-process.stdout.write(`\ntotal: ${sum('passed')} passed, ${sum('failed')} failed, ${sum('skipped')} skipped\n`);
+const each = runs.map((r, i) => `${i === 0 && !process.argv.includes('--moto') ? 'sandbox' : 'moto'} ${r.counts.passed}/${r.counts.failed}/${r.counts.skipped}`);
+// The plain last line CI logs are read for; the one before says how it splits (passed/failed/skipped per run).
+process.stdout.write(`\nboth runs (passed/failed/skipped): ${each.join(', ')}; ${sum('skipped')} skipped in all\n`);
+process.stdout.write(`${sum('passed')} passed, ${sum('failed')} failed\n`);
 process.exit(runs.some((r) => r.code !== 0) ? 1 : 0);

@@ -261,7 +261,7 @@ describe('npx osls package: CloudFormation template', () => {
     for (const [id, r] of resourcesOfType(t, 'AWS::SNS::Topic')) expect(r.Properties.KmsMasterKeyId, id).toEqual({ Ref: 'AuditKey' });
     for (const [id, r] of resourcesOfType(t, 'AWS::SQS::Queue')) expect(r.Properties.KmsMasterKeyId, id).toEqual({ Ref: 'AuditKey' });
     const tables = resourcesOfType(t, 'AWS::DynamoDB::Table');
-    expect(tables.map(([id]) => id)).toEqual(['IdempotencyTable']);
+    expect(tables.map(([id]) => id).sort()).toEqual(['AuditTable', 'IdempotencyTable']);
     for (const [, r] of tables)
       expect(r.Properties.SSESpecification).toEqual({
         SSEEnabled: true,
