@@ -1,7 +1,7 @@
 // `imds-guard scan`: report what is out of policy; also the backfill run that enforce shares.
 import { type Command, Option } from 'commander';
 import type { FailOn } from '../../lib/report/left.js';
-import { exportFindings } from '../../lib/report/report.js';
+import { sendFindings } from '../../lib/shell/security-hub.js';
 import { exitCode } from '../../lib/report/summary.js';
 import { allRecords, type BackfillResult, type PlanOverview, runBackfill, unitLabel, unitsOf } from '../../lib/runs/run.js';
 import { accountsFor } from '../accounts.js';
@@ -103,7 +103,9 @@ export async function backfill(ctx: CommandContext, command: 'scan' | 'enforce',
   } finally {
     progress.stop();
   }
-  const sent = await exportFindings(allRecords(result), { securityHub: !!o.securityHub });
+  const records = allRecords(result);
+  // The CLI sends findings itself (the functions leave it to publish-findings, on the audit topic).
+  const sent = o.securityHub && records.length ? await sendFindings(records) : undefined;
   if (sent)
     ctx.errLine(
       `security hub: ${sent.imported} finding(s) imported, ${sent.failed} refused (logged), ${sent.workflowUpdated} workflow update(s)`,

@@ -126,10 +126,7 @@ export async function runLink(
   const region = result.regions[0] as RegionResult;
   log.rest(region.records);
   if (region.error) throw new UnitError(region.error.name, region.error.message);
-  const rep = await report(region.records, env.sns(), env.topicArn, env.config.PUBLISH_OUTCOMES, {
-    securityHub: env.config.SECURITY_HUB,
-    store: env.store,
-  });
+  const rep = await report(region.records, env.sns(), env.topicArn, env.config.PUBLISH_OUTCOMES, { store: env.store });
   const sweep = event.sweep ? sweepCounts(launched, run.startedAt) : undefined;
   const outcome: UnitOutcome = {
     ...regionSummary(region),

@@ -62,7 +62,7 @@ function makeEventHandler<T>(
     return {
       status: 'done' as const,
       queued,
-      ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES, { securityHub: config.SECURITY_HUB, store })),
+      ...(await report(records, sns(), topicArn, config.PUBLISH_OUTCOMES, { store })),
     };
   });
   return async (event: unknown, context?: Context): Promise<HandlerResult> => {

@@ -13,7 +13,7 @@ import { auditLog, report, type AuditLog, type Report } from '../report/report.j
 import { regionOfArn, snsClient } from '../shell/clients.js';
 import { loadConfig, requireTopic, type Config } from '../shell/config.js';
 import { regionContext } from '../shell/region-context.js';
-import { closeFinding, securityHubClient } from '../shell/security-hub.js';
+import { closeFinding, securityHubClient } from '../shell/security-hub-update.js';
 import { idempotentRun } from './idempotency.js';
 import { skip, type Skipped } from './parsed.js';
 import { lambda } from './wrap.js';
@@ -70,7 +70,7 @@ export function findingsFunction(config: Config = loadConfig()) {
         all.push(...records);
         if (await closeFinding(securityHubClient(t.region, config.MAX_ATTEMPTS), t.ref, closingOf(records))) findingsUpdated++;
       }
-      const rep = await report(all, sns(), topicArn, config.PUBLISH_OUTCOMES, { securityHub: config.SECURITY_HUB });
+      const rep = await report(all, sns(), topicArn, config.PUBLISH_OUTCOMES);
       return { status: 'done' as const, findingsUpdated, ...rep };
     },
     FINDING_KEY,

@@ -12,7 +12,6 @@ import { consume, type ConsumeContext } from '../kinds/instance/consume.js';
 import { delayMessage } from '../kinds/instance/queue.js';
 import { parseQueueItem, type QueueItem } from '../kinds/instance/queue-item.js';
 import { renderOwnerMessages } from '../report/message.js';
-import { exportFindings } from '../report/report.js';
 import { publishMessages } from '../report/sns.js';
 import { auditStoreFor, keepRecords } from '../shell/audit-store.js';
 import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
@@ -107,10 +106,6 @@ export function makeRemediationHandler(config: Config, limiter = new RateLimiter
     }
     const done = made.filter((m) => !retried.has(m.messageId));
     await Promise.all(done.map((m) => ledger?.published(m.itemId)));
-    await exportFindings(
-      done.map((m) => m.record),
-      { securityHub: config.SECURITY_HUB },
-    );
   }
 }
 

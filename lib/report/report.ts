@@ -5,7 +5,6 @@ import { publishMessages, type Published } from './sns.js';
 import { countByOutcome, type AuditRecord, type Outcome } from '../domain/audit.js';
 import { renderOwnerMessages } from './message.js';
 import { logger, recordAudit } from '../shell/observability.js';
-import { sendFindings, type FindingsSent } from '../shell/security-hub.js';
 import { keepRecords, type AuditStore } from '../shell/audit-store.js';
 
 export interface Report {
@@ -13,13 +12,14 @@ export interface Report {
   /** One line per resource, compliant and out-of-scope ones included (those are logged, not published). */
   decisions: { type: string; id: string; outcome: Outcome; owner: string; reason?: string }[];
   published: Published[];
-  /** Set when findings go to Security Hub (SECURITY_HUB / --security-hub). */
-  findings?: FindingsSent;
 }
 
-/** Where records go besides SNS: Security Hub, when enabled; the audit store (AUDIT_TABLE), when there is one. */
+/**
+ * Where records go besides SNS: the audit store (AUDIT_TABLE), when there is one. Security Hub is not a sink
+ * here: publish-findings reads the audit topic (lib/lambda/publish-findings.ts), so no function but that one
+ * bundles BatchImportFindings and its ASFF schema.
+ */
 export interface ReportSinks {
-  securityHub?: boolean;
   store?: AuditStore | undefined;
 }
 
@@ -29,7 +29,7 @@ export interface ReportSinks {
  * thrown (keepRecords), so the messages still go out.
  *
  * @example
- * const rep = await report(records, sns, topicArn, config.PUBLISH_OUTCOMES, { securityHub: config.SECURITY_HUB, store });
+ * const rep = await report(records, sns, topicArn, config.PUBLISH_OUTCOMES, { store });
  */
 export async function report(
   records: AuditRecord[],
@@ -44,9 +44,8 @@ export async function report(
   // A publish failure throws: the invocation fails and EventBridge/Lambda retry (the store's writes are
   // idempotent: same key, same item), then the DLQ keeps it.
   const [published] = await Promise.all([publishMessages(sns, topicArn, messages), keepRecords(store, records)]);
-  const findings = await exportFindings(records, sinks);
   const counts = countByOutcome(records);
-  logger.info('run complete', { counts, published: published.length, ...(findings ? { findings } : {}) });
+  logger.info('run complete', { counts, published: published.length });
   const decisions = records.map((r) => ({
     type: r.resource.type,
     id: r.resource.id,
@@ -54,18 +53,7 @@ export async function report(
     owner: r.resource.owner,
     ...(r.reason ? { reason: r.reason } : {}),
   }));
-  return { counts, decisions, published, ...(findings ? { findings } : {}) };
-}
-
-/**
- * The one place records leave for Security Hub (event functions, queue consumer, backfill, CLI): every record,
- * when enabled; refusals are logged and counted, never thrown (lib/shell/security-hub.ts).
- * @example
- * await exportFindings(records, { securityHub: config.SECURITY_HUB }); // undefined when off
- */
-export async function exportFindings(records: AuditRecord[], sinks: ReportSinks): Promise<FindingsSent | undefined> {
-  if (!sinks.securityHub || records.length === 0) return undefined;
-  return sendFindings(records);
+  return { counts, decisions, published };
 }
 
 export interface AuditLog {

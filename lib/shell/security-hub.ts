@@ -1,38 +1,18 @@
 // Findings out (issue 15): audit records -> the account's own Security Hub integration, as ASFF. The mapping is
 // pure (lib/report/findings/asff.ts); this module makes the calls, per Region (the product ARN names the Region).
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import {
-  BatchImportFindingsCommand,
-  BatchUpdateFindingsCommand,
-  BatchUpdateFindingsV2Command,
-  SecurityHubClient,
-} from '@aws-sdk/client-securityhub';
+import { BatchImportFindingsCommand, BatchUpdateFindingsCommand } from '@aws-sdk/client-securityhub';
 import type { AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import type { AuditRecord } from '../domain/audit.js';
-import { SELF_NOTE_AUTHOR, type FindingRef } from '../domain/finding-event.js';
-import type { FindingClose } from '../report/findings/closing.js';
 import { batches, toAsff, type AsffFinding } from '../report/findings/asff.js';
 import { logger, metrics } from './observability.js';
+import { failure, NOTE_AUTHOR, securityHubClient, type SecurityHubSender as Client } from './security-hub-update.js';
 
 /** What one export did: findings accepted, findings Security Hub refused (each logged), workflow updates made. */
 export interface FindingsSent {
   imported: number;
   failed: number;
   workflowUpdated: number;
-}
-
-/** The note's author on every BatchUpdateFindings imds-guard makes: the findings-in loop guard looks for it. */
-const NOTE_AUTHOR = SELF_NOTE_AUTHOR;
-
-const clients = new Map<string, SecurityHubClient>();
-/** One client per Region, reused across invocations (like lib/shell/clients.ts). */
-export function securityHubClient(region: string, maxAttempts = 6): SecurityHubClient {
-  let c = clients.get(region);
-  if (!c) {
-    c = new SecurityHubClient({ region, retryMode: 'adaptive', maxAttempts });
-    clients.set(region, c);
-  }
-  return c;
 }
 
 /**
@@ -51,15 +31,7 @@ export function findingsOf(records: AuditRecord[]): AsffFinding[] {
   return [...byId.values()];
 }
 
-type Client = Pick<SecurityHubClient, 'send'>;
-
-function failure(what: string, err: unknown, count: number): void {
-  const e = err as Error;
-  logger.error(`security hub: ${what} failed`, { securityHub: { error: { name: e?.name, message: e?.message }, findings: count } });
-  metrics.addMetric('findingsFailed', MetricUnit.Count, count);
-}
-
-async function importBatch(sh: Client, Findings: AsffFinding[], sent: FindingsSent): Promise<AsffFinding[]> {
+async function importBatch(sh: Client, Findings: AsffFinding[], sent: FindingsSent, errors: unknown[]): Promise<AsffFinding[]> {
   try {
     const res = await sh.send(new BatchImportFindingsCommand({ Findings: Findings as AwsSecurityFinding[] }));
     const refused = new Set<string>();
@@ -75,6 +47,7 @@ async function importBatch(sh: Client, Findings: AsffFinding[], sent: FindingsSe
     return ok;
   } catch (err) {
     failure('BatchImportFindings', err, Findings.length);
+    errors.push(err);
     sent.failed += Findings.length;
     return [];
   }
@@ -85,7 +58,7 @@ async function importBatch(sh: Client, Findings: AsffFinding[], sent: FindingsSe
  * (remediated, compliant) or NOTIFIED (reported, exempt) here. NEW is never sent: Security Hub itself resets a
  * finding to NEW when its compliance goes from PASSED to FAILED, and a customer's SUPPRESSED stays.
  */
-async function updateWorkflow(sh: Client, imported: AsffFinding[], sent: FindingsSent): Promise<void> {
+async function updateWorkflow(sh: Client, imported: AsffFinding[], sent: FindingsSent, errors: unknown[]): Promise<void> {
   // One call per status and outcome: the note says which outcome moved the finding.
   const groups = new Map<string, AsffFinding[]>();
   for (const f of imported) {
@@ -111,79 +84,53 @@ async function updateWorkflow(sh: Client, imported: AsffFinding[], sent: Finding
         sent.workflowUpdated += res.ProcessedFindings?.length ?? 0;
       } catch (err) {
         failure('BatchUpdateFindings', err, batch.length);
+        errors.push(err);
       }
     }
   }
 }
 
+/** Thrown by sendFindings({ throwOnCallFailure }) after every batch was tried: a call (not a finding) failed. */
+export class FindingsCallError extends Error {
+  override name = 'FindingsCallError';
+  constructor(
+    readonly sent: FindingsSent,
+    readonly errors: unknown[],
+  ) {
+    super(`security hub: ${errors.length} call(s) failed (${sent.imported} finding(s) imported, ${sent.failed} not)`);
+  }
+}
+
+export interface SendOptions {
+  /** Throw a FindingsCallError when a call failed (publish-findings: SNS/Lambda retry, then the DLQ keeps it). */
+  throwOnCallFailure?: boolean;
+}
+
 /**
  * Send records to Security Hub as the account's own findings: batches of at most 100 per Region, each refused
- * finding logged and counted (`findingsFailed`), never thrown: the remediation has happened, and a Security Hub
- * that is off or denied must not fail (and so repeat) the run.
+ * finding (FailedFindings) logged and counted (`findingsFailed`), never thrown: a retry would be refused the
+ * same way. A failed call is logged and counted too; with `throwOnCallFailure` it then throws (after every
+ * batch was tried), so the caller's invocation fails and is retried.
  * @example
  * const sent = await sendFindings(records); // { imported: 3, failed: 0, workflowUpdated: 2 }
  */
 export async function sendFindings(
   records: AuditRecord[],
   clientFor: (region: string) => Client = securityHubClient,
+  opts: SendOptions = {},
 ): Promise<FindingsSent> {
   const sent: FindingsSent = { imported: 0, failed: 0, workflowUpdated: 0 };
+  const errors: unknown[] = [];
   const byRegion = new Map<string, AsffFinding[]>();
   for (const f of findingsOf(records)) byRegion.set(f.Region, [...(byRegion.get(f.Region) ?? []), f]);
   for (const [region, findings] of byRegion) {
     const sh = clientFor(region);
     for (const batch of batches(findings)) {
-      const ok = await importBatch(sh, batch, sent);
-      await updateWorkflow(sh, ok, sent);
+      const ok = await importBatch(sh, batch, sent, errors);
+      await updateWorkflow(sh, ok, sent, errors);
     }
   }
   if (sent.imported) metrics.addMetric('findingsImported', MetricUnit.Count, sent.imported);
+  if (opts.throwOnCallFailure && errors.length) throw new FindingsCallError(sent, errors);
   return sent;
-}
-
-// OCSF status_id (BatchUpdateFindingsV2): 2 In Progress (ASFF NOTIFIED), 4 Resolved.
-const V2_STATUS = { NOTIFIED: 2, RESOLVED: 4 } as const;
-
-/**
- * Findings in: write the outcome back on the AWS control finding that triggered the evaluation. ASFF findings
- * take BatchUpdateFindings (Workflow + Note, UpdatedBy imds-guard), OCSF ones BatchUpdateFindingsV2 (StatusId +
- * Comment). Returns whether Security Hub processed it; a refusal or an error is logged and counted, not thrown.
- * @example
- * await closeFinding(securityHubClient('eu-west-1'), target.ref, { workflow: 'RESOLVED', note: 'imds-guard: remediated i-0abc' });
- */
-export async function closeFinding(sh: Client, ref: FindingRef, close: FindingClose): Promise<boolean> {
-  try {
-    if (ref.format === 'asff') {
-      const res = await sh.send(
-        new BatchUpdateFindingsCommand({
-          FindingIdentifiers: [{ Id: ref.Id, ProductArn: ref.ProductArn }],
-          ...(close.workflow ? { Workflow: { Status: close.workflow } } : {}),
-          Note: { Text: close.note, UpdatedBy: NOTE_AUTHOR },
-        }),
-      );
-      return processed(ref, res.UnprocessedFindings ?? []);
-    }
-    const { format: _, ...id } = ref;
-    const res = await sh.send(
-      new BatchUpdateFindingsV2Command({
-        FindingIdentifiers: [id],
-        Comment: close.note,
-        ...(close.workflow ? { StatusId: V2_STATUS[close.workflow] } : {}),
-      }),
-    );
-    return processed(ref, res.UnprocessedFindings ?? []);
-  } catch (err) {
-    failure(ref.format === 'asff' ? 'BatchUpdateFindings' : 'BatchUpdateFindingsV2', err, 1);
-    return false;
-  }
-}
-
-function processed(ref: FindingRef, unprocessed: { ErrorCode?: string; ErrorMessage?: string }[]): boolean {
-  for (const u of unprocessed) {
-    logger.error('security hub: finding not updated', {
-      securityHub: { finding: ref, errorCode: u.ErrorCode, errorMessage: u.ErrorMessage },
-    });
-    metrics.addMetric('findingsFailed', MetricUnit.Count, 1);
-  }
-  return unprocessed.length === 0;
 }

@@ -47,6 +47,7 @@ describe.skipIf(!version)(`cfn-lint (${version ?? 'not installed'}) on the packa
     },
     'sweep off, dry run': { sweepSchedule: 'off', mode: 'dry-run', selfManagedClusters: 'payments,legacy-1' },
     'hub deployment (issue 14)': { deployment: 'hub', organizationId: 'o-exampleorgid' },
+    'security hub on (issue 15: publish-findings subscribed)': { securityHub: 'true' },
   };
   for (const [name, params] of Object.entries(variants)) {
     it(`${name}: 0 errors, 0 warnings`, { timeout: 180_000 }, () => {

@@ -167,7 +167,7 @@ describe('npx osls package: CloudFormation template', () => {
 
   it("the rules drop imds-guard's own calls (every role in SELF_ROLE_NAMES), and still take callers without a session issuer", () => {
     const selfRoles = fnByHandler('EnforceInstances').Properties.Environment.Variables.SELF_ROLE_NAMES.split(',');
-    expect(selfRoles).toHaveLength(7);
+    expect(selfRoles).toHaveLength(8);
     // Every function role is named there (the loop guard must know all of them).
     const roleNames = functions().map(([, fn]) => t.Resources[fn.Properties.Role['Fn::GetAtt'][0]].Properties.RoleName);
     expect([...selfRoles].sort()).toEqual([...roleNames].sort());
@@ -591,11 +591,13 @@ describe('npx osls package: remediation queue, consumer, sweep (issue 13)', () =
     expect(consumer(eks).Properties.Handler).toBe('functions/remediate-instances.handler');
   });
 
-  it('every event function and the backfill get REMEDIATION_QUEUE_URL; notify-slack does not', () => {
+  it('every event function and the backfill get REMEDIATION_QUEUE_URL; notify-slack and publish-findings do not', () => {
     for (const [id, fn] of functions()) {
       const url = fn.Properties.Environment?.Variables?.REMEDIATION_QUEUE_URL;
       // enforce-findings makes the change itself: it closes the finding with the outcome (issue 15).
-      if (id === 'NotifySlackLambdaFunction' || id === 'EnforceFindingsLambdaFunction') expect(url, id).toBeUndefined();
+      // notify-slack and publish-findings read the audit topic; they change nothing.
+      if (['NotifySlackLambdaFunction', 'EnforceFindingsLambdaFunction', 'PublishFindingsLambdaFunction'].includes(id))
+        expect(url, id).toBeUndefined();
       else expect(url, id).toEqual({ Ref: 'RemediationQueue' });
     }
   });
@@ -733,5 +735,65 @@ describe('npx osls package: remediation queue, consumer, sweep (issue 13)', () =
     e.detail.userIdentity.sessionContext.sessionIssuer.arn = `arn:aws:iam::111122223333:role/${consumerRole}`;
     expect(rulesTargeting(e)).toEqual([]);
     expect(fnByHandler('EnforceInstances').Properties.Environment.Variables.SELF_ROLE_NAMES.split(',')).toContain(consumerRole);
+  });
+});
+
+describe('publish-findings (issue 15: Security Hub as a consumer of the audit topic)', () => {
+  let hubOn: any;
+  beforeAll(() => {
+    hubOn = effectiveTemplate(packagedTemplate({ securityHub: 'true' }));
+  }, 180_000);
+  const importers = (tpl: any) =>
+    [
+      ...new Set(
+        iamStatements(tpl)
+          .filter(({ statement }) => asArray(statement.Action).includes('securityhub:BatchImportFindings'))
+          .flatMap(({ resource }) => {
+            const r = tpl.Resources[resource];
+            return r.Type === 'AWS::IAM::Policy' ? r.Properties.Roles.map((x: any) => x.Ref) : [resource];
+          }),
+      ),
+    ].sort();
+
+  it('always deployed, its role a self role; subscribed, and allowed to import, only with securityHub "true"', () => {
+    const role = t.Resources.PublishFindingsRole.Properties.RoleName;
+    expect(fnByHandler('EnforceInstances').Properties.Environment.Variables.SELF_ROLE_NAMES.split(',')).toContain(role);
+    expect(eks.Resources.PublishFindingsLambdaFunction.Properties.Role).toEqual({ 'Fn::GetAtt': ['PublishFindingsRole', 'Arn'] });
+    expect(t.Resources.PublishFindingsLogGroup).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    for (const id of ['PublishFindingsSubscription', 'PublishFindingsInvokePermission', 'SecurityHubFindingsPolicy'])
+      expect(t.Resources[id].Condition, id).toBe('SecurityHubEnabled');
+
+    const subs = (tpl: any) =>
+      resourcesOfType(tpl, 'AWS::SNS::Subscription').filter(
+        ([, s]) => s.Properties.Endpoint?.['Fn::GetAtt']?.[0] === 'PublishFindingsLambdaFunction',
+      );
+    expect(subs(eks)).toEqual([]);
+    expect(importers(eks)).toEqual([]);
+    expect(subs(hubOn).map(([, s]) => s.Properties)).toEqual([
+      expect.objectContaining({
+        TopicArn: { Ref: 'AuditTopic' },
+        Endpoint: { 'Fn::GetAtt': ['PublishFindingsLambdaFunction', 'Arn'] },
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['PublishFindingsDeadLetterQueue', 'Arn'] } },
+      }),
+    ]);
+    // No event function, consumer or backfill imports findings any more: only publish-findings.
+    expect(importers(hubOn)).toEqual(['PublishFindingsRole']);
+    expect(hubOn.Resources.PublishFindingsInvokePermission.Properties).toMatchObject({
+      Principal: 'sns.amazonaws.com',
+      SourceArn: { Ref: 'AuditTopic' },
+    });
+  });
+
+  it('the subscription DLQ takes only the audit topic; its depth, the errors and refused findings alarm', () => {
+    const dlq = resourcePolicyStatements(hubOn).filter(({ resource }) => resource === 'PublishFindingsDeadLetterQueuePolicy');
+    expect(dlq.map(({ statement }) => [statement.Principal, statement.Action, statement.Condition])).toEqual([
+      [{ Service: 'sns.amazonaws.com' }, 'sqs:SendMessage', { ArnEquals: { 'aws:SourceArn': { Ref: 'AuditTopic' } } }],
+    ]);
+    const alarms = resourcesOfType(hubOn, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    expect(alarms.filter((a) => a.MetricName === 'findingsFailed')).toHaveLength(1);
+    expect(alarms.filter((a) => a.Dimensions.some((d: any) => d.Value?.Ref === 'PublishFindingsLambdaFunction'))).toHaveLength(1);
+    // The topic lets this stack subscribe the function (the Deny lists every configured endpoint).
+    const deny = resourcePolicyStatements(hubOn).find(({ statement }) => statement.Sid === 'DenySubscribeExceptConfiguredEndpoints');
+    expect(JSON.stringify(deny?.statement.Condition)).toContain('PublishFindingsLambdaFunction');
   });
 });

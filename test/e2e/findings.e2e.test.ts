@@ -1,18 +1,21 @@
 // Issue 15, findings in and out: an AWS EC2.8 finding, imported as Security Hub's own control would, routes its
 // instance through the same remediation as a CloudTrail event; the finding goes FAILED/NEW -> RESOLVED with a
-// note, imds-guard's own finding says PASSED/RESOLVED, an exempt instance's finding goes NOTIFIED with the
+// note; the audit message it publishes, delivered to publish-findings as SNS would, makes imds-guard's own
+// finding say PASSED/RESOLVED, an exempt instance's finding goes NOTIFIED with the
 // reason, and the echo of imds-guard's own update triggers nothing.
 import { GetFindingsCommand, SecurityHubClient, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import { afterAll, beforeAll, describe, expect, vi } from 'vitest';
 import { callCounter, createIdempotencyTable, describe as describeInstances, lambdaFor, options, sandboxIt } from '../helpers/sandbox.js';
 import { startTarget, type Target } from '../helpers/sandbox.js';
 import { launchInstances } from '../helpers/launch.js';
+import { snsEventOf } from '../helpers/lambda.js';
 
 const TABLE = 'imds-guard-e2e-findings';
 let t: Target;
 let hub: SecurityHubClient;
 let account: string;
 let handler: (event: unknown) => Promise<any>;
+let publish: (event: unknown) => Promise<any>;
 
 beforeAll(async () => {
   t = await startTarget();
@@ -20,6 +23,7 @@ beforeAll(async () => {
   hub = new SecurityHubClient({ region: t.region, endpoint: t.endpoint });
   await createIdempotencyTable(t.endpoint, t.region, TABLE);
   handler = await lambdaFor(t, 'enforce-findings', { SECURITY_HUB: 'true', IDEMPOTENCY_TABLE: TABLE });
+  publish = await lambdaFor(t, 'publish-findings', { SECURITY_HUB: 'true' });
 }, 120_000);
 afterAll(async () => {
   vi.unstubAllEnvs();
@@ -86,9 +90,14 @@ describe('findings in (EC2.8) and out', () => {
     const [before] = await findingsWhere({ Id: finding.Id as string });
     expect([before!.Compliance?.Status, before!.Workflow?.Status]).toEqual(['FAILED', 'NEW']);
 
+    const seen = t.sandbox!.messages().length;
     const out = await handler(await importedEvent(finding.Id as string));
-    expect(out).toMatchObject({ status: 'done', findingsUpdated: 1, counts: { remediated: 1 }, findings: { imported: 1, failed: 0 } });
+    expect(out).toMatchObject({ status: 'done', findingsUpdated: 1, counts: { remediated: 1 } });
     expect(options((await describeInstances(t, [id])).get(id))).toEqual(['required', 1]);
+    // Findings out: the audit topic's message, delivered to publish-findings (its subscriber when securityHub is on).
+    const published = t.sandbox!.messages().slice(seen);
+    expect(published).toHaveLength(1);
+    expect(await publish(snsEventOf(published))).toMatchObject({ records: 1, findings: { imported: 1, failed: 0, workflowUpdated: 1 } });
 
     const [after] = await findingsWhere({ Id: finding.Id as string });
     expect(after!.Workflow?.Status).toBe('RESOLVED');

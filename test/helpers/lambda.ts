@@ -18,3 +18,43 @@ export async function loadFunction<T>(path: string, env: Record<string, string>)
   resetClients();
   return (await import(path)) as T;
 }
+
+/** A message as the sandbox captured it (sandbox/state.ts CapturedMessage): what snsEventOf needs of it. */
+interface Captured {
+  messageId: string;
+  topicArn: string;
+  subject?: string;
+  bodies: Record<string, string>;
+  attributes: Record<string, string>;
+  attributeTypes: Record<string, string>;
+  time: string;
+}
+
+/**
+ * Published messages as SNS delivers them to a Lambda subscriber: one record each, Sns.Message the `lambda`
+ * body of a json-structured publish (else `default`), the message attributes typed.
+ */
+export function snsEventOf(messages: Captured[]): import('aws-lambda').SNSEvent {
+  return {
+    Records: messages.map((m) => ({
+      EventSource: 'aws:sns',
+      EventVersion: '1.0',
+      EventSubscriptionArn: `${m.topicArn}:sub`,
+      Sns: {
+        Type: 'Notification',
+        MessageId: m.messageId,
+        TopicArn: m.topicArn,
+        ...(m.subject ? { Subject: m.subject } : {}),
+        Message: m.bodies.lambda ?? m.bodies.default!,
+        Timestamp: m.time,
+        SignatureVersion: '1',
+        Signature: 'x',
+        SigningCertUrl: 'https://sns.amazonaws.com/cert.pem',
+        UnsubscribeUrl: 'https://sns.amazonaws.com/unsub',
+        MessageAttributes: Object.fromEntries(
+          Object.entries(m.attributes).map(([k, v]) => [k, { Type: m.attributeTypes[k] ?? 'String', Value: v }]),
+        ),
+      },
+    })),
+  };
+}

@@ -4,7 +4,8 @@ import { GetFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityh
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../lib/domain/audit.js';
 import { findingId } from '../../lib/report/findings/asff.js';
-import { closeFinding, findingsOf, sendFindings } from '../../lib/shell/security-hub.js';
+import { FindingsCallError, findingsOf, sendFindings } from '../../lib/shell/security-hub.js';
+import { closeFinding } from '../../lib/shell/security-hub-update.js';
 import { harness, type Harness } from '../helpers/sandbox.js';
 import { record } from '../report/findings/records.js';
 
@@ -65,6 +66,25 @@ describe('sendFindings', () => {
   it('Security Hub unreachable: counted as failed, not thrown', async () => {
     const broken = new SecurityHubClient({ ...h.cfg, endpoint: 'http://127.0.0.1:9' });
     expect(await sendFindings([record('instance', 'failed')], () => broken)).toEqual({ imported: 0, failed: 1, workflowUpdated: 0 });
+  });
+
+  it('a failed call with throwOnCallFailure (publish-findings): thrown after every batch was tried', async () => {
+    const broken = new SecurityHubClient({ ...h.cfg, endpoint: 'http://127.0.0.1:9', maxAttempts: 1 });
+    let calls = 0;
+    const firstFails = { send: ((cmd: never) => (calls++ === 0 ? broken.send(cmd) : hub.send(cmd))) as SecurityHubClient['send'] };
+    const records = Array.from({ length: 150 }, (_, i) =>
+      withId(record('instance', 'would-remediate'), `i-${(i + 1).toString(16).padStart(8, '0')}`),
+    );
+    const err = await sendFindings(records, () => firstFails, { throwOnCallFailure: true }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FindingsCallError);
+    expect((err as FindingsCallError).sent).toEqual({ imported: 50, failed: 100, workflowUpdated: 0 });
+    expect(await all()).toHaveLength(50);
+  });
+
+  it('a refused finding is not a call failure: counted, not thrown, even with throwOnCallFailure', async () => {
+    const r = record('instance', 'failed');
+    const foreign = { ...r, resource: { ...r.resource, account: '999988887777' } };
+    expect(await sendFindings([foreign], clientFor, { throwOnCallFailure: true })).toMatchObject({ imported: 0, failed: 1 });
   });
 });
 
