@@ -8,8 +8,11 @@ import { functionOptions } from '../../scripts/esbuild-options.mjs';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BUDGET_KB = 600;
-/** The backfill runs on the durable execution SDK, which brings its checkpoint client (@aws-sdk/client-lambda): ~170 KB more. */
-const BUDGETS_KB: Record<string, number> = { 'backfill.ts': 800 };
+/**
+ * The backfill is the org-wide durable execution (issue 14): the durable execution SDK (~89 KB) with its checkpoint
+ * client (@aws-sdk/client-lambda, ~120 KB: the SDK imports the aggregated client) and Organizations (~30 KB).
+ */
+const BUDGETS_KB: Record<string, number> = { 'backfill.ts': 850 };
 const functions = readdirSync(join(ROOT, 'functions')).filter((f) => f.endsWith('.ts'));
 const built = new Map<string, { kb: number; metafile: Metafile }>();
 
