@@ -1,6 +1,6 @@
 // The account defaults kind's part in a backfill: one per Region, reported, never changed by a scan or an
 // enforce (imds-guard account-defaults --apply changes them).
-import { arn, recordFor, type AuditRecord } from '../../domain/audit.js';
+import { arn, recordFor, type AuditRecord, type AuditResource } from '../../domain/audit.js';
 import { errorOf } from '../../domain/errors.js';
 import type { Trigger } from '../../domain/cloudtrail.js';
 import type { RegionContext } from '../../shell/region-context.js';
@@ -22,26 +22,27 @@ export function accountDefaultsRecord(
   posture: DefaultsPosture,
   facts: Pick<AuditRecord, 'mode' | 'outcome'> & Partial<Pick<AuditRecord, 'after' | 'desired' | 'reason' | 'error' | 'requestId'>>,
 ): AuditRecord {
-  const id = `account-defaults/${ctx.region}`;
-  return recordFor(
-    {
-      type: 'account-defaults',
-      id,
-      arn: arn(ctx.region, 'ec2', trigger.account, 'instance-metadata-defaults'),
-      region: ctx.region,
-      account: trigger.account,
-      owner: ctx.settings.defaultOwner,
-      name: 'instance metadata defaults',
-    },
-    {
-      trigger,
-      ...facts,
-      before: defaultsAsOptions(d),
-      violations: posture.violations,
-      notes: posture.notes,
-      details: { defaults: d, managedByPolicy: posture.managedByPolicy, ...(posture.change ? { change: posture.change } : {}) },
-    },
-  );
+  return recordFor(defaultsResource(ctx, trigger), {
+    trigger,
+    ...facts,
+    before: defaultsAsOptions(d),
+    violations: posture.violations,
+    notes: posture.notes,
+    details: { defaults: d, managedByPolicy: posture.managedByPolicy, ...(posture.change ? { change: posture.change } : {}) },
+  });
+}
+
+/** The account's instance metadata defaults in one Region, as audit records name them (owned by the default owner). */
+function defaultsResource(ctx: Pick<RegionContext, 'region' | 'settings'>, trigger: Trigger): AuditResource {
+  return {
+    type: 'account-defaults',
+    id: `account-defaults/${ctx.region}`,
+    arn: arn(ctx.region, 'ec2', trigger.account, 'instance-metadata-defaults'),
+    region: ctx.region,
+    account: trigger.account,
+    owner: ctx.settings.defaultOwner,
+    name: 'instance metadata defaults',
+  };
 }
 
 /**
@@ -57,17 +58,7 @@ export function accountDefaultsReadFailed(
   mode: AuditRecord['mode'],
   err: unknown,
 ): AuditRecord {
-  const id = `account-defaults/${ctx.region}`;
-  const resource = {
-    type: 'account-defaults' as const,
-    id,
-    arn: arn(ctx.region, 'ec2', trigger.account, 'instance-metadata-defaults'),
-    region: ctx.region,
-    account: trigger.account,
-    owner: ctx.settings.defaultOwner,
-    name: 'instance metadata defaults',
-  };
-  return recordFor(resource, {
+  return recordFor(defaultsResource(ctx, trigger), {
     trigger,
     mode,
     outcome: 'failed',
