@@ -68,7 +68,13 @@ function pluginKey(plugins: object[] = []): string {
     .join(',');
 }
 
-function cached<T>(key: string, make: () => T): T {
+/**
+ * The one client cache (cleared by resetClients): modules that keep a client of their own SDK out of this file,
+ * so it stays out of the bundles that do not need it, cache it here too.
+ * @example
+ * const sh = cached(`securityhub:${region}`, () => new SecurityHubClient({ region }));
+ */
+export function cached<T>(key: string, make: () => T): T {
   if (!cache.has(key)) cache.set(key, make());
   return cache.get(key) as T;
 }

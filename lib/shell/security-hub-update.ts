@@ -4,6 +4,7 @@ import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { BatchUpdateFindingsCommand, BatchUpdateFindingsV2Command, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SELF_NOTE_AUTHOR, type FindingRef } from '../domain/finding-event.js';
 import type { FindingClose } from '../report/findings/closing.js';
+import { cached } from './clients.js';
 import { logger, metrics } from './observability.js';
 
 /** The note's author on every BatchUpdateFindings imds-guard makes: the findings-in loop guard looks for it. */
@@ -12,19 +13,13 @@ export const NOTE_AUTHOR = SELF_NOTE_AUTHOR;
 /** What the Security Hub calls need of a client (tests pass a fake). */
 export type SecurityHubSender = Pick<SecurityHubClient, 'send'>;
 
-const clients = new Map<string, SecurityHubClient>();
 /**
- * One client per Region, reused across invocations (like lib/shell/clients.ts).
+ * One client per Region, reused across invocations, in the shared client cache (lib/shell/clients.ts).
  * @example
  * const sh = securityHubClient('eu-west-1', config.MAX_ATTEMPTS);
  */
 export function securityHubClient(region: string, maxAttempts = 6): SecurityHubClient {
-  let c = clients.get(region);
-  if (!c) {
-    c = new SecurityHubClient({ region, retryMode: 'adaptive', maxAttempts });
-    clients.set(region, c);
-  }
-  return c;
+  return cached(`securityhub:${region}`, () => new SecurityHubClient({ region, retryMode: 'adaptive', maxAttempts }));
 }
 
 /**
