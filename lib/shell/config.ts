@@ -50,8 +50,6 @@ const ConfigSchema = z.object({
   QUEUE_CONCURRENCY: z._default(int(1, 1000), 2),
   IDENTITY_CACHE_SECONDS: z._default(int(0, 3600), 300),
   ROLLOUT: z._default(bool, false),
-  // Findings out (issue 15): every audit record is also sent to Security Hub as an ASFF finding (default off).
-  SECURITY_HUB: z._default(bool, false),
   // DynamoDB table for idempotency records (duplicate EventBridge deliveries); unset = off (local, tests).
   IDEMPOTENCY_TABLE: z.optional(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be a DynamoDB table name'))),
   // The audit store (issue 15): a DynamoDB table name or ARN that keeps every record; unset = off (CLI, local).

@@ -22,8 +22,8 @@ beforeAll(async () => {
   account = t.sandbox?.state.accountId ?? '111122223333';
   hub = new SecurityHubClient({ region: t.region, endpoint: t.endpoint });
   await createIdempotencyTable(t.endpoint, t.region, TABLE);
-  handler = await lambdaFor(t, 'enforce-findings', { SECURITY_HUB: 'true', IDEMPOTENCY_TABLE: TABLE });
-  publish = await lambdaFor(t, 'publish-findings', { SECURITY_HUB: 'true' });
+  handler = await lambdaFor(t, 'enforce-findings', { IDEMPOTENCY_TABLE: TABLE });
+  publish = await lambdaFor(t, 'publish-findings');
 }, 120_000);
 afterAll(async () => {
   vi.unstubAllEnvs();
