@@ -22,6 +22,17 @@ export class TimedLimiter extends RateLimiter {
     return super.acquire(region, action, input);
   }
 
+  override onThrottle(region: string, action: string, input: Record<string, unknown> = {}): void {
+    const u = this.units.get(region);
+    // BENCH_DEBUG: when in the unit a throttle got through, and what our bucket thought it had left.
+    if (process.env.BENCH_DEBUG && u) {
+      const at = ((performance.now() - u.firstAcquire) / 1000).toFixed(2);
+      const left = this.bucket(region, 'ModifyInstanceMetadataOptions').available().toFixed(1);
+      console.error(`throttle ${region} ${action} ${at} s after the first Modify, ${u.calls} responses, ${left} tokens`);
+    }
+    super.onThrottle(region, action, input);
+  }
+
   override onResponse(region: string, action: string, input: Record<string, unknown> = {}): void {
     const u = action === MODIFY ? this.units.get(region) : undefined;
     if (u) {

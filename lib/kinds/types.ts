@@ -51,7 +51,10 @@ export interface BackfillScope {
   trigger: Trigger;
   /** The cluster filter (empty: all). */
   clusters: string[];
-  /** The Region's EKS clusters after the filter, listed once (empty unless a section or identity needs them). */
+  /**
+   * The Region's EKS clusters after the filter, listed once (empty unless a section or identity needs them). A
+   * section's `discover` sees them only when it sets `needsClusters` (the others start without waiting for EKS).
+   */
   regionClusters: string[];
   query: InstanceQuery;
   /** Continue after this instance ID (a continuation link). */

@@ -50,27 +50,43 @@ export const targetCount = (d: RegionDiscovery): number => d.found.reduce((n, f)
 export async function discoverRegion(ctx: BackfillContext, trigger: Trigger, o: DiscoverOptions): Promise<RegionDiscovery> {
   const sections = KINDS.flatMap((kind) => (kind.backfill && o.include[kind.backfill.include] ? [{ kind, section: kind.backfill }] : []));
   const needClusters = !!o.include.identity || sections.some((s) => s.section.needsClusters);
-  const allClusters = needClusters ? await listClusters(ctx.clients.eks) : [];
-  const clusters = allClusters.filter((c) => o.clusters.length === 0 || o.clusters.includes(c));
-  const notes = needClusters
-    ? o.clusters.filter((c) => !allClusters.includes(c)).map((c) => `cluster ${c} not found in ${ctx.region}`)
-    : [];
-  const scope: BackfillScope = {
+  const base: BackfillScope = {
     config: ctx.config,
     ctx,
     ...(ctx.limiter ? { limiter: ctx.limiter } : {}),
     trigger,
     clusters: o.clusters,
-    regionClusters: clusters,
+    regionClusters: [],
     query: o.query,
     ...(o.afterInstanceId ? { afterInstanceId: o.afterInstanceId } : {}),
   };
-  const results = await Promise.all(sections.map(async (s) => ({ ...s, found: await s.section.discover(scope) })));
+  // ListClusters runs beside the sections that do not need its answer (instances, account defaults): an
+  // instance scan never waits for EKS.
+  const listed = needClusters ? listClusters(ctx.clients.eks) : Promise.resolve([]);
+  const withClusters = listed.then((all) => ({
+    all,
+    scope: { ...base, regionClusters: all.filter((c) => o.clusters.length === 0 || o.clusters.includes(c)) },
+  }));
+  const discovered = Promise.all(
+    sections.map(async (s) => ({
+      ...s,
+      found: await s.section.discover(s.section.needsClusters ? (await withClusters).scope : base),
+    })),
+  );
+  // Both settle before either is read: a failed ListClusters never leaves a section's rejection unhandled.
+  const [clustersR, resultsR] = await Promise.allSettled([withClusters, discovered]);
+  if (clustersR.status === 'rejected') throw clustersR.reason;
+  if (resultsR.status === 'rejected') throw resultsR.reason;
+  const { all: allClusters, scope } = clustersR.value;
+  const results = resultsR.value;
+  const notes = needClusters
+    ? o.clusters.filter((c) => !allClusters.includes(c)).map((c) => `cluster ${c} not found in ${ctx.region}`)
+    : [];
   return {
     region: ctx.region,
     scope,
+    clusters: scope.regionClusters,
     found: results.map((r) => ({ kind: r.kind, section: r.section, targets: r.found.targets })),
-    clusters,
     notes: [...notes, ...results.flatMap((r) => r.found.notes ?? [])],
     calls: { describeInstances: results.reduce((n, r) => n + (r.found.describeCalls ?? 0), 0) },
   };

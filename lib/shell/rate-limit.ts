@@ -136,6 +136,16 @@ export class RateLimiter {
     if (this.enabled) this.bucket(region, classifyEc2(action, input)).drain();
   }
 
+  /**
+   * `n` calls of `action` are about to be made in `region` (a unit's planned changes): spread them over the
+   * time the bucket needs for them anyway (TokenBucket.expect), instead of spending its burst at once.
+   * @example
+   * limiter.expect('444455556666/eu-west-1', 'ModifyInstanceMetadataOptions', 200); // 200 calls over ~20 s
+   */
+  expect(region: string, action: string, n: number, input: Record<string, unknown> = {}): void {
+    if (this.enabled) this.bucket(region, classifyEc2(action, input)).expect(n);
+  }
+
   /** How long `n` calls of `action` would take from now (for deadline planning). */
   estimateMs(region: string, action: string, n: number, input: Record<string, unknown> = { Filters: [{}] }): number {
     if (!this.enabled) return 0;

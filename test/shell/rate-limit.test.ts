@@ -75,6 +75,46 @@ describe('TokenBucket (fake clock)', () => {
     expect(b.available()).toBeCloseTo(1);
   });
 
+  it('expect(n): a tenth of the burst at once, the rest evenly, the last no later than without pacing', () => {
+    const c = fakeClock();
+    const paced = new TokenBucket(99, 5, c.now);
+    const plain = new TokenBucket(99, 5, c.now);
+    paced.expect(200);
+    const waits = Array.from({ length: 200 }, () => paced.reserve());
+    const plainWaits = Array.from({ length: 200 }, () => plain.reserve());
+    expect(waits.slice(0, 10)).toEqual(Array(10).fill(0));
+    // Evenly spaced after the lead: no burst of 99 at t = 0.
+    const gaps = waits.slice(11).map((w, i) => w - (waits[10 + i] as number));
+    expect(Math.max(...gaps) - Math.min(...gaps)).toBeLessThan(1e-6);
+    expect(waits.filter((w) => w === 0)).toHaveLength(10);
+    // Same finish: (200 - 99) / 5 s, and no call later than the unpaced schedule would send it... at the end.
+    expect(waits[199]).toBeCloseTo(plainWaits[199] as number, 6);
+    expect(waits[199]).toBeCloseTo(20_200, 6);
+  });
+
+  it('expect: nothing is paced when the tokens cover every call; expect(0) stops pacing', () => {
+    const c = fakeClock();
+    const b = new TokenBucket(100, 5, c.now);
+    b.expect(50);
+    expect(Array.from({ length: 50 }, () => b.reserve())).toEqual(Array(50).fill(0));
+    const d = new TokenBucket(100, 5, c.now);
+    d.expect(300);
+    d.expect(0);
+    expect(Array.from({ length: 100 }, () => d.reserve())).toEqual(Array(100).fill(0));
+  });
+
+  it('expect: a caller that fell behind its slots catches up at once (the schedule is absolute), still bound by tokens', () => {
+    const c = fakeClock();
+    const b = new TokenBucket(100, 5, c.now);
+    b.expect(300);
+    for (let i = 0; i < 10; i++) b.reserve();
+    c.advance(30_000);
+    // 30 s late: ~217 slots are in the past, so calls go at once, but only as far as the tokens go (capped at 100).
+    const late = Array.from({ length: 100 }, () => b.reserve());
+    expect(late.every((w) => w === 0)).toBe(true);
+    expect(b.reserve()).toBeCloseTo(200);
+  });
+
   it('rejects nonsense buckets', () => {
     expect(() => new TokenBucket(0, 5)).toThrow(RangeError);
     expect(() => new TokenBucket(5, 0)).toThrow(RangeError);

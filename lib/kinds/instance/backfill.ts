@@ -48,25 +48,35 @@ function runFor(s: BackfillScope, mode: InstanceRun['mode'], targets: ScannedIns
   };
 }
 
+const MODIFY = 'ModifyInstanceMetadataOptions';
+
 async function apply(targets: ScannedInstance[], s: BackfillScope, _earlier: AuditRecord[], o: ApplyLimits): Promise<SectionApply> {
   const run = runFor(s, 'enforce', targets);
-  if (o.deadline === undefined) return { records: await enforceInstances(targets, s.trigger, run) };
-  const now = o.now ?? Date.now;
-  const size = o.chunkSize ?? 250;
-  const out: AuditRecord[] = [];
-  for (let i = 0; i < targets.length; i += size) {
-    const chunk = targets.slice(i, i + size);
-    const last = targets[i - 1];
-    if (last) {
-      // The limiter keys a member account's buckets `<account>/<region>` (rate-limit.ts plugin).
-      const scope = s.ctx.account ? `${s.ctx.account}/${s.ctx.region}` : s.ctx.region;
-      const modify = s.limiter?.estimateMs(scope, 'ModifyInstanceMetadataOptions', chunk.length) ?? chunk.length * 200;
-      if (now() + modify + (o.marginMs ?? 30_000) > o.deadline)
-        return { records: out, continuation: { afterInstanceId: last.instanceId, remaining: targets.length - i } };
+  // The limiter keys a member account's buckets `<account>/<region>` (rate-limit.ts plugin).
+  const scope = s.ctx.account ? `${s.ctx.account}/${s.ctx.region}` : s.ctx.region;
+  // One change each, paced over the time the bucket needs for all that are left rather than as one burst;
+  // whatever was announced and not sent (a cut, an instance gone) stops pacing at the end.
+  const pace = (n: number) => s.limiter?.expect(scope, MODIFY, n);
+  try {
+    pace(targets.length);
+    if (o.deadline === undefined) return { records: await enforceInstances(targets, s.trigger, run) };
+    const now = o.now ?? Date.now;
+    const size = o.chunkSize ?? 250;
+    const out: AuditRecord[] = [];
+    for (let i = 0; i < targets.length; i += size) {
+      const chunk = targets.slice(i, i + size);
+      const last = targets[i - 1];
+      if (last) {
+        const modify = s.limiter?.estimateMs(scope, MODIFY, chunk.length) ?? chunk.length * 200;
+        if (now() + modify + (o.marginMs ?? 30_000) > o.deadline)
+          return { records: out, continuation: { afterInstanceId: last.instanceId, remaining: targets.length - i } };
+      }
+      out.push(...(await enforceInstances(chunk, s.trigger, run)));
     }
-    out.push(...(await enforceInstances(chunk, s.trigger, run)));
+    return { records: out };
+  } finally {
+    pace(0);
   }
-  return { records: out };
 }
 
 export const instanceBackfill: BackfillSection<ScannedInstance, ScannedInstance> = {
