@@ -238,7 +238,7 @@ async function main(): Promise<void> {
     print(rows, min.seconds);
     if (ours.firstModify !== undefined) {
       console.log(
-        `\nimds-guard: first Modify returned after ${ours.firstModify.toFixed(2)} s (caller identity, inventory of ${TOTAL} instances, plan); the Modify phase took ${(ours.elapsed - ours.firstModify).toFixed(2)} s against the ${min.modify.toFixed(2)} s the buckets allow`,
+        `\nimds-guard: first Modify returned after ${ours.firstModify.toFixed(2)} s (caller identity, the early first page of ${TOTAL} instances, its plan); the Modify phase took ${(ours.elapsed - ours.firstModify).toFixed(2)} s against the ${min.modify.toFixed(2)} s the buckets allow`,
       );
     }
     const ratio = ours.elapsed / min.seconds;

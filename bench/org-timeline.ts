@@ -62,7 +62,7 @@ export function breakdown(l: TimedLimiter, t0: number, t1: number, scale: number
   const us = [...l.units.values()];
   const lastAll = Math.max(...us.map((u) => u.lastResponse));
   return [
-    `  start -> first Modify (plan step, AssumeRole, discovery, dry-run plan): ${stat(us.map((u) => aws(u.firstAcquire - t0)))}`,
+    `  start -> first Modify (plan step, AssumeRole, the early first page, its dry-run plan): ${stat(us.map((u) => aws(u.firstAcquire - t0)))}`,
     `  first Modify -> its response (limiter anchor lag): ${stat(us.map((u) => aws((u.firstResponse ?? u.firstAcquire) - u.firstAcquire)))}`,
     `  first response -> last response (paced; ideal ${idealPacing.toFixed(1)} s): ` +
       stat(us.map((u) => aws(u.lastResponse - (u.firstResponse ?? u.lastResponse)))),

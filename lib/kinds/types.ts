@@ -59,6 +59,13 @@ export interface BackfillScope {
   query: InstanceQuery;
   /** Continue after this instance ID (a continuation link). */
   afterInstanceId?: string;
+  /** IDs past `afterInstanceId` that the previous link handled already (its early first page): not again. */
+  handled?: ReadonlySet<string>;
+  /**
+   * A run nobody confirms: `discover` may hand over a first part at once, with the rest to follow (`rest`), so
+   * its changes start while the rest is still being listed.
+   */
+  early?: boolean;
   /** Called for every record as it is decided (progress bars, metrics). */
   record?: (r: AuditRecord) => void;
   /** Set: instance changes go onto the remediation queue instead of being made here. */
@@ -68,11 +75,16 @@ export interface BackfillScope {
 }
 
 /** What a section found in a Region: only Describe/List calls. */
-interface Discovered<T> {
+export interface Discovered<T> {
   targets: T[];
   notes?: string[];
   /** DescribeInstances pages, for the report. */
   describeCalls?: number;
+  /**
+   * Only when the scope is `early`: the rest of what the section finds (none of `targets` again), listed when
+   * called (once `targets` have been changed).
+   */
+  rest?: () => Promise<Discovered<T>>;
 }
 
 /** Region-level facts a plan learns besides its records (the summary reads them). */
@@ -95,10 +107,19 @@ export interface ApplyLimits {
   now?: () => number;
 }
 
+/** Where the next link of a unit starts when the deadline stopped this one. */
+export interface Continuation {
+  /** Every instance ID <= this was handled. */
+  afterInstanceId: string;
+  remaining: number;
+  /** IDs after `afterInstanceId` that were handled too (an early first page): the next link skips them. */
+  handled?: string[];
+}
+
 export interface SectionApply {
   records: AuditRecord[];
-  /** Set when the deadline stopped the run: every instance ID <= this was handled. */
-  continuation?: { afterInstanceId: string; remaining: number };
+  /** Set when the deadline stopped the run. */
+  continuation?: Continuation;
 }
 
 /**
@@ -115,6 +136,8 @@ export interface BackfillSection<T = unknown, R = unknown> {
   include: string;
   /** Discovery needs the Region's EKS clusters. */
   needsClusters?: boolean;
+  /** With an `early` scope, discover returns a small first part at once and the rest as `rest`. */
+  early?: boolean;
   /** Records sort by resource ID within the kind (else in discovery order). */
   sortById?: boolean;
   /** Kinds whose apply finishes before this one starts; their records reach `apply` as `earlier`. */

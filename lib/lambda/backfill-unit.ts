@@ -3,6 +3,7 @@
 // records; and returns a small, checkpointable outcome. A unit whose Region could not be run throws, so the
 // durable step retries it and, in the end, counts it against the run's failure tolerance.
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Continuation } from '../kinds/types.js';
 import type { RateLimiter } from '../shell/rate-limit.js';
 import type { Config } from '../shell/config.js';
 import type { AuditStore } from '../shell/audit-store.js';
@@ -31,7 +32,7 @@ export type UnitOutcome = RegionSummary & { links: number; queued?: number; miss
 
 export interface LinkResult {
   outcome: UnitOutcome;
-  continuation?: { afterInstanceId: string; remaining: number };
+  continuation?: Continuation;
 }
 
 /** What a link needs from the function's environment. */
@@ -82,6 +83,7 @@ function configFor(config: Config, event: BackfillEvent): Config {
  * log every record and publish owners' messages. Throws UnitError when the Region could not be run.
  * @example
  * const { outcome, continuation } = await runLink(env, event, plan.run, { region: 'eu-west-1' }, 0, undefined, deadline);
+ * // the next link: runLink(env, event, plan.run, unit, 1, continuation, nextDeadline)
  */
 export async function runLink(
   env: UnitEnv,
@@ -89,7 +91,7 @@ export async function runLink(
   run: RunInfo,
   unit: Unit,
   link: number,
-  afterInstanceId: string | undefined,
+  after: Pick<Continuation, 'afterInstanceId' | 'handled'> | undefined,
   deadline: number,
 ): Promise<LinkResult> {
   const cfg = configFor(env.config, event);
@@ -119,7 +121,8 @@ export async function runLink(
       clusters: event.clusters ?? [],
       query: event.query ?? 'inventory',
       include: link === 0 ? INCLUDE_ALL : INSTANCES_ONLY,
-      ...(afterInstanceId ? { afterInstanceId } : {}),
+      ...(after ? { afterInstanceId: after.afterInstanceId } : {}),
+      ...(after?.handled?.length ? { handled: after.handled } : {}),
       deadline,
     },
   });

@@ -30,7 +30,17 @@ import { AccountSelectionError, organizationsClient, selectAccounts } from '../s
 import { logger, metrics } from '../shell/observability.js';
 import { auditStoreFor } from '../shell/audit-store.js';
 import { BackfillEventSchema, EXPECTED, MAX_LINKS, type BackfillEvent } from './backfill-event.js';
-import { mergeOutcome, runLink, SAFETY_MS, UnitError, unitErrorOf, type RunPlan, type UnitEnv, type UnitOutcome } from './backfill-unit.js';
+import {
+  mergeOutcome,
+  runLink,
+  SAFETY_MS,
+  UnitError,
+  unitErrorOf,
+  type LinkResult,
+  type RunPlan,
+  type UnitEnv,
+  type UnitOutcome,
+} from './backfill-unit.js';
 import { lambda } from './wrap.js';
 
 export { SAFETY_MS } from './backfill-unit.js';
@@ -126,7 +136,7 @@ async function resolvePlan(env: Env, event: BackfillEvent): Promise<RunPlan | { 
 async function runUnit(env: Env, ctx: DurableContext, event: BackfillEvent, plan: RunPlan, unit: Unit): Promise<UnitOutcome> {
   const remaining = env.deps.remainingMs ?? (() => ctx.lambdaContext.getRemainingTimeInMillis());
   let outcome: UnitOutcome | undefined;
-  let after: string | undefined;
+  let after: LinkResult['continuation'];
   for (let link = 0; link < MAX_LINKS; link++) {
     const r = await ctx.step(
       `link-${link}`,
@@ -135,7 +145,7 @@ async function runUnit(env: Env, ctx: DurableContext, event: BackfillEvent, plan
     );
     outcome = outcome ? mergeOutcome(outcome, r.outcome) : r.outcome;
     if (!r.continuation) return outcome;
-    after = r.continuation.afterInstanceId;
+    after = r.continuation;
     // Lets the invocation end once every branch is waiting; the next one replays the finished links from checkpoints.
     await ctx.wait(`resume-${link}`, { seconds: 1 });
   }

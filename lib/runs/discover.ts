@@ -3,7 +3,7 @@ import { listClusters } from '../shell/eks.js';
 import type { Trigger } from '../domain/cloudtrail.js';
 import { KINDS } from '../kinds/index.js';
 import type { InstanceQuery } from '../kinds/instance/scan.js';
-import type { BackfillScope, BackfillSection, RegisteredKind } from '../kinds/types.js';
+import type { BackfillScope, BackfillSection, Discovered, RegisteredKind } from '../kinds/types.js';
 import type { BackfillContext } from './context.js';
 
 /** Which sections run (by their `include` name: instances, templates, nodegroups, accountDefaults) and `identity`. */
@@ -23,6 +23,10 @@ export interface DiscoverOptions {
   include: Include;
   /** Continue after this instance ID (IDs are handled in sorted order). */
   afterInstanceId?: string;
+  /** IDs after `afterInstanceId` that the previous link handled already. */
+  handled?: string[];
+  /** Let sections hand over a first part early (BackfillScope.early): a run nobody confirms. */
+  early?: boolean;
 }
 
 /** What one kind's section found. */
@@ -30,6 +34,8 @@ export interface Found {
   kind: RegisteredKind;
   section: BackfillSection;
   targets: unknown[];
+  /** An early discovery's rest (only with `early`): listed, planned and applied after `targets` are changed. */
+  rest?: () => Promise<Discovered<unknown>>;
 }
 
 export interface RegionDiscovery {
@@ -59,6 +65,8 @@ export async function discoverRegion(ctx: BackfillContext, trigger: Trigger, o: 
     regionClusters: [],
     query: o.query,
     ...(o.afterInstanceId ? { afterInstanceId: o.afterInstanceId } : {}),
+    ...(o.handled?.length ? { handled: new Set(o.handled) } : {}),
+    ...(o.early ? { early: true } : {}),
   };
   // ListClusters runs beside the sections that do not need its answer (instances, account defaults): an
   // instance scan never waits for EKS.
@@ -67,11 +75,16 @@ export async function discoverRegion(ctx: BackfillContext, trigger: Trigger, o: 
     all,
     scope: { ...base, regionClusters: all.filter((c) => o.clusters.length === 0 || o.clusters.includes(c)) },
   }));
+  const discover = async (s: (typeof sections)[number]) => s.section.discover(s.section.needsClusters ? (await withClusters).scope : base);
+  // Early: a section that hands over a first part is awaited for that part only; any other is all rest, so
+  // no kind waits for another's listing before its first changes.
   const discovered = Promise.all(
-    sections.map(async (s) => ({
-      ...s,
-      found: await s.section.discover(s.section.needsClusters ? (await withClusters).scope : base),
-    })),
+    sections.map(async (s) => {
+      if (!o.early || s.section.early) return { ...s, found: await discover(s) };
+      const rest = discover(s);
+      rest.catch(() => undefined);
+      return { ...s, found: { targets: [], rest: () => rest } };
+    }),
   );
   // Both settle before either is read: a failed ListClusters never leaves a section's rejection unhandled.
   const [clustersR, resultsR] = await Promise.allSettled([withClusters, discovered]);
@@ -86,7 +99,12 @@ export async function discoverRegion(ctx: BackfillContext, trigger: Trigger, o: 
     region: ctx.region,
     scope,
     clusters: scope.regionClusters,
-    found: results.map((r) => ({ kind: r.kind, section: r.section, targets: r.found.targets })),
+    found: results.map((r) => ({
+      kind: r.kind,
+      section: r.section,
+      targets: r.found.targets,
+      ...(r.found.rest ? { rest: r.found.rest } : {}),
+    })),
     notes: [...notes, ...results.flatMap((r) => r.found.notes ?? [])],
     calls: { describeInstances: results.reduce((n, r) => n + (r.found.describeCalls ?? 0), 0) },
   };

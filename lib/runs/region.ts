@@ -2,13 +2,13 @@
 // what the plan says would change, kind by kind from the registry, through the same functions the event
 // handlers use. A scan therefore makes no mutating call by construction, and the plan carries what apply
 // needs, so nothing is described twice. A run that asks first plans every kind, then applies (planRegion,
-// applyRegion); one nobody confirms applies each kind as soon as its own plan is in (enforceRegion).
+// applyRegion); one nobody confirms applies each kind as soon as its own plan is in (./enforce-region.ts).
 import pLimit from 'p-limit';
 import { identityReadiness } from '../shell/identity-readiness.js';
 import type { AuditRecord, ResourceType } from '../domain/audit.js';
 import type { IdentityReadiness } from '../domain/identity.js';
 import { kindOrder } from '../kinds/index.js';
-import type { ApplyLimits, BackfillScope, RegionFacts, SectionApply, SectionPlan } from '../kinds/types.js';
+import type { ApplyLimits, BackfillScope, Continuation, RegionFacts, SectionApply, SectionPlan } from '../kinds/types.js';
 import type { BackfillContext } from './context.js';
 import type { Found, RegionDiscovery } from './discover.js';
 
@@ -48,11 +48,14 @@ export function regionIdentity(ctx: BackfillContext, clusters: string[]): Promis
   return Promise.all(clusters.map((c) => pool(() => readiness(ctx, c))));
 }
 
-const withHooks = (s: BackfillScope, hooks: RegionHooks): BackfillScope => ({ ...s, ...(hooks.record ? { record: hooks.record } : {}) });
+export const withHooks = (s: BackfillScope, hooks: RegionHooks): BackfillScope => ({
+  ...s,
+  ...(hooks.record ? { record: hooks.record } : {}),
+});
 
-type PlannedSection = RegionPlan['sections'][number];
+export type PlannedSection = RegionPlan['sections'][number];
 
-function assemble(d: RegionDiscovery, sections: PlannedSection[]): RegionPlan {
+export function assemble(d: RegionDiscovery, sections: PlannedSection[]): RegionPlan {
   const facts = Object.assign({}, ...sections.map((s) => s.plan.facts ?? {})) as RegionFacts;
   return {
     discovery: d,
@@ -96,7 +99,7 @@ export interface RegionApply {
 const key = (r: AuditRecord) =>
   `${r.resource.type}\u0000${r.resource.type === 'nodegroup' ? `${r.resource.cluster}/` : ''}${r.resource.id}`;
 
-function applyScope(d: RegionDiscovery, hooks: RegionHooks, o: ApplyOptions): BackfillScope {
+export function applyScope(d: RegionDiscovery, hooks: RegionHooks, o: ApplyOptions): BackfillScope {
   return {
     ...withHooks(d.scope, hooks),
     ...(o.queue ? { queue: o.queue } : {}),
@@ -104,110 +107,87 @@ function applyScope(d: RegionDiscovery, hooks: RegionHooks, o: ApplyOptions): Ba
   };
 }
 
-const limitsOf = ({ queue: _q, onQueued: _o, ...limits }: ApplyOptions): ApplyLimits => limits;
+export const limitsOf = ({ queue: _q, onQueued: _o, ...limits }: ApplyOptions): ApplyLimits => limits;
 
-/**
- * Start each kind's apply as soon as its plan is in and the kinds it comes `after` have applied; a kind with
- * nothing ready applies nothing. Returns the applies by kind, in registry order.
- */
-function startApplies(
-  planned: { found: Found; plan: Promise<SectionPlan<unknown>> }[],
-  scope: BackfillScope,
-  limits: ApplyLimits,
-): Promise<SectionApply | undefined>[] {
-  const started = new Map<ResourceType, Promise<SectionApply | undefined>>();
-  for (const { found, plan } of planned) {
-    const apply = found.section.apply?.bind(found.section);
-    const waitFor = (found.section.after ?? []).flatMap((t) => started.get(t) ?? []);
-    started.set(
-      found.kind.type,
-      plan.then(async (p) => {
-        if (!apply || p.ready.length === 0) return undefined;
-        const earlier = (await Promise.all(waitFor)).flatMap((e) => e?.records ?? []);
-        return apply(p.ready, scope, earlier, limits);
-      }),
-    );
-  }
-  return [...started.values()];
+/** A kind's part of a Region, or (an early discovery) one part of it: planned, then applied. */
+export interface Wave {
+  found: Promise<Found>;
+  plan: Promise<SectionPlan<unknown>>;
+  kind: Found['kind'];
+  section: Found['section'];
+  /** Only the last part of a kind may stop at the deadline (a continuation starts after it). */
+  last: boolean;
 }
 
-function applied(plan: RegionPlan, applies: (SectionApply | undefined)[]): RegionApply {
+/**
+ * Start each wave's apply as soon as its plan is in, the earlier waves of its kind have applied, and so have
+ * the kinds it comes `after`; a wave with nothing ready applies nothing. A kind that others come `after` (launch
+ * templates, for node groups) also waits for their plans, which read its resources as they were before any change.
+ * Returns the applies, in wave order.
+ */
+export function startApplies(waves: Wave[], scope: BackfillScope, limits: ApplyLimits): Promise<SectionApply | undefined>[] {
+  const started = new Map<ResourceType, Promise<SectionApply | undefined>[]>();
+  const readers = (t: ResourceType) => waves.filter((w) => w.section.after?.includes(t)).map((w) => w.plan);
+  const { deadline: _d, ...unbounded } = limits;
+  return waves.map((w) => {
+    const { section } = w;
+    const apply = section.apply?.bind(section);
+    const waitFor = [...(started.get(w.kind.type) ?? []), ...(section.after ?? []).flatMap((t) => started.get(t) ?? [])];
+    const earlierOfKind = started.get(w.kind.type)?.length ?? 0;
+    const read = readers(w.kind.type);
+    const run = w.plan.then(async (p) => {
+      const before = await Promise.all(waitFor);
+      // A reader's plan that failed does not hold this kind back.
+      await Promise.allSettled(read);
+      if (!apply || p.ready.length === 0) return undefined;
+      const earlier = before.slice(earlierOfKind).flatMap((e) => e?.records ?? []);
+      return apply(p.ready, scope, earlier, w.last ? limits : unbounded);
+    });
+    // Read later (allSettled); meanwhile a failure must not count as unhandled.
+    run.catch(() => undefined);
+    started.set(w.kind.type, [...(started.get(w.kind.type) ?? []), run]);
+    return run;
+  });
+}
+
+/** `early`: the records of every wave but a kind's last (an early first page), all handled in full. */
+export function applied(plan: RegionPlan, applies: (SectionApply | undefined)[], early: AuditRecord[] = []): RegionApply {
   const done = applies.filter((a): a is SectionApply => !!a);
-  const continuation = done.find((a) => a.continuation)?.continuation;
+  const cut = done.find((a) => a.continuation)?.continuation;
+  const fresh = done.flatMap((a) => a.records);
+  // An early first page past the cut was handled too: the next link must not take it again.
+  const handled = cut
+    ? [...new Set(early.filter((r) => r.resource.type === 'instance' && r.resource.id > cut.afterInstanceId).map((r) => r.resource.id))]
+    : [];
+  const continuation = cut && handled.length ? { ...cut, handled: [...(cut.handled ?? []), ...handled] } : cut;
   return {
-    records: merge(
-      plan,
-      done.flatMap((a) => a.records),
-      continuation?.afterInstanceId,
-    ),
+    records: merge(plan, fresh, continuation),
     ...(continuation ? { continuation } : {}),
   };
 }
 
 /** Apply each kind's ready list (after the kinds it waits for); everything else keeps its plan record. */
 export async function applyRegion(plan: RegionPlan, hooks: RegionHooks = {}, o: ApplyOptions = {}): Promise<RegionApply> {
-  const planned = plan.sections.map(({ found, plan: p }) => ({ found, plan: Promise.resolve(p) }));
-  return applied(plan, await Promise.all(startApplies(planned, applyScope(plan.discovery, hooks, o), limitsOf(o))));
-}
-
-export interface EnforceHooks {
-  /** The plan's (dry-run) records as they are decided. */
-  plan?: RegionHooks;
-  /** The changes' records as they are decided (some kinds apply while others still plan). */
-  apply?: RegionHooks;
-  /** Every kind is planned (or failed to): the plan of those that did. */
-  planned?: (plan: RegionPlan) => void;
-}
-
-export interface RegionEnforce {
-  /** The kinds that planned (all of them unless `error` is set). */
-  plan: RegionPlan;
-  /** What was applied, merged into the plan's records. */
-  applied: RegionApply;
-  /** The first plan or apply that failed; the records of every other kind are kept. */
-  error?: unknown;
-}
-
-/**
- * Plan and apply with no barrier between kinds: each kind applies as soon as its own plan is in (and the kinds
- * it comes `after` have applied), so the instances of a Region start changing while its launch templates and
- * node groups are still being planned. For a run nobody confirms (the Lambda, `--yes`); a run that asks first
- * plans everything (planRegion), then applies (applyRegion).
- * @example
- * const { applied, error } = await enforceRegion(discovery, { apply: { record: bar.tick } }, { deadline });
- */
-export async function enforceRegion(d: RegionDiscovery, hooks: EnforceHooks = {}, o: ApplyOptions = {}): Promise<RegionEnforce> {
-  const scope = withHooks(d.scope, hooks.plan ?? {});
-  const planned = d.found.map((found) => ({ found, plan: found.section.plan(found.targets, scope) }));
-  const applies = startApplies(planned, applyScope(d, hooks.apply ?? {}, o), limitsOf(o));
-  const plans = await Promise.allSettled(planned.map((p) => p.plan));
-  const sections: PlannedSection[] = [];
-  plans.forEach((r, i) => {
-    if (r.status === 'fulfilled') sections.push({ found: (planned[i] as (typeof planned)[number]).found, plan: r.value });
-  });
-  const plan = assemble(d, sections);
-  hooks.planned?.(plan);
-  const results = await Promise.allSettled(applies);
-  const failed = [...plans, ...results].find((r) => r.status === 'rejected');
-  return {
-    plan,
-    applied: applied(
-      plan,
-      results.map((r) => (r.status === 'fulfilled' ? r.value : undefined)),
-    ),
-    ...(failed ? { error: failed.reason } : {}),
-  };
+  const waves = plan.sections.map(({ found, plan: p }) => ({
+    found: Promise.resolve(found),
+    plan: Promise.resolve(p),
+    kind: found.kind,
+    section: found.section,
+    last: true,
+  }));
+  return applied(plan, await Promise.all(startApplies(waves, applyScope(plan.discovery, hooks, o), limitsOf(o))));
 }
 
 /** The plan's records with each applied resource's records in place of its plan record. */
-function merge(plan: RegionPlan, fresh: AuditRecord[], cut: string | undefined): AuditRecord[] {
+function merge(plan: RegionPlan, fresh: AuditRecord[], cut: Continuation | undefined): AuditRecord[] {
   const replaced = new Map<string, AuditRecord[]>();
   for (const r of fresh) replaced.set(key(r), [...(replaced.get(key(r)) ?? []), r]);
   const records: AuditRecord[] = [];
   const done = new Set<string>();
+  const handled = new Set(cut?.handled);
   for (const r of plan.records) {
-    // Past the continuation point, instances belong to the next run.
-    if (cut && r.resource.type === 'instance' && r.resource.id > cut) continue;
+    // Past the continuation point, instances belong to the next run (unless this one handled them already).
+    if (cut && r.resource.type === 'instance' && r.resource.id > cut.afterInstanceId && !handled.has(r.resource.id)) continue;
     const k = key(r);
     const now = replaced.get(k);
     if (!now) records.push(r);

@@ -1,6 +1,7 @@
 // The types of a backfill run (lib/runs/run.ts): its request, its input (hooks, confirmation, queue), and what it
 // returns per unit and in all. No code.
 import type { InstanceQuery } from '../kinds/instance/scan.js';
+import type { Continuation } from '../kinds/types.js';
 import type { RateLimiter, RateLimiterStats } from '../shell/rate-limit.js';
 import type { Config } from '../shell/config.js';
 import type { AuditRecord } from '../domain/audit.js';
@@ -23,6 +24,8 @@ interface BackfillRequest {
   include?: Include;
   /** Continue after this instance ID (a continuation run). */
   afterInstanceId?: string;
+  /** IDs after `afterInstanceId` that the previous link handled already (Continuation.handled). */
+  handled?: string[];
   /** Epoch ms by which the run must have stopped starting work (Lambda). */
   deadline?: number;
   chunkSize?: number;
@@ -37,7 +40,7 @@ export interface RegionResult {
   accountDefaults?: { defaults: AccountDefaults; posture: DefaultsPosture };
   notes: string[];
   calls: { describeInstances: number };
-  continuation?: { afterInstanceId: string; remaining: number };
+  continuation?: Continuation;
   /** The Region could not be scanned (credentials, opt-in, API failure after retries). */
   error?: { name: string; message: string };
   durationMs: number;

@@ -6,7 +6,8 @@ import type { IdentityReadiness } from '../domain/identity.js';
 import { errorOf } from '../domain/errors.js';
 import { backfillContext, triggerFor, type BackfillContext } from './context.js';
 import { discoverRegion, INCLUDE_ALL, targetCount, type RegionDiscovery } from './discover.js';
-import { applyRegion, enforceRegion, planRegion, regionIdentity, type ApplyOptions, type RegionPlan } from './region.js';
+import { enforceRegion } from './enforce-region.js';
+import { applyRegion, planRegion, regionIdentity, type ApplyOptions, type RegionPlan } from './region.js';
 import type { BackfillInput, PlanOverview, RegionResult, Unit } from './types.js';
 
 /**
@@ -77,11 +78,15 @@ export async function discoverOne(input: BackfillInput, unit: Unit, plan: boolea
       query: req.query,
       include,
       ...(req.afterInstanceId ? { afterInstanceId: req.afterInstanceId } : {}),
+      ...(req.handled?.length ? { handled: req.handled } : {}),
+      // Without a plan step first, a section may hand over a first part early (enforceOne changes it at once).
+      ...(plan ? {} : { early: true }),
     });
     const identity = include.identity ? regionIdentity(ctx, d.clusters) : Promise.resolve([]);
     // Read at the end; a failure then fails the unit, but must not go unhandled while the changes run.
     identity.catch(() => undefined);
-    hooks.phase?.(label, 'plan', targetCount(d));
+    // An early discovery announces its total once its rest is in (enforceOne).
+    if (plan) hooks.phase?.(label, 'plan', targetCount(d));
     const p: Planned = { unit, region, started, ctx, discovery: d, identity };
     if (plan) p.plan = await planRegion(d, { record: (r) => hooks.record?.(label, r) });
     return p;
@@ -146,29 +151,41 @@ export async function applyOne(input: BackfillInput, p: Planned): Promise<Region
   }
 }
 
-/** No barrier: each kind of the unit applies as soon as its own plan is in. */
+/** Hooks see a unit's phases in order: a record decided before its phase was announced waits for it. */
+function phased(label: string, hooks: NonNullable<BackfillInput['hooks']>) {
+  const held: Record<'plan' | 'apply', AuditRecord[] | undefined> = { plan: [], apply: [] };
+  return {
+    hold: (phase: 'plan' | 'apply') => (r: AuditRecord) => {
+      const h = held[phase];
+      if (h) h.push(r);
+      else hooks.record?.(label, r);
+    },
+    open: (phase: 'plan' | 'apply', total: number) => {
+      hooks.phase?.(label, phase, total);
+      for (const r of held[phase] ?? []) hooks.record?.(label, r);
+      held[phase] = undefined;
+    },
+  };
+}
+
+/**
+ * No barrier: each kind of the unit applies as soon as its own plan is in, an early first page while the rest
+ * is listed.
+ */
 export async function enforceOne(input: BackfillInput, p: Planned): Promise<RegionResult> {
-  const { hooks = {} } = input;
   if (!p.discovery) return finish(input, p, []);
-  const label = unitLabel(p.unit);
-  const plan = (r: AuditRecord) => hooks.record?.(label, r);
-  // Hooks see the unit's phases in order: changes decided while other kinds were still planning are
-  // passed on once the 'apply' phase (with its total) has been announced.
-  let early: AuditRecord[] | undefined = [];
-  const apply = (r: AuditRecord) => (early ? early.push(r) : hooks.record?.(label, r));
+  const phases = phased(unitLabel(p.unit), input.hooks ?? {});
   const r = await enforceRegion(
     p.discovery,
     {
-      plan: { record: plan },
-      apply: { record: apply },
-      planned: (regionPlan) => {
-        hooks.phase?.(label, 'apply', wouldChange(regionPlan));
-        for (const rec of early ?? []) hooks.record?.(label, rec);
-        early = undefined;
-      },
+      plan: { record: phases.hold('plan') },
+      apply: { record: phases.hold('apply') },
+      discovered: (total) => phases.open('plan', total),
+      planned: (regionPlan) => phases.open('apply', wouldChange(regionPlan)),
     },
     applyOptions(input, p),
   );
+  p.discovery = r.discovery;
   p.plan = r.plan;
   return finish(input, p, r.applied.records, {
     ...(r.applied.continuation ? { continuation: r.applied.continuation } : {}),

@@ -2,10 +2,13 @@
 import {
   DescribeClusterCommand,
   DescribeNodegroupCommand,
+  paginateListAddons,
   paginateListClusters,
   paginateListNodegroups,
+  paginateListPodIdentityAssociations,
   type EKSClient,
   type Nodegroup,
+  type PodIdentityAssociationSummary,
 } from '@aws-sdk/client-eks';
 
 export async function describeNodegroup(eks: EKSClient, cluster: string, nodegroup: string): Promise<Nodegroup | undefined> {
@@ -36,5 +39,20 @@ export async function listClusters(eks: EKSClient): Promise<string[]> {
 export async function listNodegroups(eks: EKSClient, cluster: string): Promise<string[]> {
   const out: string[] = [];
   for await (const page of paginateListNodegroups({ client: eks }, { clusterName: cluster })) out.push(...(page.nodegroups ?? []));
+  return out;
+}
+
+/** Every add-on installed in a cluster, over all pages (100 a page). */
+export async function listAddons(eks: EKSClient, cluster: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const page of paginateListAddons({ client: eks }, { clusterName: cluster })) out.push(...(page.addons ?? []));
+  return out;
+}
+
+/** Every Pod Identity association of a cluster, over all pages (100 a page). */
+export async function listPodIdentityAssociations(eks: EKSClient, cluster: string): Promise<PodIdentityAssociationSummary[]> {
+  const out: PodIdentityAssociationSummary[] = [];
+  for await (const page of paginateListPodIdentityAssociations({ client: eks }, { clusterName: cluster }))
+    out.push(...(page.associations ?? []));
   return out;
 }

@@ -4,15 +4,8 @@
 // failed DescribeAddon leaves only that add-on unknown.
 import { addonIdentities, KNOWN_ADDONS, type AddonFacts } from '../domain/addons.js';
 import { errorOf } from '../domain/errors.js';
-import {
-  DescribeAddonCommand,
-  DescribeClusterCommand,
-  ListAddonsCommand,
-  ListPodIdentityAssociationsCommand,
-  type EKSClient,
-  type ListAddonsCommandOutput,
-  type ListPodIdentityAssociationsCommandOutput,
-} from '@aws-sdk/client-eks';
+import { DescribeAddonCommand, DescribeClusterCommand, type EKSClient, type PodIdentityAssociationSummary } from '@aws-sdk/client-eks';
+import { listAddons, listPodIdentityAssociations } from './eks.js';
 import { ListOpenIDConnectProvidersCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { issuerRegistered, type IdentityReadiness } from '../domain/identity.js';
 
@@ -36,8 +29,9 @@ function errorLine(err: unknown): string {
 export async function identityReadiness(eks: EKSClient, iam: IAMClient, cluster: string): Promise<IdentityReadiness> {
   const [desc, addons, assocs, providers] = await Promise.allSettled([
     eks.send(new DescribeClusterCommand({ name: cluster })),
-    eks.send(new ListAddonsCommand({ clusterName: cluster })),
-    eks.send(new ListPodIdentityAssociationsCommand({ clusterName: cluster })),
+    // Every page: an add-on's association past the first 100 still counts.
+    listAddons(eks, cluster),
+    listPodIdentityAssociations(eks, cluster),
     iam.send(new ListOpenIDConnectProvidersCommand({})),
   ]);
   const calls = ['DescribeCluster', 'ListAddons', 'ListPodIdentityAssociations', 'ListOpenIDConnectProviders'];
@@ -51,8 +45,8 @@ export async function identityReadiness(eks: EKSClient, iam: IAMClient, cluster:
   return {
     cluster,
     irsa: issuer ? issuerRegistered(issuer, arns) : false,
-    podIdentityAgent: addons.status === 'fulfilled' && (addons.value.addons ?? []).includes('eks-pod-identity-agent'),
-    podIdentityAssociations: assocs.status === 'fulfilled' ? (assocs.value.associations?.length ?? 0) : 0,
+    podIdentityAgent: addons.status === 'fulfilled' && addons.value.includes('eks-pod-identity-agent'),
+    podIdentityAssociations: assocs.status === 'fulfilled' ? assocs.value.length : 0,
     addons: addonIdentities(addonFacts),
     ...(errors.length ? { error: errors.join('; ') } : {}),
   };
@@ -62,10 +56,10 @@ export async function identityReadiness(eks: EKSClient, iam: IAMClient, cluster:
 async function describeKnownAddons(
   eks: EKSClient,
   cluster: string,
-  addons: PromiseSettledResult<ListAddonsCommandOutput>,
-  assocs: PromiseSettledResult<ListPodIdentityAssociationsCommandOutput>,
+  addons: PromiseSettledResult<string[]>,
+  assocs: PromiseSettledResult<PodIdentityAssociationSummary[]>,
 ): Promise<AddonFacts> {
-  const installed = addons.status === 'fulfilled' ? (addons.value.addons ?? []) : undefined;
+  const installed = addons.status === 'fulfilled' ? addons.value : undefined;
   const known = KNOWN_ADDONS.filter((a) => a.eksAddon && installed?.includes(a.name)).map((a) => a.name);
   // Filled in `known` order (whatever order the answers come in), so errors read the same way every time.
   const described: AddonFacts['described'] = Object.fromEntries(known.map((name) => [name, {}]));
@@ -80,7 +74,7 @@ async function describeKnownAddons(
   return {
     installed,
     described,
-    associations: assocs.status === 'fulfilled' ? (assocs.value.associations ?? []) : undefined,
+    associations: assocs.status === 'fulfilled' ? assocs.value : undefined,
     errors: {
       ...(addons.status === 'rejected' ? { addons: errorLine(addons.reason) } : {}),
       ...(assocs.status === 'rejected' ? { associations: errorLine(assocs.reason) } : {}),

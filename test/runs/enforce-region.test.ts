@@ -7,7 +7,8 @@ import type { Outcome } from '../../lib/domain/audit-vocabulary.js';
 import { KINDS } from '../../lib/kinds/index.js';
 import type { BackfillScope, BackfillSection, RegisteredKind } from '../../lib/kinds/types.js';
 import type { RegionDiscovery } from '../../lib/runs/discover.js';
-import { applyRegion, enforceRegion, planRegion } from '../../lib/runs/region.js';
+import { enforceRegion } from '../../lib/runs/enforce-region.js';
+import { applyRegion, planRegion } from '../../lib/runs/region.js';
 import { instanceResource } from '../helpers/records.js';
 
 const trigger = {
@@ -65,12 +66,14 @@ function section(
   };
 }
 
-function discovery(found: { type: ResourceType; section: BackfillSection<string, string>; targets: string[] }[]): RegionDiscovery {
+function discovery(
+  found: { type: ResourceType; section: BackfillSection<string, string>; targets: string[]; rest?: () => Promise<{ targets: string[] }> }[],
+): RegionDiscovery {
   return {
     region: 'eu-west-1',
     // The scripted sections read nothing from the scope.
     scope: {} as BackfillScope,
-    found: found.map((f) => ({ kind: kind(f.type), section: f.section, targets: f.targets })),
+    found: found.map((f) => ({ kind: kind(f.type), section: f.section, targets: f.targets, ...(f.rest ? { rest: f.rest } : {}) })),
     clusters: [],
     notes: [],
     calls: { describeInstances: 0 },
@@ -164,5 +167,83 @@ describe('enforceRegion (no barrier between kinds)', () => {
     ]);
     await enforceRegion(d, { planned: (p) => seen.push(p.records.filter((x) => x.outcome === 'would-remediate').length) });
     expect(seen).toEqual([3]);
+  });
+
+  it('an early first part is changed before its rest is listed; the rest follows, and the report has both', async () => {
+    const log: string[] = [];
+    const d = discovery([
+      {
+        type: 'instance',
+        section: section('instance', log),
+        targets: ['i-1', 'i-2'],
+        rest: async () => {
+          log.push('list rest');
+          return { targets: ['i-3'], describeCalls: 2 };
+        },
+      },
+    ]);
+    const totals: number[] = [];
+    const r = await enforceRegion(d, { discovered: (n) => totals.push(n) });
+    expect(log).toEqual([
+      'plan instance',
+      'apply instance after 0 earlier',
+      'list rest',
+      'plan instance',
+      'apply instance after 0 earlier',
+    ]);
+    expect(totals).toEqual([3]);
+    expect(r.discovery.calls.describeInstances).toBe(2);
+    expect(r.applied.records.map((x) => `${x.resource.id}:${x.outcome}`)).toEqual(['i-1:remediated', 'i-2:remediated', 'i-3:remediated']);
+  });
+
+  it('a cut in the rest names the first part instances past it (handled), so the next link skips them', async () => {
+    const log: string[] = [];
+    const base = section('instance', log);
+    const cutting: BackfillSection<string, string> = {
+      ...base,
+      async apply(ready, s, earlier, limits) {
+        // The last part stops after its first instance, as a deadline between chunks would.
+        if (limits.deadline === undefined) return (base.apply as NonNullable<typeof base.apply>)(ready, s, earlier, limits);
+        const [one] = ready as [string];
+        return {
+          records: [rec('instance', one, 'remediated', 'enforce')],
+          continuation: { afterInstanceId: one, remaining: ready.length - 1 },
+        };
+      },
+    };
+    const d = discovery([{ type: 'instance', section: cutting, targets: ['i-5', 'i-9'], rest: async () => ({ targets: ['i-1', 'i-7'] }) }]);
+    const r = await enforceRegion(d, {}, { deadline: 0 });
+    expect(r.applied.continuation).toEqual({ afterInstanceId: 'i-1', remaining: 1, handled: ['i-5', 'i-9'] });
+    // i-7 belongs to the next link; i-5 and i-9 were changed here and stay in this link's records.
+    expect(r.applied.records.map((x) => x.resource.id)).toEqual(['i-1', 'i-5', 'i-9']);
+  });
+
+  it('a kind that fails at once while another still plans: the error comes back in the result, never unhandled', async () => {
+    const log: string[] = [];
+    const slow = gate();
+    setTimeout(() => slow.open(), 50);
+    const d = discovery([
+      { type: 'launch-template', section: section('launch-template', log, { planFails: true }), targets: ['lt-1'] },
+      {
+        type: 'nodegroup',
+        section: section('nodegroup', log, { after: ['launch-template'] }),
+        targets: [],
+        rest: async () => ({ targets: ['ng-1'] }),
+      },
+      {
+        type: 'instance',
+        section: section('instance', log, { planGate: slow.p }),
+        targets: ['i-1'],
+        rest: async () => ({ targets: ['i-2'] }),
+      },
+    ]);
+    const r = await enforceRegion(d);
+    expect((r.error as Error).name).toBe('PlanBroke');
+    // Node groups come after templates: with the templates failed they are not changed (a later run does it).
+    expect(r.applied.records.map((x) => `${x.resource.id}:${x.outcome}`)).toEqual([
+      'ng-1:would-remediate',
+      'i-1:remediated',
+      'i-2:remediated',
+    ]);
   });
 });

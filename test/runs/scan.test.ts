@@ -4,7 +4,8 @@ import { CreateLaunchTemplateCommand, EC2Client, type HttpTokensState } from '@a
 import { CreateClusterCommand, CreateNodegroupCommand, EKSClient } from '@aws-sdk/client-eks';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { resetClients } from '../../lib/shell/clients.js';
-import { EKS_NODE_TAG_KEYS, instanceQueries, scanInstances } from '../../lib/kinds/instance/scan.js';
+import { EARLY_PAGE } from '../../lib/kinds/instance/backfill.js';
+import { EKS_NODE_TAG_KEYS, instanceQueries, scanInstances, scanInstancesEarly } from '../../lib/kinds/instance/scan.js';
 import { RateLimiter } from '../../lib/shell/rate-limit.js';
 import { backfillContext, type RunInfo } from '../../lib/runs/context.js';
 import { allRecords, runBackfill } from '../../lib/runs/run.js';
@@ -91,6 +92,30 @@ describe('scanInstances: calls measured', () => {
     expect(all.instances).toHaveLength(2800);
     expect(calls().DescribeInstances).toBe(3 + 2 + 3);
   });
+
+  it('early: a first page of the given size at once; the rest only when asked for, continuing (no instance twice)', async () => {
+    await launch(700, 'optional', 2, node);
+    await launch(600, 'required', 2, node);
+    const client = backfillContext(loadConfig({}), REGION).clients.ec2;
+    for (const query of ['inventory', 'violations'] as const) {
+      const before = calls().DescribeInstances ?? 0;
+      const { first, rest } = await scanInstancesEarly(client, { scope: 'eks', query, maxHopLimit: 1 }, EARLY_PAGE);
+      expect(first.instances).toHaveLength(EARLY_PAGE);
+      expect(first.calls).toBe(1);
+      // Nothing more is described until the rest is asked for.
+      await new Promise((r) => setTimeout(r, 50));
+      expect((calls().DescribeInstances ?? 0) - before).toBe(1);
+      const r = await rest();
+      expect(rest()).toBe(rest()); // listed once
+      const ids = [...first.instances, ...r.instances].map((i) => i.instanceId);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids).toHaveLength(1300);
+      expect(r.instances.map((i) => i.instanceId)).toEqual(r.instances.map((i) => i.instanceId).sort());
+      // The rest continues from the first page's token: 25 + 1000 + 275 for the inventory; the violations
+      // queries (tokens optional, hop limit above 1) overlap, and the overlap is dropped.
+      expect(r.calls).toBe(query === 'inventory' ? 2 : 3);
+    }
+  });
 });
 
 describe('runBackfill', () => {
@@ -141,7 +166,8 @@ describe('runBackfill', () => {
     const records = allRecords(result).filter((r) => r.resource.type === 'instance');
     expect(records.filter((r) => r.outcome === 'remediated')).toHaveLength(bad.length);
     expect(calls().ModifyInstanceMetadataOptions).toBe(bad.length);
-    expect(calls().DescribeInstances).toBe(2); // 1400 instances: two inventory pages, nothing per instance
+    // 1400 instances: the early first page (25, changed while the rest is listed), then two inventory pages; nothing per instance.
+    expect(calls().DescribeInstances).toBe(3);
     expect(limiter.stats().acquired[`${REGION}|ModifyInstanceMetadataOptions`]).toBe(bad.length);
     const state = sb.state.region(REGION).instances;
     for (const id of bad) expect(state.get(id)!.metadata).toMatchObject({ HttpTokens: 'required', HttpPutResponseHopLimit: 1 });
@@ -220,17 +246,22 @@ describe('runBackfill', () => {
   });
 
   it('a continuation run handles only instances after the given ID, and a deadline stops between chunks', async () => {
-    await launch(30, 'optional', 2, node);
+    await launch(60, 'optional', 2, node);
     const first = await runBackfill({
       config: config(),
       run,
       request: { mode: 'enforce', regions: [REGION], clusters: [], query: 'inventory', deadline: Date.now() - 1, chunkSize: 10 },
     });
     const r = first.regions[0]!;
-    expect(r.continuation).toMatchObject({ remaining: 20 });
+    // The early first page (EARLY_PAGE) is changed whole; of the rest, one chunk before the deadline stops it.
+    expect(r.continuation).toMatchObject({ remaining: 60 - EARLY_PAGE - 10 });
     const done = r.records.filter((x) => x.resource.type === 'instance');
-    expect(done).toHaveLength(10);
-    expect(done.every((x) => x.outcome === 'remediated' && x.resource.id <= r.continuation!.afterInstanceId)).toBe(true);
+    expect(done).toHaveLength(EARLY_PAGE + 10);
+    expect(done.every((x) => x.outcome === 'remediated')).toBe(true);
+    const cut = r.continuation!;
+    // Every ID up to the cut was handled; the first page's IDs past it are named, so the next link skips them.
+    expect(new Set(cut.handled)).toEqual(new Set(done.filter((x) => x.resource.id > cut.afterInstanceId).map((x) => x.resource.id)));
+    expect(cut.handled!.length).toBeGreaterThan(0);
 
     const second = await runBackfill({
       config: config(),
@@ -240,14 +271,17 @@ describe('runBackfill', () => {
         regions: [REGION],
         clusters: [],
         query: 'inventory',
-        afterInstanceId: r.continuation!.afterInstanceId,
+        afterInstanceId: cut.afterInstanceId,
+        handled: cut.handled!,
         include: { instances: true, templates: false, nodegroups: false, accountDefaults: false, identity: false },
       },
     });
     const rest = second.regions[0]!.records;
-    expect(rest).toHaveLength(20);
-    expect(rest.every((x) => x.outcome === 'remediated' && x.resource.id > r.continuation!.afterInstanceId)).toBe(true);
-    expect(calls().ModifyInstanceMetadataOptions).toBe(30);
+    expect(rest).toHaveLength(60 - EARLY_PAGE - 10);
+    expect(rest.every((x) => x.outcome === 'remediated' && x.resource.id > cut.afterInstanceId)).toBe(true);
+    // Nothing twice: every instance exactly once over both links.
+    expect(new Set([...done, ...rest].map((x) => x.resource.id)).size).toBe(60);
+    expect(calls().ModifyInstanceMetadataOptions).toBe(60);
   });
 
   it('a Region that cannot be scanned is an error (exit 2); the other Regions still run', async () => {

@@ -128,3 +128,27 @@ describe('one failed DescribeAddon', () => {
     ]);
   });
 });
+
+describe('more than one page (100) of Pod Identity associations', () => {
+  it('an add-on whose association is on the second page still has its own identity, and every association counts', async () => {
+    const c = await readyCluster();
+    const addon = eksAddons[0]!;
+    await h.eks.send(new CreateAddonCommand({ clusterName: c, addonName: addon }));
+    for (let i = 0; i < 120; i++)
+      await h.eks.send(
+        new CreatePodIdentityAssociationCommand({
+          clusterName: c,
+          namespace: 'apps',
+          serviceAccount: `app-${i}`,
+          roleArn: role(`app-${i}`),
+        }),
+      );
+    // Created last: in the sandbox's (creation) order it is on page 2.
+    const sa = KNOWN_ADDONS.find((a) => a.name === addon)!.serviceAccounts[0]!;
+    await h.eks.send(new CreatePodIdentityAssociationCommand({ clusterName: c, ...sa, roleArn: role(`${addon}-pi`) }));
+    const r = await identityReadiness(h.eks, h.iam, c);
+    expect(r.podIdentityAssociations).toBe(121);
+    expect(r.addons?.find((a) => a.name === addon)).toMatchObject({ status: 'own-identity', via: 'pod-identity' });
+    expect(gatePolicy(policy, 'hold', r).policy).toEqual(policy);
+  });
+});

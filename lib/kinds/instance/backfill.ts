@@ -8,7 +8,7 @@ import type { ApplyLimits, BackfillScope, BackfillSection, SectionApply } from '
 import type { DescribedInstance } from './aws.js';
 import { enforceInstances, type InstanceRun } from './enforce.js';
 import type { InstanceTarget } from './events.js';
-import { scanInstances } from './scan.js';
+import { scanInstances, scanInstancesEarly, type InstanceScan } from './scan.js';
 
 /** A scanned instance: options and tags known (enforcing costs no Describe), and its launch time (the sweep's age rule). */
 export type ScannedInstance = InstanceTarget & { launchTime?: string };
@@ -50,6 +50,12 @@ function runFor(s: BackfillScope, mode: InstanceRun['mode'], targets: ScannedIns
 
 const MODIFY = 'ModifyInstanceMetadataOptions';
 
+/**
+ * The first page of an early scan: enough changes to keep the unit's bucket refilling (25 calls: 5 s at 5/s)
+ * while the rest of a large Region is listed, few enough that many units starting at once stay cheap.
+ */
+export const EARLY_PAGE = 25;
+
 async function apply(targets: ScannedInstance[], s: BackfillScope, _earlier: AuditRecord[], o: ApplyLimits): Promise<SectionApply> {
   const run = runFor(s, 'enforce', targets);
   // The limiter keys a member account's buckets `<account>/<region>` (rate-limit.ts plugin).
@@ -82,18 +88,27 @@ async function apply(targets: ScannedInstance[], s: BackfillScope, _earlier: Aud
 export const instanceBackfill: BackfillSection<ScannedInstance, ScannedInstance> = {
   include: 'instances',
   sortById: true,
+  early: true,
   async discover(s) {
-    const scan = await scanInstances(s.ctx.clients.ec2, {
-      scope: s.ctx.settings.scope,
-      query: s.query,
-      maxHopLimit: s.config.MAX_HOP_LIMIT,
-    });
+    const o = { scope: s.ctx.settings.scope, query: s.query, maxHopLimit: s.config.MAX_HOP_LIMIT };
     const wanted = (c: string | undefined) => s.clusters.length === 0 || (!!c && s.clusters.includes(c));
-    const targets = scan.instances
-      .filter((i) => !s.afterInstanceId || i.instanceId > s.afterInstanceId)
-      .filter((i) => wanted(identifyNode(i.tags).cluster))
-      .map((i) => toTarget(i, s.trigger));
-    return { targets, describeCalls: scan.calls };
+    const targetsOf = (scan: InstanceScan) =>
+      scan.instances
+        .filter((i) => !s.afterInstanceId || i.instanceId > s.afterInstanceId)
+        .filter((i) => !s.handled?.has(i.instanceId))
+        .filter((i) => wanted(identifyNode(i.tags).cluster))
+        .map((i) => toTarget(i, s.trigger));
+    if (!s.early) {
+      const scan = await scanInstances(s.ctx.clients.ec2, o);
+      return { targets: targetsOf(scan), describeCalls: scan.calls };
+    }
+    // A small first page, changed while the rest is listed: the unit's bucket starts refilling at once.
+    const { first, rest } = await scanInstancesEarly(s.ctx.clients.ec2, o, EARLY_PAGE);
+    return {
+      targets: targetsOf(first),
+      describeCalls: first.calls,
+      rest: () => rest().then((r) => ({ targets: targetsOf(r), describeCalls: r.calls })),
+    };
   },
   async plan(targets, s) {
     const records = await enforceInstances(targets, s.trigger, runFor(s, 'dry-run', targets));

@@ -57,23 +57,61 @@ export interface InstanceScan {
   calls: number;
 }
 
-export async function scanInstances(ec2: EC2Client, o: InstanceScanOptions): Promise<InstanceScan> {
-  const byId = new Map<string, DescribedInstance>();
-  let calls = 0;
+const byInstanceId = (a: DescribedInstance, b: DescribedInstance) =>
+  a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0;
+
+/** Every page of every query, in order: the first page of the first query holds at most `firstPage` instances. */
+async function* pages(ec2: EC2Client, o: InstanceScanOptions, firstPage?: number): AsyncGenerator<DescribedInstance[]> {
+  let first = firstPage;
   for (const Filters of instanceQueries(o)) {
     let NextToken: string | undefined;
     do {
-      const out = await ec2.send(
-        new DescribeInstancesCommand({ Filters, MaxResults: o.pageSize ?? 1000, ...(NextToken ? { NextToken } : {}) }),
-      );
-      calls++;
-      for (const r of out.Reservations ?? [])
-        for (const i of r.Instances ?? []) if (i.InstanceId) byId.set(i.InstanceId, fromSdkInstance(i));
+      const MaxResults = first ?? o.pageSize ?? 1000;
+      first = undefined;
+      const out = await ec2.send(new DescribeInstancesCommand({ Filters, MaxResults, ...(NextToken ? { NextToken } : {}) }));
+      yield (out.Reservations ?? []).flatMap((r) => (r.Instances ?? []).filter((i) => i.InstanceId).map(fromSdkInstance));
       NextToken = out.NextToken || undefined;
     } while (NextToken);
   }
-  const instances = [...byId.values()].sort((a, b) => (a.instanceId < b.instanceId ? -1 : a.instanceId > b.instanceId ? 1 : 0));
-  return { instances, calls };
+}
+
+/** The pages' instances, each once (the violations queries overlap), sorted by ID; `seen` are left out. */
+async function collect(it: AsyncGenerator<DescribedInstance[]>, seen = new Set<string>()): Promise<InstanceScan> {
+  const byId = new Map<string, DescribedInstance>();
+  let calls = 0;
+  for await (const page of it) {
+    calls++;
+    for (const i of page) if (!seen.has(i.instanceId)) byId.set(i.instanceId, i);
+  }
+  return { instances: [...byId.values()].sort(byInstanceId), calls };
+}
+
+export async function scanInstances(ec2: EC2Client, o: InstanceScanOptions): Promise<InstanceScan> {
+  return collect(pages(ec2, o));
+}
+
+/** A scan handed over in two parts: a small first page at once, the rest (none of the first's) when asked for. */
+export interface EarlyScan {
+  first: InstanceScan;
+  /** Lists the rest (once: a second call returns the same promise). */
+  rest: () => Promise<InstanceScan>;
+}
+
+/**
+ * A scan whose first page (`firstPage` instances, 5–1000) comes back before the rest are listed, so changes can
+ * start while a large Region is still being read: the rest continues from the first page's NextToken (no instance
+ * is described twice) and never repeats one of the first page's. The rest is listed when asked for: a caller
+ * that changes the first page first keeps the big pages' parsing out of the way of those first calls.
+ * @example
+ * const { first, rest } = await scanInstancesEarly(ec2, { scope: 'eks', query: 'inventory', maxHopLimit: 1 }, 25);
+ */
+export async function scanInstancesEarly(ec2: EC2Client, o: InstanceScanOptions, firstPage: number): Promise<EarlyScan> {
+  const it = pages(ec2, o, firstPage);
+  const head = await it.next();
+  const page = head.done ? [] : head.value;
+  const first = { instances: [...new Map(page.map((i) => [i.instanceId, i])).values()].sort(byInstanceId), calls: head.done ? 0 : 1 };
+  let rest: Promise<InstanceScan> | undefined;
+  return { first, rest: () => (rest ??= collect(it, new Set(page.map((i) => i.instanceId)))) };
 }
 
 /** Regions enabled for the account (DescribeRegions without AllRegions lists only those). */
