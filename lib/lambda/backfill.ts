@@ -5,7 +5,7 @@
 // fails is retried, then counted against the failure tolerance; the last step publishes one summary for the
 // whole run (and, for a sweep, stamps the queue's last-sweep tag). A finished step is never run again: an
 // execution cut off half-way resumes from its checkpoints. See docs/backfill.md for why not Step Functions.
-import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -16,7 +16,7 @@ import {
   type DurableContext,
   type StepConfig,
 } from '@aws/durable-execution-sdk-js';
-import { ec2Client, regionOfArn, snsClient } from '../shell/clients.js';
+import { ec2Client, regionOfArn, snsClient, sqsClient } from '../shell/clients.js';
 import { listEnabledRegions } from '../kinds/instance/scan.js';
 import { RateLimiter } from '../shell/rate-limit.js';
 import { publishMessages } from '../report/sns.js';
@@ -87,8 +87,8 @@ function envFor(config: Config, deps: BackfillDeps) {
   const limiter = deps.limiter ?? new RateLimiter();
   const now = deps.now ?? Date.now;
   const home = () => process.env.AWS_REGION ?? regionOfArn(topicArn);
-  let sqsClient = deps.sqs;
-  const sqs = () => (sqsClient ??= new SQSClient({ region: home(), maxAttempts: config.MAX_ATTEMPTS }));
+  // The shared client (adaptive retry, cached per Region, forgotten by resetClients), as every other function's.
+  const sqs = () => deps.sqs ?? sqsClient(home(), { maxAttempts: config.MAX_ATTEMPTS });
   const unit: UnitEnv = {
     config,
     limiter,

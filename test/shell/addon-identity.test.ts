@@ -1,12 +1,6 @@
 // Per-add-on identity on the sandbox: each add-on known to break at hop limit 1, installed with and without its own
 // identity (an add-on serviceAccountRoleArn or a Pod Identity association), through identityReadiness and the gate.
-import {
-  CreateAddonCommand,
-  CreateClusterCommand,
-  CreatePodIdentityAssociationCommand,
-  DescribeAddonCommand,
-  type EKSClient,
-} from '@aws-sdk/client-eks';
+import { CreateAddonCommand, CreateClusterCommand, CreatePodIdentityAssociationCommand, EKSClient } from '@aws-sdk/client-eks';
 import { CreateOpenIDConnectProviderCommand } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KNOWN_ADDONS } from '../../lib/domain/addons.js';
@@ -102,13 +96,18 @@ describe('one failed DescribeAddon', () => {
     await h.eks.send(new CreateAddonCommand({ clusterName: c, addonName: 'aws-ebs-csi-driver', serviceAccountRoleArn: role('ebs') }));
     await h.eks.send(new CreateAddonCommand({ clusterName: c, addonName: 'aws-efs-csi-driver' }));
     await h.eks.send(new CreateAddonCommand({ clusterName: c, addonName: 'amazon-cloudwatch-observability' }));
-    // The sandbox's EKS, except that DescribeAddon of one add-on is throttled.
-    const flaky = {
-      send: (cmd: { input: { addonName?: string } }) =>
-        cmd instanceof DescribeAddonCommand && cmd.input.addonName === 'amazon-cloudwatch-observability'
-          ? Promise.reject(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
-          : h.eks.send(cmd as never),
-    } as unknown as EKSClient;
+    // The sandbox's EKS (a real client, so the SDK's paginators take it), except that DescribeAddon of one
+    // add-on is throttled, by a middleware in front of the wire.
+    const flaky = new EKSClient(h.cfg);
+    flaky.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { addonName?: string };
+        if (context.commandName === 'DescribeAddonCommand' && input.addonName === 'amazon-cloudwatch-observability')
+          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+        return next(args);
+      },
+      { step: 'initialize', name: 'throttleOneAddon' },
+    );
     const r = await identityReadiness(flaky, h.iam, c);
     expect(r.addons?.filter((a) => a.name.startsWith('a') && a.name !== 'aws-load-balancer-controller')).toEqual([
       { name: 'aws-ebs-csi-driver', status: 'own-identity', via: 'serviceAccountRoleArn' },
