@@ -48,6 +48,14 @@ export interface RateLimiterStats {
   waitedMs: number;
 }
 
+/**
+ * The key of an account and Region's buckets: `<account>/<region>` for a member account, the Region alone for the
+ * caller's own. The plugin keys calls by it; code that asks the limiter about a unit must use the same key.
+ * @example
+ * limiterScope('eu-west-1', '444455556666'); // '444455556666/eu-west-1'
+ */
+export const limiterScope = (region: string, account?: string): string => (account ? `${account}/${region}` : region);
+
 const THROTTLE_NAMES = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'TooManyRequestsException']);
 
 function isThrottle(err: unknown): boolean {
@@ -163,7 +171,7 @@ export class RateLimiter {
    */
   plugin(region: string, account?: string): Ec2Plugin {
     // Buckets are per account and Region (EC2's are): a member account's calls key as `<account>/<region>`.
-    const scope = account ? `${account}/${region}` : region;
+    const scope = limiterScope(region, account);
     let p = this.plugins.get(scope);
     if (p) return p;
     const middleware: FinalizeRequestMiddleware<ServiceInputTypes, ServiceOutputTypes> = (next, context) => async (args) => {

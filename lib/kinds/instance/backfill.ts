@@ -8,6 +8,7 @@ import type { ApplyLimits, BackfillScope, BackfillSection, SectionApply } from '
 import type { DescribedInstance } from './aws.js';
 import { enforceInstances, type InstanceRun } from './enforce.js';
 import type { InstanceTarget } from './events.js';
+import { limiterScope } from '../../shell/rate-limit.js';
 import { scanInstances, scanInstancesEarly, type InstanceScan } from './scan.js';
 
 /** A scanned instance: options and tags known (enforcing costs no Describe), and its launch time (the sweep's age rule). */
@@ -58,8 +59,7 @@ export const EARLY_PAGE = 25;
 
 async function apply(targets: ScannedInstance[], s: BackfillScope, _earlier: AuditRecord[], o: ApplyLimits): Promise<SectionApply> {
   const run = runFor(s, 'enforce', targets);
-  // The limiter keys a member account's buckets `<account>/<region>` (rate-limit.ts plugin).
-  const scope = s.ctx.account ? `${s.ctx.account}/${s.ctx.region}` : s.ctx.region;
+  const scope = limiterScope(s.ctx.region, s.ctx.account);
   // One change each, paced over the time the bucket needs for all that are left rather than as one burst;
   // whatever was announced and not sent (a cut, an instance gone) stops pacing at the end.
   const pace = (n: number) => s.limiter?.expect(scope, MODIFY, n);
